@@ -1,0 +1,105 @@
+package entity
+
+import (
+	"time"
+)
+
+// Relationship types. Each one has a fixed relation_type code on the wire
+// (see the exporter).
+const (
+	RelParentChild    = "parent_child"
+	RelER             = "er"
+	RelGenericFlow    = "generic_flow"
+	RelGCPNetworkFlow = "gcp_network_flow"
+	RelEBPFFlow       = "ebpf_flow"
+	RelAWSNetworkFlow = "aws_network_flow"
+	// RelExternal links an entity to one owned by another data source,
+	// found through external_mappings or a configured mapping_internal_id.
+	RelExternal = "external"
+)
+
+// Direction says which end of a structural relationship the entity that
+// lists it is.
+type Direction string
+
+const (
+	// Outgoing: the listing entity is the source (parent → child).
+	Outgoing Direction = "outgoing"
+	// Incoming: the listing entity is the destination; a child lists its
+	// parent this way so that the edge lives and dies with the child.
+	Incoming Direction = "incoming"
+)
+
+// Source is one data source instance: the resource of every record it emits.
+type Source struct {
+	ScopeID        string
+	DataSourceType string
+	DataSourceID   string
+	// Name and Description become data_source_info on the wire.
+	Name        string
+	Description string
+	// Config is the non-secret configuration, sent as value_pairs. Never put
+	// a secret here.
+	Config map[string]string
+	// Attributes holds extra semantic-convention resource attributes
+	// (db.system.name, k8s.cluster.uid, cloud.account.id, …).
+	Attributes map[string]string
+}
+
+// Ref points at an entity: its element type and internal ID, plus the
+// source's native identifiers.
+type Ref struct {
+	Type       string
+	InternalID string
+	// NativeIDs are the source's own identifiers (k8s.pod.uid, oid, …).
+	NativeIDs map[string]any
+}
+
+// Link is one structural relationship an entity knows at the source.
+type Link struct {
+	Type      string
+	Direction Direction
+	Target    Ref
+	// MappingKey, when set, leaves Target.InternalID unresolved: the
+	// processor finds the scope for this key in external_mappings and
+	// builds the ID from IDTemplate by replacing "{scope}".
+	MappingKey string
+	IDTemplate string
+}
+
+// Entity is one state event.
+type Entity struct {
+	Ref
+	Name string
+	// Partition is the crawl_internal_id the element travels under; empty
+	// means the data source ID.
+	Partition string
+	// Description holds descriptive attributes (namespace, labels, status).
+	Description map[string]any
+	// Addresses are ip or ip:port strings the entity answers on.
+	Addresses []string
+	Links     []Link
+	// Body is the source object; it becomes the element's data. Values must
+	// be what pcommon.Map.FromRaw accepts.
+	Body map[string]any
+	// ReportInterval is the time until the next state event is due.
+	ReportInterval time.Duration
+}
+
+// Observation is traffic seen between two endpoints: a coordimap.relationship
+// record. Endpoints are internal IDs or unresolved addresses (ip, ip:port).
+type Observation struct {
+	Type              string
+	SourceID          string
+	DestinationID     string
+	DestinationPort   int64
+	Partition         string
+	Connections       int64
+	FailedConnections int64
+	BytesSent         int64
+	BytesReceived     int64
+	FirstSeen         time.Time
+	LastSeen          time.Time
+	// Attributes holds anything else worth keeping (process name, …).
+	Attributes map[string]any
+}

@@ -1,0 +1,59 @@
+package entity
+
+// Event names of the log records.
+const (
+	EventState        = "entity.state"
+	EventDelete       = "entity.delete"
+	EventRelationship = "coordimap.relationship"
+)
+
+// Resource attribute keys.
+const (
+	AttrScopeID           = "coordimap.scope_id"
+	AttrDataSourceType    = "coordimap.data_source.type"
+	AttrDataSourceID      = "coordimap.data_source.id"
+	AttrDataSourceName    = "coordimap.data_source.name"
+	AttrDataSourceDesc    = "coordimap.data_source.description"
+	AttrDataSourceConfig  = "coordimap.data_source.config"
+	AttrEntityType        = "entity.type"
+	AttrEntityID          = "entity.id"
+	AttrEntityDescription = "entity.description"
+	AttrRelationships     = "entity.relationships"
+	AttrReportInterval    = "entity.report.interval"
+	AttrPartition         = "coordimap.crawl_internal_id"
+)
+
+// Keys inside entity.id and entity.description.
+const (
+	KeyInternalID = "coordimap.internal_id"
+	KeyName       = "coordimap.name"
+	// KeyMappingKey marks an unresolved reference: the processor looks the
+	// value up in external_mappings to find the target's scope.
+	KeyMappingKey = "coordimap.mapping.key"
+	// KeyIDTemplate is the target's internal ID with the literal "{scope}"
+	// where the scope found through external_mappings goes.
+	KeyIDTemplate = "coordimap.mapping.id_template"
+	// KeyAddresses lists the network addresses (ip or ip:port) an entity
+	// answers on, so relationship endpoints can be resolved to it.
+	KeyAddresses = "coordimap.addresses"
+)
+
+// Keys of one entry of entity.relationships.
+const (
+	KeyRelationshipType      = "relationship.type"
+	KeyRelationshipDirection = "relationship.direction"
+)
+
+// Attribute keys of a coordimap.relationship record.
+const (
+	AttrRelType            = "relationship.type"
+	AttrRelSource          = "relationship.source.id"
+	AttrRelDestination     = "relationship.destination.id"
+	AttrRelConnections     = "relationship.connections"
+	AttrRelFailed          = "relationship.failed_connections"
+	AttrRelBytesSent       = "relationship.bytes_sent"
+	AttrRelBytesReceived   = "relationship.bytes_received"
+	AttrRelFirstSeen       = "relationship.first_seen"
+	AttrRelLastSeen        = "relationship.last_seen"
+	AttrRelDestinationPort = "relationship.destination.port"
+)

@@ -1,0 +1,240 @@
+package entity
+
+import (
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// Kind tells which of the three record shapes a log record is.
+type Kind int
+
+const (
+	KindUnknown Kind = iota
+	KindState
+	KindDelete
+	KindObservation
+)
+
+// ReadSource reads the data source a resource describes.
+func ReadSource(res pcommon.Resource) Source {
+	attrs := res.Attributes()
+	src := Source{
+		ScopeID:        str(attrs, AttrScopeID),
+		DataSourceType: str(attrs, AttrDataSourceType),
+		DataSourceID:   str(attrs, AttrDataSourceID),
+		Name:           str(attrs, AttrDataSourceName),
+		Description:    str(attrs, AttrDataSourceDesc),
+	}
+	if v, ok := attrs.Get(AttrDataSourceConfig); ok && v.Type() == pcommon.ValueTypeMap {
+		src.Config = make(map[string]string, v.Map().Len())
+		for k, val := range v.Map().All() {
+			src.Config[k] = val.AsString()
+		}
+	}
+	return src
+}
+
+// Record is a read and write view of one entity event record.
+type Record struct {
+	lr plog.LogRecord
+}
+
+// View wraps a log record.
+func View(lr plog.LogRecord) Record { return Record{lr: lr} }
+
+// Kind reports the record's shape from its event name.
+func (r Record) Kind() Kind {
+	switch r.lr.EventName() {
+	case EventState:
+		return KindState
+	case EventDelete:
+		return KindDelete
+	case EventRelationship:
+		return KindObservation
+	}
+	return KindUnknown
+}
+
+// Time is the record's timestamp (observed timestamp when unset).
+func (r Record) Time() time.Time {
+	if ts := r.lr.Timestamp(); ts != 0 {
+		return ts.AsTime()
+	}
+	return r.lr.ObservedTimestamp().AsTime()
+}
+
+// Type is entity.type.
+func (r Record) Type() string { return str(r.lr.Attributes(), AttrEntityType) }
+
+// InternalID is entity.id[coordimap.internal_id].
+func (r Record) InternalID() string {
+	if v, ok := r.lr.Attributes().Get(AttrEntityID); ok && v.Type() == pcommon.ValueTypeMap {
+		return str(v.Map(), KeyInternalID)
+	}
+	return ""
+}
+
+// Name is entity.description[coordimap.name].
+func (r Record) Name() string { return str(r.Description(), KeyName) }
+
+// Description is the entity.description map (empty when absent).
+func (r Record) Description() pcommon.Map {
+	if v, ok := r.lr.Attributes().Get(AttrEntityDescription); ok && v.Type() == pcommon.ValueTypeMap {
+		return v.Map()
+	}
+	return pcommon.NewMap()
+}
+
+// Addresses lists entity.description[coordimap.addresses].
+func (r Record) Addresses() []string {
+	v, ok := r.Description().Get(KeyAddresses)
+	if !ok || v.Type() != pcommon.ValueTypeSlice {
+		return nil
+	}
+	out := make([]string, 0, v.Slice().Len())
+	for _, a := range v.Slice().All() {
+		out = append(out, a.AsString())
+	}
+	return out
+}
+
+// Partition is the crawl_internal_id, or "" for the data source default.
+func (r Record) Partition() string { return str(r.lr.Attributes(), AttrPartition) }
+
+// ReportInterval is entity.report.interval.
+func (r Record) ReportInterval() time.Duration {
+	if v, ok := r.lr.Attributes().Get(AttrReportInterval); ok {
+		return time.Duration(v.Int()) * time.Second
+	}
+	return 0
+}
+
+// Body is the source object.
+func (r Record) Body() pcommon.Map {
+	if r.lr.Body().Type() == pcommon.ValueTypeMap {
+		return r.lr.Body().Map()
+	}
+	return pcommon.NewMap()
+}
+
+// RawBody is the record body as it is, whatever its type.
+func (r Record) RawBody() pcommon.Value { return r.lr.Body() }
+
+func (r Record) links() (pcommon.Slice, bool) {
+	v, ok := r.lr.Attributes().Get(AttrRelationships)
+	if !ok || v.Type() != pcommon.ValueTypeSlice {
+		return pcommon.Slice{}, false
+	}
+	return v.Slice(), true
+}
+
+// Links reads entity.relationships.
+func (r Record) Links() []Link {
+	s, ok := r.links()
+	if !ok {
+		return nil
+	}
+	out := make([]Link, 0, s.Len())
+	for _, v := range s.All() {
+		if v.Type() != pcommon.ValueTypeMap {
+			continue
+		}
+		m := v.Map()
+		l := Link{
+			Type:      str(m, KeyRelationshipType),
+			Direction: Direction(str(m, KeyRelationshipDirection)),
+			Target:    Ref{Type: str(m, AttrEntityType)},
+		}
+		if l.Direction == "" {
+			l.Direction = Outgoing
+		}
+		if id, ok := m.Get(AttrEntityID); ok && id.Type() == pcommon.ValueTypeMap {
+			l.Target.InternalID = str(id.Map(), KeyInternalID)
+			l.MappingKey = str(id.Map(), KeyMappingKey)
+			l.IDTemplate = str(id.Map(), KeyIDTemplate)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// ResolveLink sets the internal ID of the i-th entry of entity.relationships
+// (as numbered by Links) and drops its mapping key.
+func (r Record) ResolveLink(i int, internalID string) {
+	s, ok := r.links()
+	if !ok || i < 0 || i >= s.Len() || s.At(i).Type() != pcommon.ValueTypeMap {
+		return
+	}
+	m := s.At(i).Map()
+	id, ok := m.Get(AttrEntityID)
+	if !ok || id.Type() != pcommon.ValueTypeMap {
+		id = m.PutEmpty(AttrEntityID)
+		id.SetEmptyMap()
+	}
+	id.Map().PutStr(KeyInternalID, internalID)
+	id.Map().Remove(KeyMappingKey)
+	id.Map().Remove(KeyIDTemplate)
+}
+
+// AddLink appends an entry to entity.relationships.
+func (r Record) AddLink(l Link) {
+	s, ok := r.links()
+	if !ok {
+		s = r.lr.Attributes().PutEmptySlice(AttrRelationships)
+	}
+	m := s.AppendEmpty().SetEmptyMap()
+	m.PutStr(KeyRelationshipType, l.Type)
+	dir := l.Direction
+	if dir == "" {
+		dir = Outgoing
+	}
+	m.PutStr(KeyRelationshipDirection, string(dir))
+	m.PutStr(AttrEntityType, l.Target.Type)
+	m.PutEmptyMap(AttrEntityID).PutStr(KeyInternalID, l.Target.InternalID)
+}
+
+// Observation reads a coordimap.relationship record.
+func (r Record) Observation() Observation {
+	attrs := r.lr.Attributes()
+	o := Observation{
+		Type:              str(attrs, AttrRelType),
+		SourceID:          str(attrs, AttrRelSource),
+		DestinationID:     str(attrs, AttrRelDestination),
+		DestinationPort:   integer(attrs, AttrRelDestinationPort),
+		Partition:         str(attrs, AttrPartition),
+		Connections:       integer(attrs, AttrRelConnections),
+		FailedConnections: integer(attrs, AttrRelFailed),
+		BytesSent:         integer(attrs, AttrRelBytesSent),
+		BytesReceived:     integer(attrs, AttrRelBytesReceived),
+	}
+	if ns := integer(attrs, AttrRelFirstSeen); ns != 0 {
+		o.FirstSeen = time.Unix(0, ns).UTC()
+	}
+	if ns := integer(attrs, AttrRelLastSeen); ns != 0 {
+		o.LastSeen = time.Unix(0, ns).UTC()
+	}
+	return o
+}
+
+// SetObservationEndpoints rewrites the source and destination of a
+// coordimap.relationship record.
+func (r Record) SetObservationEndpoints(sourceID, destinationID string) {
+	r.lr.Attributes().PutStr(AttrRelSource, sourceID)
+	r.lr.Attributes().PutStr(AttrRelDestination, destinationID)
+}
+
+func str(m pcommon.Map, key string) string {
+	if v, ok := m.Get(key); ok {
+		return v.Str()
+	}
+	return ""
+}
+
+func integer(m pcommon.Map, key string) int64 {
+	if v, ok := m.Get(key); ok {
+		return v.Int()
+	}
+	return 0
+}

@@ -1,0 +1,164 @@
+package entity
+
+import (
+	"sort"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// ScopeName is the instrumentation scope of every record built here.
+const ScopeName = "github.com/coordimap/otelcol-coordimap"
+
+// Batch accumulates the records of one data source instance.
+type Batch struct {
+	logs    plog.Logs
+	records plog.LogRecordSlice
+}
+
+// NewBatch starts an empty batch whose resource describes src.
+func NewBatch(src Source) *Batch {
+	logs := plog.NewLogs()
+	rl := logs.ResourceLogs().AppendEmpty()
+	putSource(rl.Resource().Attributes(), src)
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(ScopeName)
+	return &Batch{logs: logs, records: sl.LogRecords()}
+}
+
+func putSource(attrs pcommon.Map, src Source) {
+	attrs.PutStr(AttrScopeID, src.ScopeID)
+	attrs.PutStr(AttrDataSourceType, src.DataSourceType)
+	attrs.PutStr(AttrDataSourceID, src.DataSourceID)
+	if src.Name != "" {
+		attrs.PutStr(AttrDataSourceName, src.Name)
+	}
+	if src.Description != "" {
+		attrs.PutStr(AttrDataSourceDesc, src.Description)
+	}
+	if len(src.Config) > 0 {
+		cfg := attrs.PutEmptyMap(AttrDataSourceConfig)
+		for _, k := range sortedKeys(src.Config) {
+			cfg.PutStr(k, src.Config[k])
+		}
+	}
+	for _, k := range sortedKeys(src.Attributes) {
+		attrs.PutStr(k, src.Attributes[k])
+	}
+}
+
+// Len is the number of records in the batch.
+func (b *Batch) Len() int { return b.records.Len() }
+
+// Logs returns the records built so far. The batch must not be used after.
+func (b *Batch) Logs() plog.Logs { return b.logs }
+
+func (b *Batch) newRecord(ts time.Time, event string) plog.LogRecord {
+	lr := b.records.AppendEmpty()
+	lr.SetEventName(event)
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
+	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(ts))
+	return lr
+}
+
+// AddState appends an entity.state record.
+func (b *Batch) AddState(ts time.Time, e Entity) error {
+	lr := b.newRecord(ts, EventState)
+	attrs := lr.Attributes()
+	putRef(attrs, e.Ref)
+	if e.Partition != "" {
+		attrs.PutStr(AttrPartition, e.Partition)
+	}
+	desc := attrs.PutEmptyMap(AttrEntityDescription)
+	if err := desc.FromRaw(e.Description); err != nil {
+		return err
+	}
+	desc.PutStr(KeyName, e.Name)
+	if len(e.Addresses) > 0 {
+		addrs := desc.PutEmptySlice(KeyAddresses)
+		addrs.EnsureCapacity(len(e.Addresses))
+		for _, a := range e.Addresses {
+			addrs.AppendEmpty().SetStr(a)
+		}
+	}
+	if len(e.Links) > 0 {
+		links := attrs.PutEmptySlice(AttrRelationships)
+		links.EnsureCapacity(len(e.Links))
+		for _, l := range e.Links {
+			m := links.AppendEmpty().SetEmptyMap()
+			m.PutStr(KeyRelationshipType, l.Type)
+			dir := l.Direction
+			if dir == "" {
+				dir = Outgoing
+			}
+			m.PutStr(KeyRelationshipDirection, string(dir))
+			m.PutStr(AttrEntityType, l.Target.Type)
+			id := m.PutEmptyMap(AttrEntityID)
+			if l.Target.InternalID != "" {
+				id.PutStr(KeyInternalID, l.Target.InternalID)
+			}
+			if l.MappingKey != "" {
+				id.PutStr(KeyMappingKey, l.MappingKey)
+				id.PutStr(KeyIDTemplate, l.IDTemplate)
+			}
+		}
+	}
+	if e.ReportInterval > 0 {
+		attrs.PutInt(AttrReportInterval, int64(e.ReportInterval/time.Second))
+	}
+	return lr.Body().SetEmptyMap().FromRaw(e.Body)
+}
+
+// AddDelete appends an entity.delete record.
+func (b *Batch) AddDelete(ts time.Time, r Ref) {
+	lr := b.newRecord(ts, EventDelete)
+	putRef(lr.Attributes(), r)
+}
+
+func putRef(attrs pcommon.Map, r Ref) {
+	attrs.PutStr(AttrEntityType, r.Type)
+	id := attrs.PutEmptyMap(AttrEntityID)
+	id.PutStr(KeyInternalID, r.InternalID)
+	for _, k := range sortedKeys(r.NativeIDs) {
+		_ = id.PutEmpty(k).FromRaw(r.NativeIDs[k])
+	}
+}
+
+// AddObservation appends a coordimap.relationship record.
+func (b *Batch) AddObservation(ts time.Time, o Observation) error {
+	lr := b.newRecord(ts, EventRelationship)
+	attrs := lr.Attributes()
+	if err := attrs.FromRaw(o.Attributes); err != nil {
+		return err
+	}
+	attrs.PutStr(AttrRelType, o.Type)
+	attrs.PutStr(AttrRelSource, o.SourceID)
+	attrs.PutStr(AttrRelDestination, o.DestinationID)
+	if o.DestinationPort != 0 {
+		attrs.PutInt(AttrRelDestinationPort, o.DestinationPort)
+	}
+	if o.Partition != "" {
+		attrs.PutStr(AttrPartition, o.Partition)
+	}
+	attrs.PutInt(AttrRelConnections, o.Connections)
+	attrs.PutInt(AttrRelFailed, o.FailedConnections)
+	attrs.PutInt(AttrRelBytesSent, o.BytesSent)
+	attrs.PutInt(AttrRelBytesReceived, o.BytesReceived)
+	if !o.FirstSeen.IsZero() {
+		attrs.PutInt(AttrRelFirstSeen, o.FirstSeen.UnixNano())
+	}
+	if !o.LastSeen.IsZero() {
+		attrs.PutInt(AttrRelLastSeen, o.LastSeen.UnixNano())
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

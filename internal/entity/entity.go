@@ -13,9 +13,17 @@ const (
 	RelGCPNetworkFlow = "gcp_network_flow"
 	RelEBPFFlow       = "ebpf_flow"
 	RelAWSNetworkFlow = "aws_network_flow"
-	// RelExternal links an entity to one owned by another data source,
-	// found through external_mappings or a configured mapping_internal_id.
-	RelExternal = "external"
+)
+
+// ExternalSide says which end of a relationship belongs to another data
+// source (another scope): the wire's coordimap.relationship.external.* kinds.
+type ExternalSide string
+
+const (
+	NotExternal         ExternalSide = ""
+	ExternalSource      ExternalSide = "source_side"
+	ExternalDestination ExternalSide = "destination_side"
+	ExternalBothSides   ExternalSide = "both_sides"
 )
 
 // Direction says which end of a structural relationship the entity that
@@ -59,7 +67,10 @@ type Ref struct {
 type Link struct {
 	Type      string
 	Direction Direction
-	Target    Ref
+	// External marks the target as owned by another data source (found
+	// through external_mappings or a configured mapping_internal_id).
+	External bool
+	Target   Ref
 	// MappingKey, when set, leaves Target.InternalID unresolved: the
 	// processor finds the scope for this key in external_mappings and
 	// builds the ID from IDTemplate by replacing "{scope}".
@@ -89,7 +100,9 @@ type Entity struct {
 // Observation is traffic seen between two endpoints: a coordimap.relationship
 // record. Endpoints are internal IDs or unresolved addresses (ip, ip:port).
 type Observation struct {
-	Type              string
+	Type string
+	// External says which endpoints belong to another data source.
+	External          ExternalSide
 	SourceID          string
 	DestinationID     string
 	DestinationPort   int64

@@ -28,7 +28,7 @@ func TestRoundTrip(t *testing.T) {
 		Addresses:   []string{"10.0.0.1:5432"},
 		Links: []Link{
 			{Type: RelParentChild, Direction: Incoming, Target: Ref{Type: "postgres.schema", InternalID: "7710/app-sales@"}},
-			{Type: RelExternal, Direction: Outgoing, Target: Ref{Type: "gcp.sql"}, MappingKey: "db-1", IDTemplate: "{scope}-europe-west3-gcp.sql-db-1"},
+			{Type: RelParentChild, Direction: Incoming, External: true, Target: Ref{Type: "gcp.cloud_sql"}, MappingKey: "db-1", IDTemplate: "{scope}-europe-west3-gcp.sql-db-1"},
 		},
 		Body:           map[string]any{"name": "orders", "columns": []any{map[string]any{"name": "id"}}},
 		ReportInterval: time.Minute,
@@ -36,7 +36,7 @@ func TestRoundTrip(t *testing.T) {
 	require.NoError(t, b.AddState(ts, in))
 	b.AddDelete(ts, Ref{Type: "postgres.table", InternalID: "7710/app-sales@gone"})
 	require.NoError(t, b.AddObservation(ts, Observation{
-		Type: RelGenericFlow, SourceID: "10.0.0.9", DestinationID: "7710/app-@", DestinationPort: 5432,
+		Type: RelGenericFlow, External: ExternalDestination, SourceID: "10.0.0.9", DestinationID: "7710/app-@", DestinationPort: 5432,
 		Connections: 3, FirstSeen: ts, LastSeen: ts.Add(time.Second), Attributes: map[string]any{"process": "psql"},
 	}))
 	require.Equal(t, 3, b.Len())
@@ -69,7 +69,7 @@ func TestRoundTrip(t *testing.T) {
 	links := st.Links()
 	assert.Equal(t, "123-europe-west3-gcp.sql-db-1", links[1].Target.InternalID)
 	assert.Empty(t, links[1].MappingKey)
-	st.AddLink(Link{Type: RelExternal, Target: Ref{Type: "x", InternalID: "y"}})
+	st.AddLink(Link{Type: RelER, External: true, Target: Ref{Type: "x", InternalID: "y"}})
 	assert.Len(t, st.Links(), 3)
 
 	del := View(recs.At(1))
@@ -80,6 +80,7 @@ func TestRoundTrip(t *testing.T) {
 	require.Equal(t, KindObservation, obs.Kind())
 	o := obs.Observation()
 	assert.Equal(t, int64(3), o.Connections)
+	assert.Equal(t, ExternalDestination, o.External)
 	assert.Equal(t, int64(5432), o.DestinationPort)
 	assert.Equal(t, ts, o.FirstSeen)
 	assert.Equal(t, ts.Add(time.Second), o.LastSeen)

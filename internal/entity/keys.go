@@ -42,11 +42,13 @@ const (
 const (
 	KeyRelationshipType      = "relationship.type"
 	KeyRelationshipDirection = "relationship.direction"
+	KeyRelationshipExternal  = "relationship.external"
 )
 
 // Attribute keys of a coordimap.relationship record.
 const (
 	AttrRelType            = "relationship.type"
+	AttrRelExternal        = "relationship.external"
 	AttrRelSource          = "relationship.source.id"
 	AttrRelDestination     = "relationship.destination.id"
 	AttrRelConnections     = "relationship.connections"

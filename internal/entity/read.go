@@ -150,6 +150,9 @@ func (r Record) Links() []Link {
 		if l.Direction == "" {
 			l.Direction = Outgoing
 		}
+		if ext, ok := m.Get(KeyRelationshipExternal); ok {
+			l.External = ext.Bool()
+		}
 		if id, ok := m.Get(AttrEntityID); ok && id.Type() == pcommon.ValueTypeMap {
 			l.Target.InternalID = str(id.Map(), KeyInternalID)
 			l.MappingKey = str(id.Map(), KeyMappingKey)
@@ -191,6 +194,9 @@ func (r Record) AddLink(l Link) {
 		dir = Outgoing
 	}
 	m.PutStr(KeyRelationshipDirection, string(dir))
+	if l.External {
+		m.PutBool(KeyRelationshipExternal, true)
+	}
 	m.PutStr(AttrEntityType, l.Target.Type)
 	m.PutEmptyMap(AttrEntityID).PutStr(KeyInternalID, l.Target.InternalID)
 }
@@ -200,6 +206,7 @@ func (r Record) Observation() Observation {
 	attrs := r.lr.Attributes()
 	o := Observation{
 		Type:              str(attrs, AttrRelType),
+		External:          ExternalSide(str(attrs, AttrRelExternal)),
 		SourceID:          str(attrs, AttrRelSource),
 		DestinationID:     str(attrs, AttrRelDestination),
 		DestinationPort:   integer(attrs, AttrRelDestinationPort),

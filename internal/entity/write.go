@@ -93,6 +93,9 @@ func (b *Batch) AddState(ts time.Time, e Entity) error {
 				dir = Outgoing
 			}
 			m.PutStr(KeyRelationshipDirection, string(dir))
+			if l.External {
+				m.PutBool(KeyRelationshipExternal, true)
+			}
 			m.PutStr(AttrEntityType, l.Target.Type)
 			id := m.PutEmptyMap(AttrEntityID)
 			if l.Target.InternalID != "" {
@@ -133,6 +136,9 @@ func (b *Batch) AddObservation(ts time.Time, o Observation) error {
 		return err
 	}
 	attrs.PutStr(AttrRelType, o.Type)
+	if o.External != NotExternal {
+		attrs.PutStr(AttrRelExternal, string(o.External))
+	}
 	attrs.PutStr(AttrRelSource, o.SourceID)
 	attrs.PutStr(AttrRelDestination, o.DestinationID)
 	if o.DestinationPort != 0 {

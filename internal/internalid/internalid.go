@@ -1,0 +1,133 @@
+// Package internalid builds the internal IDs of Coordimap elements. They must
+// equal what the original coordimap-agent produced so that graphs continue
+// across the switch; every format lives here and nowhere else.
+package internalid
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Element types used by more than one package.
+const (
+	TypeKubernetesNamespace = "kubernetes.namespace"
+	TypeGCPCloudSQL         = "gcp.cloud_sql"
+	TypeMetricTrigger       = "coordimap.metric_trigger"
+)
+
+// Kubernetes is `<scope>-<namespace>-<type>-<name>`. Cluster-wide objects
+// pass an empty namespace (`uid--kubernetes.node-n1`).
+func Kubernetes(scope, namespace, elemType, name string) string {
+	return scope + "-" + namespace + "-" + elemType + "-" + name
+}
+
+// KubernetesNamespace is a namespace's ID: its name is empty, so the ID
+// ends in '-' (`uid-shop-kubernetes.namespace-`).
+func KubernetesNamespace(scope, namespace string) string {
+	return Kubernetes(scope, namespace, TypeKubernetesNamespace, "")
+}
+
+// GCP is `<scope>-<zone>-<type>-<name>`; global assets pass an empty zone.
+func GCP(scope, zone, elemType, name string) string {
+	return scope + "-" + zone + "-" + elemType + "-" + name
+}
+
+// AWS is `<scope>@<aws id or ARN>`.
+func AWS(scope, awsID string) string { return scope + "@" + awsID }
+
+// PostgresDatabase is `<scope>/<db>-@`.
+func PostgresDatabase(scope, db string) string { return Postgres(scope, db, "", "") }
+
+// PostgresSchema is `<scope>/<db>-<schema>@`.
+func PostgresSchema(scope, db, schema string) string { return Postgres(scope, db, schema, "") }
+
+// Postgres is `<scope>/<db>-<schema>@<name>` for tables, views, indexes,
+// sequences and functions alike (they share one namespace per schema in
+// PostgreSQL, except functions, which callers disambiguate in name).
+func Postgres(scope, db, schema, name string) string {
+	return scope + "/" + db + "-" + schema + "@" + name
+}
+
+// MariaDBSchema is `<scope>/<schema>@`.
+func MariaDBSchema(scope, schema string) string { return MariaDB(scope, schema, "") }
+
+// MariaDB is `<scope>/<schema>@<name>` for tables, views and routines.
+func MariaDB(scope, schema, name string) string { return scope + "/" + schema + "@" + name }
+
+// MariaDBIndex is `<scope>/<schema>@<table>.<index>`: index names are only
+// unique per table (the original agent gave every PRIMARY the same ID).
+func MariaDBIndex(scope, schema, table, index string) string {
+	return MariaDB(scope, schema, table+"."+index)
+}
+
+// MongoDatabase is `<scope>/<db>`.
+func MongoDatabase(scope, db string) string { return scope + "/" + db }
+
+// MongoCollection is `<scope>/<db>/<collection>`.
+func MongoCollection(scope, db, collection string) string {
+	return MongoDatabase(scope, db) + "/" + collection
+}
+
+// MongoIndex is `<scope>/<db>/<collection>/<collection>.<index>`: the
+// original agent named indexes `<collection>.<index>`.
+func MongoIndex(scope, db, collection, index string) string {
+	return MongoCollection(scope, db, collection) + "/" + collection + "." + index
+}
+
+// MetricTriggerBucket is the minute bucket of a metric trigger ID.
+func MetricTriggerBucket(t time.Time) string { return t.UTC().Format("200601021504") }
+
+// MetricTrigger is `metric-trigger:<dsid>:<rule>:<YYYYMMDDhhmm>:<ids>` with
+// the target IDs sorted and joined by commas.
+func MetricTrigger(dataSourceID, ruleID string, at time.Time, targetIDs []string) string {
+	ids := slices.Clone(targetIDs)
+	slices.Sort(ids)
+	return "metric-trigger:" + dataSourceID + ":" + ruleID + ":" + MetricTriggerBucket(at) + ":" + strings.Join(ids, ",")
+}
+
+// FromMappingConfig turns a database's mapping_internal_id setting into the
+// internal ID of the element that hosts the database:
+//
+//	gcp:<zone>:<instance>:<project number>  → the Cloud SQL instance
+//	kube:<namespace>:<name>:<cluster uid>   → as the original agent built it
+//	kube:<namespace>:<type>:<name>:<cluster uid> → any Kubernetes element
+//	aws:<account id>:<aws id or ARN>        → any AWS element
+//
+// Any other value without one of those prefixes is taken as an internal ID
+// as it is.
+func FromMappingConfig(v string) (string, error) {
+	if v == "" {
+		return "", fmt.Errorf("empty mapping")
+	}
+	prefix, rest, found := strings.Cut(v, ":")
+	if !found {
+		return v, nil
+	}
+	switch prefix {
+	case "gcp":
+		p := strings.Split(rest, ":")
+		if len(p) != 3 || slices.Contains(p, "") {
+			return "", fmt.Errorf("%q: want gcp:<zone>:<instance>:<project number>", v)
+		}
+		return GCP(p[2], p[0], TypeGCPCloudSQL, p[1]), nil
+	case "kube":
+		p := strings.Split(rest, ":")
+		switch {
+		case len(p) == 3 && !slices.Contains(p, ""):
+			// The original agent's form: it typed the target as a namespace.
+			return Kubernetes(p[2], p[0], TypeKubernetesNamespace, p[1]), nil
+		case len(p) == 4 && !slices.Contains(p, ""):
+			return Kubernetes(p[3], p[0], p[1], p[2]), nil
+		}
+		return "", fmt.Errorf("%q: want kube:<namespace>:[<type>:]<name>:<cluster uid>", v)
+	case "aws":
+		account, id, ok := strings.Cut(rest, ":")
+		if !ok || account == "" || id == "" {
+			return "", fmt.Errorf("%q: want aws:<account id>:<aws id or ARN>", v)
+		}
+		return AWS(account, id), nil
+	}
+	return v, nil
+}

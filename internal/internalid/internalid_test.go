@@ -1,0 +1,68 @@
+package internalid
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The expected values are what github.com/coordimap/agent builds for the same
+// inputs (internal/cloud/utils/internal_names.go, the postgres, mariadb and
+// mongodb crawlers, internal/metrics/rules.go).
+func TestFormats(t *testing.T) {
+	at := time.Date(2026, 5, 11, 16, 49, 33, 0, time.FixedZone("x", 3600))
+	cases := []struct{ got, want string }{
+		{Kubernetes("cluster-uid-123", "default", "kubernetes.pod", "api-7c9f"), "cluster-uid-123-default-kubernetes.pod-api-7c9f"},
+		{Kubernetes("uid", "", "kubernetes.node", "n1"), "uid--kubernetes.node-n1"},
+		{Kubernetes("uid", "", "kubernetes.storage_class", "standard"), "uid--kubernetes.storage_class-standard"},
+		{KubernetesNamespace("uid", "shop"), "uid-shop-kubernetes.namespace-"},
+		{Kubernetes("uid", "shop", "kubernetes.helm_chart", "api-1.2.0"), "uid-shop-kubernetes.helm_chart-api-1.2.0"},
+		{GCP("123456", "europe-west1-b", "gcp.vm_instance", "vm1"), "123456-europe-west1-b-gcp.vm_instance-vm1"},
+		{GCP("123456", "", "gcp.region", "europe-west1"), "123456--gcp.region-europe-west1"},
+		{GCP("123456", "", "gcp.service_account", "sa@p.iam.gserviceaccount.com"), "123456--gcp.service_account-sa@p.iam.gserviceaccount.com"},
+		{AWS("123456789012", "i-0abc"), "123456789012@i-0abc"},
+		{AWS("123456789012", "vpc-0abc"), "123456789012@vpc-0abc"},
+		{PostgresDatabase("7710", "app"), "7710/app-@"},
+		{PostgresSchema("7710", "app", "sales"), "7710/app-sales@"},
+		{Postgres("7710", "app", "sales", "orders"), "7710/app-sales@orders"},
+		{Postgres("sysid", "mydb", "public", "users_pkey"), "sysid/mydb-public@users_pkey"},
+		{MariaDBSchema("s1", "shop"), "s1/shop@"},
+		{MariaDB("s1", "shop", "orders"), "s1/shop@orders"},
+		{MariaDBIndex("s1", "shop", "orders", "PRIMARY"), "s1/shop@orders.PRIMARY"},
+		{MongoDatabase("rs0", "db"), "rs0/db"},
+		{MongoCollection("rs0", "db", "users"), "rs0/db/users"},
+		{MongoIndex("scope", "db", "users", "_id_"), "scope/db/users/users._id_"},
+		{MetricTrigger("kube1", "es-pvc-low", at, []string{"uid-ns-kubernetes.pvc-b", "uid-ns-kubernetes.pvc-a"}),
+			"metric-trigger:kube1:es-pvc-low:202605111549:uid-ns-kubernetes.pvc-a,uid-ns-kubernetes.pvc-b"},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, c.got)
+	}
+}
+
+func TestMetricTriggerDoesNotReorderCallerSlice(t *testing.T) {
+	ids := []string{"b", "a"}
+	MetricTrigger("d", "r", time.Unix(0, 0), ids)
+	assert.Equal(t, []string{"b", "a"}, ids)
+}
+
+func TestFromMappingConfig(t *testing.T) {
+	good := map[string]string{
+		"gcp:europe-west3-a:orders-db:123456":         "123456-europe-west3-a-gcp.cloud_sql-orders-db",
+		"kube:shop:postgres:cluster-uid":              "cluster-uid-shop-kubernetes.namespace-postgres",
+		"kube:shop:kubernetes.stateful_set:pg:uid":    "uid-shop-kubernetes.stateful_set-pg",
+		"aws:123456789012:arn:aws:rds:eu-west-1:1:db": "123456789012@arn:aws:rds:eu-west-1:1:db",
+		"123456789012@db-abc":                         "123456789012@db-abc",
+	}
+	for in, want := range good {
+		got, err := FromMappingConfig(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "gcp:zone:name", "gcp::name:1", "kube:a:b", "kube:a:b:c:d:e", "aws:123", "aws::x"} {
+		_, err := FromMappingConfig(bad)
+		assert.Error(t, err, bad)
+	}
+}

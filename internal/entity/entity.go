@@ -82,6 +82,10 @@ type Link struct {
 type Entity struct {
 	Ref
 	Name string
+	// Status is Green, Orange, Red or empty (NoStatus on the wire).
+	Status string
+	// Version is the element version, when the source knows one.
+	Version string
 	// Partition is the crawl_internal_id the element travels under; empty
 	// means the data source ID.
 	Partition string

@@ -23,6 +23,8 @@ func TestRoundTrip(t *testing.T) {
 	in := Entity{
 		Ref:         Ref{Type: "postgres.table", InternalID: "7710/app-sales@orders", NativeIDs: map[string]any{"postgres.oid": int64(16384)}},
 		Name:        "orders",
+		Status:      "Green",
+		Version:     "1.2",
 		Partition:   "sales",
 		Description: map[string]any{"schema": "sales"},
 		Addresses:   []string{"10.0.0.1:5432"},
@@ -59,6 +61,8 @@ func TestRoundTrip(t *testing.T) {
 	assert.Equal(t, "postgres.table", st.Type())
 	assert.Equal(t, "7710/app-sales@orders", st.InternalID())
 	assert.Equal(t, "orders", st.Name())
+	assert.Equal(t, "Green", st.Status())
+	assert.Equal(t, "1.2", st.Version())
 	assert.Equal(t, "sales", st.Partition())
 	assert.Equal(t, time.Minute, st.ReportInterval())
 	assert.Equal(t, []string{"10.0.0.1:5432"}, st.Addresses())

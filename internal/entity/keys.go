@@ -27,6 +27,10 @@ const (
 const (
 	KeyInternalID = "coordimap.internal_id"
 	KeyName       = "coordimap.name"
+	// KeyStatus is the element status: Green, Orange, Red or NoStatus.
+	KeyStatus = "coordimap.status"
+	// KeyVersion is the element version (e.g. app.kubernetes.io/version).
+	KeyVersion = "coordimap.version"
 	// KeyMappingKey marks an unresolved reference: the processor looks the
 	// value up in external_mappings to find the target's scope.
 	KeyMappingKey = "coordimap.mapping.key"

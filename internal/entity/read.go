@@ -79,6 +79,12 @@ func (r Record) InternalID() string {
 // Name is entity.description[coordimap.name].
 func (r Record) Name() string { return str(r.Description(), KeyName) }
 
+// Status is entity.description[coordimap.status].
+func (r Record) Status() string { return str(r.Description(), KeyStatus) }
+
+// Version is entity.description[coordimap.version].
+func (r Record) Version() string { return str(r.Description(), KeyVersion) }
+
 // Description is the entity.description map (empty when absent).
 func (r Record) Description() pcommon.Map {
 	if v, ok := r.lr.Attributes().Get(AttrEntityDescription); ok && v.Type() == pcommon.ValueTypeMap {

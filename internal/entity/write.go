@@ -75,6 +75,12 @@ func (b *Batch) AddState(ts time.Time, e Entity) error {
 		return err
 	}
 	desc.PutStr(KeyName, e.Name)
+	if e.Status != "" {
+		desc.PutStr(KeyStatus, e.Status)
+	}
+	if e.Version != "" {
+		desc.PutStr(KeyVersion, e.Version)
+	}
 	if len(e.Addresses) > 0 {
 		addrs := desc.PutEmptySlice(KeyAddresses)
 		addrs.EnsureCapacity(len(e.Addresses))

@@ -1,0 +1,243 @@
+package coordimapexporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+)
+
+// apiExporter converts entity records into Coordimap requests and posts
+// them; exporterhelper wraps it with the queue and retries.
+type apiExporter struct {
+	cfg       *Config
+	settings  exporter.Settings
+	logger    *zap.Logger
+	now       func() time.Time
+	sender    *sender
+	userAgent string
+
+	// sent remembers, in incremental mode, the hash and time each element
+	// was last delivered with.
+	mu   sync.Mutex
+	sent map[sentKey]sentState
+}
+
+type sentKey struct{ dataSourceID, id string }
+
+type sentState struct {
+	hash string
+	at   time.Time
+}
+
+func newAPIExporter(cfg *Config, set exporter.Settings) *apiExporter {
+	return &apiExporter{
+		cfg:       cfg,
+		settings:  set,
+		logger:    set.Logger,
+		now:       time.Now,
+		sent:      map[sentKey]sentState{},
+		userAgent: "otelcol-coordimap/" + set.BuildInfo.Version,
+	}
+}
+
+// start builds the HTTP client (extensions such as auth are known only now).
+func (e *apiExporter) start(ctx context.Context, host component.Host) error {
+	client, err := e.cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), e.settings.TelemetrySettings)
+	if err != nil {
+		return fmt.Errorf("coordimap exporter: http client: %w", err)
+	}
+	e.sender = &sender{
+		client:    client,
+		endpoint:  e.cfg.ClientConfig.Endpoint,
+		apiKey:    string(e.cfg.APIKey),
+		userAgent: e.userAgent,
+	}
+	return nil
+}
+
+// push sends one batch of entity records: one or more requests per
+// (data source, crawl_internal_id) partition. A retryable failure makes
+// exporterhelper retry the whole batch; requests already accepted are sent
+// again, which the API takes as the same upsert.
+func (e *apiExporter) push(ctx context.Context, ld plog.Logs) error {
+	if e.sender == nil {
+		return consumererror.NewPermanent(errors.New("coordimap exporter: not started"))
+	}
+	conv := convert(ld)
+	if conv.skipped > 0 {
+		e.logger.Debug("Records that cannot become Coordimap elements were skipped", zap.Int("count", conv.skipped))
+	}
+	now := e.now()
+	e.forget(conv.deleted)
+
+	var errs []error
+	permanent := true
+	for _, key := range conv.order {
+		p := conv.partitions[key]
+		elems := e.toSend(p, now)
+		if len(elems) == 0 {
+			continue
+		}
+		env := newEnvelope(p.source, p.name, now)
+		var failed error
+		for _, body := range encodeRequests(env, elems, e.cfg.MaxRequestBytes) {
+			if err := e.sender.send(ctx, body); err != nil {
+				failed = fmt.Errorf("data source %q, crawl_internal_id %q: %w", p.source.DataSourceID, p.name, err)
+				break
+			}
+		}
+		if failed != nil {
+			errs = append(errs, failed)
+			if !consumererror.IsPermanent(failed) {
+				permanent = false
+			}
+			continue
+		}
+		e.remember(p.source.DataSourceID, elems, now)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	err := errors.Join(errs...)
+	if permanent {
+		return consumererror.NewPermanent(err)
+	}
+	return err
+}
+
+// toSend is every element, or in incremental mode those whose hash changed
+// or that were last sent more than full_resync_period ago.
+func (e *apiExporter) toSend(p *partition, now time.Time) []*element {
+	if !e.cfg.Incremental {
+		return p.elems
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]*element, 0, len(p.elems))
+	for _, el := range p.elems {
+		st, ok := e.sent[sentKey{p.source.DataSourceID, el.id}]
+		if ok && st.hash == el.hash && now.Sub(st.at) < e.cfg.FullResyncPeriod {
+			continue
+		}
+		out = append(out, el)
+	}
+	return out
+}
+
+func (e *apiExporter) remember(dataSourceID string, elems []*element, now time.Time) {
+	if !e.cfg.Incremental {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, el := range elems {
+		e.sent[sentKey{dataSourceID, el.id}] = sentState{hash: el.hash, at: now}
+	}
+}
+
+// forget drops deleted entities from the incremental state, so one that
+// comes back is sent again at once.
+func (e *apiExporter) forget(deleted map[string][]string) {
+	if !e.cfg.Incremental || len(deleted) == 0 {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for ds, ids := range deleted {
+		for _, id := range ids {
+			delete(e.sent, sentKey{ds, id})
+		}
+	}
+}
+
+// logsExporter is the component: the local graph is updated as records
+// arrive, before the API's queue, so it stays current while the API is
+// unreachable.
+type logsExporter struct {
+	api    exporter.Logs // nil without api_key
+	graph  *graphStore   // nil without graph_file
+	logger *zap.Logger
+	flush  time.Duration
+	now    func() time.Time
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+var _ exporter.Logs = (*logsExporter)(nil)
+
+func (l *logsExporter) Start(ctx context.Context, host component.Host) error {
+	if l.graph != nil {
+		if err := l.graph.load(); err != nil {
+			// A damaged file must not stop the collector; it is rewritten.
+			l.logger.Warn("Starting with an empty local graph", zap.Error(err))
+		}
+		runCtx, cancel := context.WithCancel(context.Background())
+		l.cancel = cancel
+		l.wg.Add(1)
+		go l.flushLoop(runCtx)
+	}
+	if l.api != nil {
+		return l.api.Start(ctx, host)
+	}
+	return nil
+}
+
+func (l *logsExporter) flushLoop(ctx context.Context) {
+	defer l.wg.Done()
+	t := time.NewTicker(l.flush)
+	defer t.Stop()
+	var lastErr string
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			err := l.graph.flush(l.now())
+			switch {
+			case err != nil && err.Error() != lastErr:
+				l.logger.Error("Cannot write the local graph", zap.Error(err))
+				lastErr = err.Error()
+			case err == nil && lastErr != "":
+				l.logger.Info("Local graph written again")
+				lastErr = ""
+			}
+		}
+	}
+}
+
+func (l *logsExporter) Shutdown(ctx context.Context) error {
+	var errs []error
+	if l.api != nil {
+		errs = append(errs, l.api.Shutdown(ctx))
+	}
+	if l.cancel != nil {
+		l.cancel()
+		l.wg.Wait()
+		errs = append(errs, l.graph.flush(l.now()))
+	}
+	return errors.Join(errs...)
+}
+
+func (l *logsExporter) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: false}
+}
+
+func (l *logsExporter) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if l.graph != nil {
+		l.graph.apply(ld)
+	}
+	if l.api != nil {
+		return l.api.ConsumeLogs(ctx, ld)
+	}
+	return nil
+}

@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/coordimap/otelcol-coordimap/internal/configstrict"
 )
 
 // DefaultEndpoint is the Coordimap API the original agent sent to.
@@ -76,6 +78,14 @@ func createDefaultConfig() component.Config {
 		GraphFlushInterval: defaultGraphFlushInterval,
 		FlowTTL:            defaultFlowTTL,
 	}
+}
+
+// Unmarshal rejects unknown keys (see internal/configstrict), then decodes.
+func (c *Config) Unmarshal(conf *confmap.Conf) error {
+	if err := configstrict.Check(conf, c); err != nil {
+		return err
+	}
+	return conf.Unmarshal(c)
 }
 
 // apiEnabled reports whether elements go to the Coordimap API.

@@ -37,6 +37,7 @@ type conversion struct {
 	deleted map[string][]string
 	// skipped counts records that cannot become elements.
 	skipped int
+	arena   arena
 }
 
 // convert turns entity records into Coordimap elements. Records without a
@@ -44,7 +45,6 @@ type conversion struct {
 // unresolved addresses are skipped: the API has no place for them.
 func convert(ld plog.Logs) *conversion {
 	c := &conversion{partitions: map[partitionKey]*partition{}, deleted: map[string][]string{}}
-	var scratch []byte
 	for _, rl := range ld.ResourceLogs().All() {
 		src := entity.ReadSource(rl.Resource())
 		if src.DataSourceID == "" {
@@ -58,7 +58,7 @@ func convert(ld plog.Logs) *conversion {
 				rec := entity.View(lr)
 				switch rec.Kind() {
 				case entity.KindState:
-					scratch = c.addState(src, rec, scratch)
+					c.addState(src, rec)
 				case entity.KindDelete:
 					c.deleted[src.DataSourceID] = append(c.deleted[src.DataSourceID], rec.InternalID())
 				case entity.KindObservation:
@@ -86,15 +86,13 @@ func (c *conversion) partition(src entity.Source, name string) *partition {
 	return p
 }
 
-func (c *conversion) addState(src entity.Source, rec entity.Record, scratch []byte) []byte {
+func (c *conversion) addState(src entity.Source, rec entity.Record) {
 	id, typ := rec.InternalID(), rec.Type()
 	if id == "" || typ == "" {
 		c.skipped++
-		return scratch
+		return
 	}
-	scratch = appendMap(scratch[:0], rec.Body())
-	data := make([]byte, len(scratch))
-	copy(data, scratch)
+	data := c.arena.finish(appendMap(c.arena.start(), rec.Body()))
 	ts := rec.Time()
 	p := c.partition(src, rec.Partition())
 	p.add(newElement(ts, typ, id, rec.Name(), rec.Status(), rec.Version(), data))
@@ -112,9 +110,8 @@ func (c *conversion) addState(src entity.Source, rec entity.Record, scratch []by
 		} else if l.External {
 			side = entity.ExternalDestination
 		}
-		p.add(newRelationship(ts, from, to, l.Type, side))
+		p.add(newRelationship(&c.arena, ts, from, to, l.Type, side))
 	}
-	return scratch
 }
 
 func (c *conversion) addObservation(src entity.Source, rec entity.Record) {
@@ -131,7 +128,7 @@ func (c *conversion) addObservation(src entity.Source, rec entity.Record) {
 	if ts.IsZero() {
 		ts = rec.Time()
 	}
-	c.partition(src, o.Partition).add(newRelationship(ts, o.SourceID, o.DestinationID, kind, o.External))
+	c.partition(src, o.Partition).add(newRelationship(&c.arena, ts, o.SourceID, o.DestinationID, kind, o.External))
 }
 
 // isAddress reports whether an endpoint is a bare ip or ip:port, not an

@@ -34,7 +34,7 @@ type apiExporter struct {
 type sentKey struct{ dataSourceID, id string }
 
 type sentState struct {
-	hash string
+	hash [32]byte
 	at   time.Time
 }
 

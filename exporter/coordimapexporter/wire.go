@@ -45,11 +45,10 @@ type element struct {
 	status      string
 	version     string
 	data        []byte
-	hash        string
+	hash        [sha256.Size]byte
 }
 
 func newElement(retrievedAt time.Time, typ, id, name, status, version string, data []byte) *element {
-	sum := sha256.Sum256(data)
 	if status == "" {
 		status = statusNoStatus
 	}
@@ -61,13 +60,13 @@ func newElement(retrievedAt time.Time, typ, id, name, status, version string, da
 		status:      status,
 		version:     version,
 		data:        data,
-		hash:        hex.EncodeToString(sum[:]),
+		hash:        sha256.Sum256(data),
 	}
 }
 
 // newRelationship is an edge element: id and name `<src>.<dst>`, data in
 // the original agent's field order so equal edges hash equally.
-func newRelationship(retrievedAt time.Time, src, dst, kind string, side entity.ExternalSide) *element {
+func newRelationship(a *arena, retrievedAt time.Time, src, dst, kind string, side entity.ExternalSide) *element {
 	relType := relationshipInternal
 	if side != entity.NotExternal {
 		relType = relationshipExternalPrefix + string(side)
@@ -76,7 +75,7 @@ func newRelationship(retrievedAt time.Time, src, dst, kind string, side entity.E
 	if !ok {
 		code = defaultRelationCodeOfUnknown
 	}
-	data := make([]byte, 0, 96+len(src)+len(dst))
+	data := a.start()
 	data = append(data, `{"source_id":`...)
 	data = appendString(data, src)
 	data = append(data, `,"destination_id":`...)
@@ -85,9 +84,33 @@ func newRelationship(retrievedAt time.Time, src, dst, kind string, side entity.E
 	data = appendString(data, relType)
 	data = append(data, `,"relation_type":`...)
 	data = strconv.AppendInt(data, int64(code), 10)
-	data = append(data, '}')
+	data = a.finish(append(data, '}'))
 	id := src + "." + dst
 	return newElement(retrievedAt, elementTypeRelationship, id, id, statusNoStatus, "", data)
+}
+
+// arena hands out element data from shared chunks: one allocation per
+// 64 KiB instead of one per element.
+type arena struct{ buf []byte }
+
+const arenaChunk = 64 << 10
+
+// start returns a zero-length slice to append one element's data to.
+func (a *arena) start() []byte {
+	if cap(a.buf)-len(a.buf) < 1024 {
+		a.buf = make([]byte, 0, arenaChunk)
+	}
+	return a.buf[len(a.buf):]
+}
+
+// finish claims what was appended since start. When the data outgrew the
+// chunk, append moved it to memory of its own, which is kept as it is.
+func (a *arena) finish(data []byte) []byte {
+	end := len(a.buf) + len(data)
+	if end <= cap(a.buf) && len(data) > 0 && &a.buf[:end][len(a.buf)] == &data[0] {
+		a.buf = a.buf[:end]
+	}
+	return data[:len(data):len(data)]
 }
 
 // appendJSON writes the element with its keys sorted, as the original
@@ -96,7 +119,7 @@ func (e *element) appendJSON(b []byte) []byte {
 	b = append(b, `{"data":"`...)
 	b = base64.StdEncoding.AppendEncode(b, e.data)
 	b = append(b, `","hash":"`...)
-	b = append(b, e.hash...)
+	b = hex.AppendEncode(b, e.hash[:])
 	b = append(b, `","id":`...)
 	b = appendString(b, e.id)
 	b = append(b, `,"is_json_data":true,"name":`...)

@@ -3,6 +3,7 @@ package coordimapexporter
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"os"
@@ -197,10 +198,10 @@ func TestRequestsDecodeAsTheAgentsStructs(t *testing.T) {
 // TestRelationshipHashMatchesAgent checks a relationship element against the
 // data and hash the original agent's code produces for the same edge.
 func TestRelationshipHashMatchesAgent(t *testing.T) {
-	el := newRelationship(crawlTime, "scope1/mydb-@", "scope1/mydb-public@", entity.RelER, entity.NotExternal)
+	el := newRelationship(&arena{}, crawlTime, "scope1/mydb-@", "scope1/mydb-public@", entity.RelER, entity.NotExternal)
 	assert.Equal(t, "eyJzb3VyY2VfaWQiOiJzY29wZTEvbXlkYi1AIiwiZGVzdGluYXRpb25faWQiOiJzY29wZTEvbXlkYi1wdWJsaWNAIiwicmVsYXRpb25zaGlwX3R5cGUiOiJjb29yZGltYXAucmVsYXRpb25zaGlwX3NraXBpbnNlcnQiLCJyZWxhdGlvbl90eXBlIjo0fQ==",
 		base64.StdEncoding.EncodeToString(el.data))
-	assert.Equal(t, "e19b97b2d0ded5c345d5eaa1019ab203b321652c1d3d2764ab4a6b515f036da8", el.hash)
+	assert.Equal(t, "e19b97b2d0ded5c345d5eaa1019ab203b321652c1d3d2764ab4a6b515f036da8", hex.EncodeToString(el.hash[:]))
 	assert.Equal(t, "scope1/mydb-@.scope1/mydb-public@", el.id)
 	assert.Equal(t, el.id, el.name)
 }

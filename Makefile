@@ -1,0 +1,54 @@
+# Every tool version is pinned here or in go.mod.
+OCB_VERSION    := v0.164.0
+GO             ?= go
+BUILD_DIR      := _build
+BINARY         := $(BUILD_DIR)/otelcol-coordimap
+TOOLS_DIR      := $(CURDIR)/.cache/tools
+OCB            := $(TOOLS_DIR)/builder-$(OCB_VERSION)
+CONFIG         ?= otelcol-config.yaml
+GO_SOURCES     := $(shell find . -name '*.go' -not -path './_build/*' -not -path './.cache/*') go.mod go.sum builder-config.yaml
+# Test flags; override with e.g. `make test TESTFLAGS=-race`.
+TESTFLAGS      ?=
+# Benchmarks; override with e.g. `make bench BENCH=Crawl`.
+BENCH          ?= .
+
+.PHONY: all build run test unit-test e2e-test lint generate bench clean
+
+all: lint build test
+
+$(OCB):
+	@mkdir -p $(TOOLS_DIR)
+	GOBIN=$(TOOLS_DIR) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+	mv $(TOOLS_DIR)/builder $(OCB)
+
+## build: the otelcol-coordimap distribution, with ocb, into _build/
+build: $(BINARY)
+
+$(BINARY): $(OCB) $(GO_SOURCES)
+	$(OCB) --config builder-config.yaml
+	@touch $(BINARY)
+
+## run: build and run the collector on the default config
+run: build
+	$(BINARY) --config $(CONFIG)
+
+## test: every test, integration and end-to-end included
+test: build
+	COORDIMAP_COLLECTOR_BIN=$(CURDIR)/$(BINARY) $(GO) test $(TESTFLAGS) -count=1 ./...
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './_build/*' -not -path './.cache/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## generate: regenerate generated sources
+generate:
+	$(GO) generate ./...
+
+## bench: the Go benchmarks of every component
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...
+
+clean:
+	rm -rf $(BUILD_DIR)

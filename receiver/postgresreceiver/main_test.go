@@ -1,0 +1,241 @@
+package postgresreceiver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/pgtest"
+)
+
+// One throwaway PostgreSQL for the whole package, started by the first test
+// that needs it and stopped by TestMain.
+var (
+	serverOnce sync.Once
+	server     *pgtest.Server
+	serverErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if server != nil {
+		if err := server.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping PostgreSQL:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// Role with a password, for the password tests; pg_hba.conf makes the
+// server ask it for one (every other role is trusted).
+const (
+	pwUser     = "coordimap_pw"
+	pwPassword = "Sup3r-Secret-Pa55word"
+)
+
+// testServer returns the package's server with the fixtures loaded, or ends
+// the test (skip locally, fail under CI=true).
+func testServer(tb testing.TB) *pgtest.Server {
+	tb.Helper()
+	serverOnce.Do(func() {
+		server, serverErr = pgtest.Start()
+		if serverErr == nil {
+			serverErr = loadFixtures(server)
+		}
+	})
+	if serverErr != nil {
+		pgtest.Unavailable(tb, serverErr)
+	}
+	return server
+}
+
+func loadFixtures(s *pgtest.Server) error {
+	ctx := context.Background()
+	for db, file := range map[string]string{"app": "fixture.sql", "crm": "fixture_crm.sql"} {
+		if err := adminExec(ctx, s, "postgres", "CREATE DATABASE "+db); err != nil {
+			return err
+		}
+		script, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			return err
+		}
+		if err := adminExec(ctx, s, db, string(script)); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	if err := adminExec(ctx, s, "postgres", fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s'; GRANT pg_monitor TO %s", pwUser, pwPassword, pwUser)); err != nil {
+		return err
+	}
+	// The first matching line wins: ask pwUser for its password.
+	hba := filepath.Join(s.Dir, "data", "pg_hba.conf")
+	old, err := os.ReadFile(hba)
+	if err != nil {
+		return err
+	}
+	line := fmt.Sprintf("host all %s 127.0.0.1/32 scram-sha-256\n", pwUser)
+	if err := os.WriteFile(hba, append([]byte(line), old...), 0o600); err != nil {
+		return err
+	}
+	return adminExec(ctx, s, "postgres", "SELECT pg_reload_conf()")
+}
+
+// adminExec runs a script as the superuser (simple protocol, so several
+// statements may be sent at once).
+func adminExec(ctx context.Context, s *pgtest.Server, db, script string) error {
+	conn, err := pgx.Connect(ctx, s.DSN(db))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, script)
+	return err
+}
+
+func adminQueryString(tb testing.TB, s *pgtest.Server, db, query string) string {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, s.DSN(db))
+	require.NoError(tb, err)
+	defer conn.Close(ctx)
+	var out string
+	require.NoError(tb, conn.QueryRow(ctx, query).Scan(&out))
+	return out
+}
+
+// testConfig is a configuration for the test server as the superuser.
+func testConfig(s *pgtest.Server, dbs ...string) *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Endpoint = s.Endpoint()
+	cfg.Username = "postgres"
+	cfg.TLS.Insecure = true
+	cfg.Databases = dbs
+	cfg.CollectionInterval = time.Hour
+	return cfg
+}
+
+// statusHost records the status events components report.
+type statusHost struct {
+	component.Host
+	mu     sync.Mutex
+	events []*componentstatus.Event
+}
+
+func newStatusHost() *statusHost { return &statusHost{Host: componenttest.NewNopHost()} }
+
+func (h *statusHost) Report(ev *componentstatus.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, ev)
+}
+
+func (h *statusHost) Events() []*componentstatus.Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]*componentstatus.Event(nil), h.events...)
+}
+
+// last is the last reported status, StatusNone when none.
+func (h *statusHost) last() *componentstatus.Event {
+	evs := h.Events()
+	if len(evs) == 0 {
+		return componentstatus.NewEvent(componentstatus.StatusNone)
+	}
+	return evs[len(evs)-1]
+}
+
+// running is a started receiver with what it reports.
+type running struct {
+	rcv  receiver.Logs
+	sink *consumertest.LogsSink
+	host *statusHost
+	logs *observer.ObservedLogs
+	id   component.ID
+}
+
+// start creates the receiver through the factory, as the collector does,
+// and starts it; the test stops it.
+func start(t *testing.T, name string, cfg *Config) *running {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	core, logs := observer.New(zap.DebugLevel)
+	set := receivertest.NewNopSettings(typeStr)
+	set.ID = component.NewIDWithName(typeStr, name)
+	set.Logger = zap.New(core)
+	sink := &consumertest.LogsSink{}
+	rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, sink)
+	require.NoError(t, err)
+	host := newStatusHost()
+	require.NoError(t, rcv.Start(context.Background(), host))
+	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
+	return &running{rcv: rcv, sink: sink, host: host, logs: logs, id: set.ID}
+}
+
+// waitBatches waits until the sink holds at least n batches.
+func (r *running) waitBatches(t *testing.T, n int) []plog.Logs {
+	t.Helper()
+	require.Eventually(t, func() bool { return len(r.sink.AllLogs()) >= n }, 30*time.Second, 20*time.Millisecond,
+		"waiting for %d batches; status %v", n, r.host.last().Status())
+	return r.sink.AllLogs()
+}
+
+// records lists the entity records of a batch.
+func records(ld plog.Logs) []entity.Record {
+	var out []entity.Record
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				out = append(out, entity.View(lr))
+			}
+		}
+	}
+	return out
+}
+
+// batchDatabase is the database a batch describes: the name of its
+// postgres.database entity, or the database of its first delete.
+func batchDatabase(ld plog.Logs) string {
+	for _, r := range records(ld) {
+		if r.Kind() == entity.KindState && r.Type() == typeDatabase {
+			return r.Name()
+		}
+	}
+	for _, r := range records(ld) {
+		if id := r.InternalID(); r.Kind() == entity.KindDelete {
+			_, rest, _ := strings.Cut(id, "/")
+			db, _, _ := strings.Cut(rest, "-")
+			return db
+		}
+	}
+	return ""
+}
+
+// logText is everything the receiver logged, fields included.
+func logText(logs *observer.ObservedLogs) string {
+	var b strings.Builder
+	for _, e := range logs.All() {
+		b.WriteString(e.Message)
+		for k, v := range e.ContextMap() {
+			fmt.Fprintf(&b, " %s=%v", k, v)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

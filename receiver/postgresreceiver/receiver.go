@@ -1,0 +1,456 @@
+package postgresreceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+	"go.uber.org/zap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/internalid"
+)
+
+const (
+	dataSourceType = "postgres"
+	// maintenanceDB is where server-wide queries run when no databases are
+	// configured.
+	maintenanceDB = "postgres"
+	// minCrawlTimeout bounds one crawl when the interval is shorter.
+	minCrawlTimeout = time.Minute
+	closeTimeout    = 5 * time.Second
+)
+
+// entityKey identifies an emitted entity for delete tracking.
+type entityKey struct{ typ, id string }
+
+type pgReceiver struct {
+	cfg  *Config
+	set  receiver.Settings
+	next consumer.Logs
+
+	host, endpoint string
+	port           uint16
+	dataSourceID   string
+	mapping        string
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// Everything below belongs to the crawl loop goroutine once started.
+	statusHost component.Host
+	connCfg    *pgx.ConnConfig
+	clients    map[string]*client
+	// seen holds, per database, what the last successful crawl emitted.
+	seen         map[string]map[entityKey]struct{}
+	scopeID      string
+	scopeChecked bool
+	// failing and lastErr drive logging and status once per state change.
+	failing bool
+	healthy bool
+	lastErr string
+}
+
+func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *pgReceiver {
+	host, port, _ := splitEndpoint(cfg.Endpoint) // validated by the collector
+	r := &pgReceiver{
+		cfg:          cfg,
+		set:          set,
+		next:         next,
+		host:         host,
+		port:         port,
+		endpoint:     cfg.Endpoint,
+		dataSourceID: cfg.DataSourceID,
+		scopeID:      cfg.ScopeID,
+		clients:      map[string]*client{},
+		seen:         map[string]map[entityKey]struct{}{},
+	}
+	if r.dataSourceID == "" {
+		r.dataSourceID = set.ID.String()
+	}
+	if cfg.MappingInternalID != "" {
+		r.mapping, _ = internalid.FromMappingConfig(cfg.MappingInternalID) // validated
+	}
+	return r
+}
+
+// Start prepares the connection settings (TLS files are read here) and
+// starts the crawl loop; connections are made by the loop, so a server that
+// is down does not stop the collector.
+func (r *pgReceiver) Start(ctx context.Context, host component.Host) error {
+	connCfg, err := r.connConfig(ctx)
+	if err != nil {
+		return err
+	}
+	r.connCfg = connCfg
+	r.statusHost = host
+	loopCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.set.Logger.Info("Starting PostgreSQL crawl",
+		zap.String("endpoint", r.endpoint), zap.String("user", r.cfg.Username),
+		zap.Strings("databases", r.cfg.Databases), zap.Duration("collection_interval", r.cfg.CollectionInterval))
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.run(loopCtx)
+	}()
+	return nil
+}
+
+// Shutdown stops the crawl loop and waits for it; it closes every
+// connection. Safe without Start.
+func (r *pgReceiver) Shutdown(context.Context) error {
+	if r.cancel == nil {
+		return nil
+	}
+	r.cancel()
+	r.wg.Wait()
+	r.set.Logger.Info("Stopped PostgreSQL crawl", zap.String("endpoint", r.endpoint))
+	return nil
+}
+
+func (r *pgReceiver) connConfig(ctx context.Context) (*pgx.ConnConfig, error) {
+	// TLS is set below; sslmode=disable only keeps pgx from adding its own
+	// TLS fallbacks.
+	cc, err := pgx.ParseConfig("sslmode=disable")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.set.ID, err)
+	}
+	cc.Host = r.host
+	cc.Port = r.port
+	cc.User = r.cfg.Username
+	cc.Password = string(r.cfg.Password)
+	cc.Fallbacks = nil
+	cc.ConnectTimeout = connectTimeout
+	cc.RuntimeParams = map[string]string{"application_name": applicationName}
+	if !r.cfg.TLS.Insecure {
+		tlsCfg, err := r.cfg.TLS.LoadTLSConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: tls: %w", r.set.ID, err)
+		}
+		if tlsCfg.ServerName == "" {
+			tlsCfg.ServerName = r.host
+		}
+		cc.TLSConfig = tlsCfg
+	}
+	return cc, nil
+}
+
+func (r *pgReceiver) sslMode() string {
+	switch {
+	case r.cfg.TLS.Insecure:
+		return "disable"
+	case r.cfg.TLS.InsecureSkipVerify:
+		return "require"
+	}
+	return "verify-full"
+}
+
+// run crawls at once, then every collection_interval, until ctx ends.
+func (r *pgReceiver) run(ctx context.Context) {
+	defer r.closeClients()
+	ticker := time.NewTicker(r.cfg.CollectionInterval)
+	defer ticker.Stop()
+	for {
+		crawlCtx, cancel := context.WithTimeout(ctx, max(r.cfg.CollectionInterval, minCrawlTimeout))
+		err := r.crawl(crawlCtx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		r.report(err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+func (r *pgReceiver) closeClients() {
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	for name, c := range r.clients {
+		c.close(ctx)
+		delete(r.clients, name)
+	}
+}
+
+// report logs and reports the crawl's outcome once per change: from
+// healthy to failing, from one kind of failure to another (see errorClass),
+// and back to healthy.
+func (r *pgReceiver) report(err error) {
+	if err == nil {
+		if r.failing {
+			r.set.Logger.Info("PostgreSQL crawl recovered", zap.String("endpoint", r.endpoint))
+		}
+		if !r.healthy {
+			componentstatus.ReportStatus(r.statusHost, componentstatus.NewEvent(componentstatus.StatusOK))
+		}
+		r.failing, r.healthy, r.lastErr = false, true, ""
+		return
+	}
+	err = fmt.Errorf("%s: %w", r.set.ID, err)
+	if class := errorClass(err); !r.failing || class != r.lastErr {
+		r.set.Logger.Error("PostgreSQL crawl failed; retrying every collection_interval", zap.Error(err))
+		componentstatus.ReportStatus(r.statusHost, componentstatus.NewRecoverableErrorEvent(err))
+		r.lastErr = class
+	} else {
+		r.set.Logger.Debug("PostgreSQL crawl still failing", zap.Error(err))
+	}
+	r.failing, r.healthy = true, false
+}
+
+// errorClass groups errors that are the same problem to a user, so that a
+// server going down logs once and not once per symptom (connection
+// terminated, then refused, then "starting up").
+func errorClass(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "57P"):
+			return "unavailable"
+		}
+		return "sqlstate " + pgErr.Code
+	}
+	var ce *connectError
+	if errors.As(err, &ce) || errors.Is(err, context.DeadlineExceeded) {
+		return "unavailable"
+	}
+	return err.Error()
+}
+
+// serverDB is the database that server-wide queries run in.
+func (r *pgReceiver) serverDB() string {
+	if len(r.cfg.Databases) > 0 {
+		return r.cfg.Databases[0]
+	}
+	return maintenanceDB
+}
+
+func (r *pgReceiver) client(db string) *client {
+	c, ok := r.clients[db]
+	if !ok {
+		cc := r.connCfg.Copy()
+		cc.Database = db
+		c = newClient(cc)
+		r.clients[db] = c
+	}
+	return c
+}
+
+// crawl reads every database once and emits one batch per database. A
+// database that fails keeps what it emitted last time; the others go on.
+func (r *pgReceiver) crawl(ctx context.Context) error {
+	now := time.Now()
+	server := r.client(r.serverDB())
+	if err := r.checkScope(ctx, server); err != nil {
+		return err
+	}
+
+	dbs := r.cfg.Databases
+	if len(dbs) == 0 {
+		var err error
+		if dbs, err = server.databases(ctx); err != nil {
+			return err
+		}
+	}
+
+	activity, err := server.activity(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	clients := groupBy(activity, func(a activityRow) string { return a.Database })
+
+	// Databases that are gone (dropped, or no longer allowed): delete what
+	// they had and drop their connection.
+	for db := range r.seen {
+		if !slices.Contains(dbs, db) {
+			if err := r.emitGone(ctx, db, now); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for db, c := range r.clients {
+		if db != r.serverDB() && !slices.Contains(dbs, db) {
+			c.close(ctx)
+			delete(r.clients, db)
+		}
+	}
+
+	for _, db := range dbs {
+		if err := r.crawlDatabase(ctx, db, now, clients[db]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkScope discovers system_identifier once: it is the scope when none is
+// configured, and a configured scope that differs is warned about once.
+func (r *pgReceiver) checkScope(ctx context.Context, server *client) error {
+	if r.scopeChecked {
+		return nil
+	}
+	sid, err := server.systemIdentifier(ctx)
+	if err != nil {
+		var ce *connectError
+		if r.cfg.ScopeID == "" || errors.As(err, &ce) {
+			if r.cfg.ScopeID == "" && !errors.As(err, &ce) {
+				return fmt.Errorf("scope_id is not configured and cannot be discovered: %w", err)
+			}
+			return err
+		}
+		r.set.Logger.Info("Cannot read system_identifier to check the configured scope_id", zap.Error(err))
+		r.scopeChecked = true
+		return nil
+	}
+	r.scopeChecked = true
+	switch {
+	case r.cfg.ScopeID == "":
+		r.scopeID = sid
+	case r.cfg.ScopeID != sid:
+		r.set.Logger.Warn("Configured scope_id differs from the server's system_identifier; using the configured one",
+			zap.String("scope_id", r.cfg.ScopeID), zap.String("system_identifier", sid))
+	}
+	return nil
+}
+
+func (r *pgReceiver) source() entity.Source {
+	cfg := map[string]string{
+		"db_host":        r.host,
+		"db_port":        strconv.Itoa(int(r.port)),
+		"db_user":        r.cfg.Username,
+		"ssl_mode":       r.sslMode(),
+		"crawl_interval": formatInterval(r.cfg.CollectionInterval),
+		"scope_id":       r.scopeID,
+	}
+	if len(r.cfg.Databases) > 0 {
+		cfg["db_name"] = strings.Join(r.cfg.Databases, ",")
+	}
+	if r.cfg.MappingInternalID != "" {
+		cfg["mapping_internal_id"] = r.cfg.MappingInternalID
+	}
+	return entity.Source{
+		ScopeID:        r.scopeID,
+		DataSourceType: dataSourceType,
+		DataSourceID:   r.dataSourceID,
+		Name:           r.dataSourceID,
+		Config:         cfg,
+		Attributes: map[string]string{
+			"db.system.name": "postgresql",
+			"server.address": r.host,
+			"server.port":    strconv.Itoa(int(r.port)),
+		},
+	}
+}
+
+func (r *pgReceiver) crawler(db string) *crawler {
+	return &crawler{
+		scope:    r.scopeID,
+		db:       db,
+		host:     r.host,
+		port:     int64(r.port),
+		endpoint: r.endpoint,
+		mapping:  r.mapping,
+		interval: r.cfg.CollectionInterval,
+	}
+}
+
+// crawlDatabase emits one batch for db: deletes of what disappeared since
+// the last successful crawl, the state of everything found, and the
+// database's clients.
+func (r *pgReceiver) crawlDatabase(ctx context.Context, db string, now time.Time, clients []activityRow) error {
+	start := time.Now()
+	cat, err := r.client(db).catalog(ctx)
+	if err != nil {
+		return err
+	}
+	cr := r.crawler(db)
+	ents := cr.entities(cat)
+
+	keys := make(map[entityKey]struct{}, len(ents))
+	for i := range ents {
+		keys[entityKey{ents[i].Type, ents[i].InternalID}] = struct{}{}
+	}
+	batch := entity.NewBatch(r.source())
+	// Deletes go first so that an object that changed type keeps its new
+	// state.
+	deletes := r.addDeletes(batch, now, r.seen[db], keys)
+	for i := range ents {
+		if err := batch.AddState(now, ents[i]); err != nil {
+			return fmt.Errorf("database %q: %s %q: %w", db, ents[i].Type, ents[i].InternalID, err)
+		}
+	}
+	dbID := internalid.PostgresDatabase(r.scopeID, db)
+	for _, c := range clients {
+		if err := batch.AddObservation(now, entity.Observation{
+			Type:            entity.RelGenericFlow,
+			External:        entity.ExternalSource,
+			SourceID:        c.Address,
+			DestinationID:   dbID,
+			DestinationPort: int64(r.port),
+			Partition:       cr.partition(""),
+			Connections:     c.Sessions,
+			LastSeen:        now,
+		}); err != nil {
+			return fmt.Errorf("database %q: client %s: %w", db, c.Address, err)
+		}
+	}
+	if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
+		// Keep the previous set so the deletes are sent again next time.
+		return fmt.Errorf("database %q: next consumer: %w", db, err)
+	}
+	r.seen[db] = keys
+	r.set.Logger.Debug("Crawled PostgreSQL database", zap.String("database", db),
+		zap.Int("entities", len(ents)), zap.Int("deletes", deletes), zap.Int("clients", len(clients)),
+		zap.Duration("duration", time.Since(start)))
+	return nil
+}
+
+// emitGone deletes everything a database that is no longer crawled had.
+func (r *pgReceiver) emitGone(ctx context.Context, db string, now time.Time) error {
+	batch := entity.NewBatch(r.source())
+	r.addDeletes(batch, now, r.seen[db], nil)
+	if batch.Len() > 0 {
+		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
+			return fmt.Errorf("database %q (gone): next consumer: %w", db, err)
+		}
+	}
+	r.set.Logger.Info("PostgreSQL database no longer crawled", zap.String("database", db))
+	delete(r.seen, db)
+	return nil
+}
+
+// addDeletes adds an entity.delete for each key of prev missing from cur,
+// in a stable order, and returns how many.
+func (r *pgReceiver) addDeletes(batch *entity.Batch, now time.Time, prev, cur map[entityKey]struct{}) int {
+	var gone []entityKey
+	for k := range prev {
+		if _, ok := cur[k]; !ok {
+			gone = append(gone, k)
+		}
+	}
+	slices.SortFunc(gone, func(a, b entityKey) int {
+		if c := strings.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		return strings.Compare(a.typ, b.typ)
+	})
+	for _, k := range gone {
+		batch.AddDelete(now, entity.Ref{Type: k.typ, InternalID: k.id})
+	}
+	return len(gone)
+}

@@ -223,18 +223,23 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestParseAcceptsDisjointGlobs(t *testing.T) {
-	// Equal literal lengths, but no key matches two of them.
-	_, err := Parse([]string{
+	// Equal literal lengths, but no key matches two of them. (A prefix-only
+	// and a suffix-only glob of equal length always tie: "ab*" and "*xy"
+	// both match "abxy".)
+	table, err := Parse([]string{
 		"gke-a-*@1", "gke-b-*@2", // prefixes disagree
 		"*-dba@3", "*-dbb@4", // suffixes disagree
 		"a*b*c@5", "x*y*z@6",
-		"ab*@7", "*cd@8", "a*d@9", // "ab*" and "*cd" share "abcd": literal 2... see below
+		"ab*@7", "ac*@8",
 	})
-	// "ab*", "*cd" and "a*d" all have literal length 2 and "abcd" matches
-	// all three, so this set is ambiguous; the disjoint part alone is not.
-	require.ErrorIs(t, err, ErrAmbiguous)
-	_, err = Parse([]string{"gke-a-*@1", "gke-b-*@2", "*-dba@3", "*-dbb@4", "a*b*c@5", "x*y*z@6"})
 	require.NoError(t, err)
+	assert.Equal(t, 8, table.Len())
+
+	// "ab*", "*cd" and "a*d" have literal length 2 and all match "abcd".
+	_, err = Parse([]string{"ab*@1", "*cd@2", "a*d@3"})
+	require.ErrorIs(t, err, ErrAmbiguous)
+	assert.Equal(t, `external_mappings[1] "*cd@2": ambiguous glob: "*cd" and "ab*" (external_mappings[0]) both match "abcd" with literal length 2`+"\n"+
+		`external_mappings[2] "a*d@3": ambiguous glob: "a*d" and "ab*" (external_mappings[0]) both match "abd" with literal length 2`, err.Error())
 }
 
 func TestCommonKey(t *testing.T) {

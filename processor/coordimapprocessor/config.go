@@ -1,0 +1,55 @@
+package coordimapprocessor
+
+import (
+	"errors"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/mapping"
+)
+
+const defaultAddressTTL = 10 * time.Minute
+
+var errAddressTTL = errors.New("address_ttl must be positive")
+
+// Config is the coordimap processor's configuration.
+type Config struct {
+	// ExternalMappings are "<key>@<value>" entries (see internal/mapping):
+	// a YAML list, or the coordimap-agent's single string of entries
+	// separated by spaces.
+	ExternalMappings mapping.Entries `mapstructure:"external_mappings"`
+	// AddressTTL is how long an address an entity announced
+	// (coordimap.addresses) keeps resolving to it after its last state
+	// event.
+	AddressTTL time.Duration `mapstructure:"address_ttl"`
+
+	// Metric rules (coordimap.metric_trigger) will be a second stage that
+	// runs after mapping resolution, on resolved internal IDs; their
+	// settings are not defined yet (see README.md).
+
+	_ struct{}
+}
+
+var (
+	_ component.Config  = (*Config)(nil)
+	_ confmap.Validator = (*Config)(nil)
+)
+
+func createDefaultConfig() component.Config {
+	return &Config{AddressTTL: defaultAddressTTL}
+}
+
+// Validate reports every invalid setting; each bad external_mappings entry
+// is named by its index and text.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if _, err := mapping.Parse(cfg.ExternalMappings); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.AddressTTL <= 0 {
+		errs = append(errs, errAddressTTL)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,261 @@
+package coordimapprocessor
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/mapping"
+)
+
+// scopePlaceholder is where a link's ID template takes the value found in
+// external_mappings.
+const scopePlaceholder = "{scope}"
+
+// coordimapProcessor resolves mapping keys and address endpoints. Metric
+// rules will be a second stage of processLogs, after resolution, so that
+// they see internal IDs.
+type coordimapProcessor struct {
+	logger *zap.Logger
+	table  *mapping.Table
+	index  *addressIndex
+	now    func() time.Time
+	tel    telemetry
+}
+
+func newProcessor(set processor.Settings, cfg *Config) (*coordimapProcessor, error) {
+	table, err := mapping.Parse(cfg.ExternalMappings)
+	if err != nil {
+		return nil, err
+	}
+	tel, err := newTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &coordimapProcessor{
+		logger: set.Logger,
+		table:  table,
+		index:  newAddressIndex(cfg.AddressTTL),
+		now:    time.Now,
+		tel:    tel,
+	}, nil
+}
+
+func (p *coordimapProcessor) start(context.Context, component.Host) error {
+	p.logger.Info("coordimap processor started",
+		zap.Int("external_mappings", p.table.Len()),
+		zap.Duration("address_ttl", p.index.ttl))
+	return nil
+}
+
+func (p *coordimapProcessor) shutdown(context.Context) error {
+	p.logger.Info("coordimap processor stopped", zap.Int("indexed_addresses", p.index.len()))
+	return nil
+}
+
+// stats counts one batch's outcomes.
+type stats struct {
+	linksResolved, linksUnresolved                     int64
+	endpointsByMapping, endpointsByIndex, endpointsOut int64
+}
+
+// processLogs changes records in place, in order, so that a state event
+// earlier in a batch already resolves the observations after it.
+func (p *coordimapProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
+	var st stats
+	now := p.now()
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				rec := entity.View(lr)
+				switch rec.Kind() {
+				case entity.KindState:
+					p.processState(rec, now, &st)
+				case entity.KindDelete:
+					if id := rec.InternalID(); id != "" {
+						p.index.forget(id)
+					}
+				case entity.KindObservation:
+					p.processObservation(rec, now, &st)
+				}
+			}
+		}
+	}
+	p.tel.record(ctx, st)
+	if st.linksUnresolved > 0 || st.endpointsOut > 0 {
+		p.logger.Debug("unresolved references in batch",
+			zap.Int64("links", st.linksUnresolved), zap.Int64("endpoints", st.endpointsOut))
+	}
+	return ld, nil
+}
+
+// processState resolves the entity's mapping-key links and indexes the
+// addresses it announces.
+func (p *coordimapProcessor) processState(rec entity.Record, now time.Time, st *stats) {
+	for i, l := range rec.Links() {
+		if l.MappingKey == "" || l.Target.InternalID != "" {
+			continue
+		}
+		scope, ok := p.table.Lookup(l.MappingKey)
+		if !ok || l.IDTemplate == "" {
+			st.linksUnresolved++
+			continue
+		}
+		rec.ResolveLink(i, strings.ReplaceAll(l.IDTemplate, scopePlaceholder, scope))
+		st.linksResolved++
+	}
+
+	id := rec.InternalID()
+	if id == "" {
+		return
+	}
+	raw := rec.Addresses()
+	addrs := make([]netip.AddrPort, 0, len(raw))
+	for _, s := range raw {
+		if a, ok := parseAddress(s); ok {
+			addrs = append(addrs, a)
+		}
+	}
+	// A state event without addresses still clears what the entity
+	// announced before, if anything.
+	if len(addrs) > 0 || p.index.holds(id) {
+		p.index.learn(id, addrs, now)
+	}
+}
+
+// processObservation resolves address endpoints of a coordimap.relationship
+// record.
+func (p *coordimapProcessor) processObservation(rec entity.Record, now time.Time, st *stats) {
+	o := rec.Observation()
+	var port uint16
+	if o.DestinationPort > 0 && o.DestinationPort <= 65535 {
+		port = uint16(o.DestinationPort)
+	}
+	src, srcChanged := p.resolveEndpoint(o.SourceID, 0, now, st)
+	dst, dstChanged := p.resolveEndpoint(o.DestinationID, port, now, st)
+	if srcChanged || dstChanged {
+		rec.SetObservationEndpoints(src, dst)
+	}
+}
+
+// resolveEndpoint returns the internal ID for an endpoint that is an
+// address, and whether it found one; anything else comes back as it is. A
+// bare ip takes port, when not 0, as its port (the record's destination
+// port). The order is: external_mappings for ip:port, then for ip; then the
+// address index for ip:port, then for ip.
+func (p *coordimapProcessor) resolveEndpoint(raw string, port uint16, now time.Time, st *stats) (string, bool) {
+	ap, ok := parseAddress(raw)
+	if !ok {
+		return raw, false
+	}
+	rawHasPort := ap.Port() != 0
+	if !rawHasPort && port != 0 {
+		ap = netip.AddrPortFrom(ap.Addr(), port)
+	}
+	if id, ok := p.lookupMapping(raw, rawHasPort, ap); ok {
+		st.endpointsByMapping++
+		return id, true
+	}
+	if ap.Port() != 0 {
+		if id, ok := p.index.lookup(ap, now); ok {
+			st.endpointsByIndex++
+			return id, true
+		}
+	}
+	if id, ok := p.index.lookup(netip.AddrPortFrom(ap.Addr(), 0), now); ok {
+		st.endpointsByIndex++
+		return id, true
+	}
+	st.endpointsOut++
+	return raw, false
+}
+
+// lookupMapping tries external_mappings with the ip:port forms of the
+// endpoint (as written, then canonical), then with its bare ip forms (as
+// written, then canonical). Canonical forms unmap IPv4-mapped IPv6, use
+// lower case and compress IPv6 zeros; they are only built when they differ
+// from what was written.
+func (p *coordimapProcessor) lookupMapping(raw string, rawHasPort bool, ap netip.AddrPort) (string, bool) {
+	if p.table.Len() == 0 {
+		return "", false
+	}
+	var buf [64]byte
+	if ap.Port() != 0 {
+		if rawHasPort {
+			if v, ok := p.table.Lookup(raw); ok {
+				return v, true
+			}
+		}
+		if b := ap.AppendTo(buf[:0]); !rawHasPort || string(b) != raw {
+			if v, ok := p.table.Lookup(string(b)); ok {
+				return v, true
+			}
+		}
+	}
+	if !rawHasPort {
+		if v, ok := p.table.Lookup(raw); ok {
+			return v, true
+		}
+	}
+	if b := ap.Addr().AppendTo(buf[:0]); string(b) != raw {
+		if v, ok := p.table.Lookup(string(b)); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// telemetry is the processor's own metrics.
+type telemetry struct {
+	links, endpoints                         metric.Int64Counter
+	resolved, unresolved, viaMapping, viaIdx metric.MeasurementOption
+}
+
+func newTelemetry(set component.TelemetrySettings) (telemetry, error) {
+	meter := set.MeterProvider.Meter("github.com/coordimap/otelcol-coordimap/processor/coordimapprocessor")
+	links, err := meter.Int64Counter("otelcol_processor_coordimap_links",
+		metric.WithDescription("entity.state links with a mapping key, by outcome (resolved, unresolved)"),
+		metric.WithUnit("{links}"))
+	if err != nil {
+		return telemetry{}, err
+	}
+	endpoints, err := meter.Int64Counter("otelcol_processor_coordimap_endpoints",
+		metric.WithDescription("coordimap.relationship endpoints that are addresses, by outcome (mapping, address_index, unresolved)"),
+		metric.WithUnit("{endpoints}"))
+	if err != nil {
+		return telemetry{}, err
+	}
+	outcome := func(v string) metric.MeasurementOption {
+		return metric.WithAttributeSet(attribute.NewSet(attribute.String("outcome", v)))
+	}
+	return telemetry{
+		links:      links,
+		endpoints:  endpoints,
+		resolved:   outcome("resolved"),
+		unresolved: outcome("unresolved"),
+		viaMapping: outcome("mapping"),
+		viaIdx:     outcome("address_index"),
+	}, nil
+}
+
+func (t telemetry) record(ctx context.Context, st stats) {
+	add := func(c metric.Int64Counter, n int64, opt metric.MeasurementOption) {
+		if n > 0 {
+			c.Add(ctx, n, opt)
+		}
+	}
+	add(t.links, st.linksResolved, t.resolved)
+	add(t.links, st.linksUnresolved, t.unresolved)
+	add(t.endpoints, st.endpointsByMapping, t.viaMapping)
+	add(t.endpoints, st.endpointsByIndex, t.viaIdx)
+	add(t.endpoints, st.endpointsOut, t.unresolved)
+}

@@ -1,0 +1,140 @@
+package postgresreceiver
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componentstatus"
+
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/pgtest"
+)
+
+var (
+	tlsOnce sync.Once
+	tlsCA   string
+	tlsErr  error
+)
+
+// enableTLS turns on ssl in the test server with a self-signed certificate
+// for 127.0.0.1 and returns the certificate's path (its own CA). Clients
+// that do not ask for TLS keep working.
+func enableTLS(t *testing.T, s *pgtest.Server) string {
+	t.Helper()
+	tlsOnce.Do(func() { tlsCA, tlsErr = writeServerCert(s) })
+	require.NoError(t, tlsErr)
+	return tlsCA
+}
+
+func writeServerCert(s *pgtest.Server) (string, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return "", err
+	}
+	data := filepath.Join(s.Dir, "data")
+	certFile, keyFile := filepath.Join(data, "server.crt"), filepath.Join(data, "server.key")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return "", err
+	}
+	if os.Geteuid() == 0 { // the server runs as postgres and must own its key
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return "", err
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		for _, f := range []string{certFile, keyFile} {
+			if err := os.Chown(f, uid, gid); err != nil {
+				return "", err
+			}
+		}
+	}
+	ctx := context.Background()
+	if err := adminExec(ctx, s, "postgres", "ALTER SYSTEM SET ssl = on"); err != nil {
+		return "", err
+	}
+	if err := adminExec(ctx, s, "postgres", "SELECT pg_reload_conf()"); err != nil {
+		return "", err
+	}
+	return certFile, nil
+}
+
+func TestTLS(t *testing.T) {
+	s := testServer(t)
+	ca := enableTLS(t, s)
+
+	tests := []struct {
+		name    string
+		tls     func(c *Config)
+		sslMode string
+		wantErr string
+		wantSSL bool
+	}{
+		{name: "verified with the CA", tls: func(c *Config) { c.TLS.CAFile = ca }, sslMode: "verify-full", wantSSL: true},
+		{name: "insecure_skip_verify", tls: func(c *Config) { c.TLS.InsecureSkipVerify = true }, sslMode: "require", wantSSL: true},
+		{name: "unknown CA", tls: func(*Config) {}, wantErr: "certificate"},
+		{name: "insecure", tls: func(c *Config) { c.TLS.Insecure = true }, sslMode: "disable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig(s, "crm")
+			cfg.TLS.Insecure = false
+			cfg.ScopeID = "s1"
+			tt.tls(cfg)
+			r := start(t, "tls", cfg)
+			if tt.wantErr != "" {
+				require.Eventually(t, func() bool {
+					return r.host.last().Status() == componentstatus.StatusRecoverableError
+				}, 10*time.Second, 10*time.Millisecond)
+				assert.ErrorContains(t, r.host.last().Err(), tt.wantErr)
+				return
+			}
+			ld := r.waitBatches(t, 1)[0]
+			assert.Equal(t, tt.sslMode, entity.ReadSource(ld.ResourceLogs().At(0).Resource()).Config["ssl_mode"])
+			// Sessions of the previous case may take a moment to end.
+			assert.Eventually(t, func() bool {
+				return adminQueryString(t, s, "postgres",
+					"SELECT coalesce(bool_or(s.ssl), false)::text FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = '"+applicationName+"'",
+				) == strconv.FormatBool(tt.wantSSL)
+			}, 10*time.Second, 20*time.Millisecond, "session encrypted: %v", tt.wantSSL)
+		})
+	}
+}

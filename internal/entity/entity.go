@@ -73,7 +73,8 @@ type Link struct {
 	Target   Ref
 	// MappingKey, when set, leaves Target.InternalID unresolved: the
 	// processor finds the scope for this key in external_mappings and
-	// builds the ID from IDTemplate by replacing "{scope}".
+	// builds the ID from IDTemplate by replacing "{scope}". A link with a
+	// MappingKey and no IDTemplate cannot be resolved and stays unresolved.
 	MappingKey string
 	IDTemplate string
 }

@@ -88,6 +88,10 @@ func TestRoundTrip(t *testing.T) {
 	assert.Equal(t, int64(5432), o.DestinationPort)
 	assert.Equal(t, ts, o.FirstSeen)
 	assert.Equal(t, ts.Add(time.Second), o.LastSeen)
+	obs.SetObservationExternal(ExternalBothSides)
+	assert.Equal(t, ExternalBothSides, obs.Observation().External)
+	obs.SetObservationExternal(NotExternal)
+	assert.Equal(t, NotExternal, obs.Observation().External)
 	obs.SetObservationEndpoints("a", "b")
 	assert.Equal(t, "a", obs.Observation().SourceID)
 	assert.Equal(t, "b", obs.Observation().DestinationID)
@@ -97,4 +101,19 @@ func TestAddStateRejectsUnsupportedBody(t *testing.T) {
 	b := NewBatch(src)
 	err := b.AddState(time.Now(), Entity{Ref: Ref{Type: "t", InternalID: "i"}, Body: map[string]any{"bad": []string{"x"}}})
 	assert.Error(t, err)
+}
+
+func TestResolveLinkCountsMapEntriesOnly(t *testing.T) {
+	b := NewBatch(src)
+	require.NoError(t, b.AddState(time.Now(), Entity{Ref: Ref{Type: "t", InternalID: "i"}, Links: []Link{
+		{Type: RelER, Target: Ref{Type: "a"}, MappingKey: "k", IDTemplate: "{scope}-a"},
+	}}))
+	rec := View(b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0))
+	// a foreign producer (OTLP) put a non-map entry first
+	s, _ := rec.links()
+	raw := s.AsRaw()
+	require.NoError(t, s.FromRaw(append([]any{"junk"}, raw...)))
+	require.Len(t, rec.Links(), 1)
+	rec.ResolveLink(0, "resolved")
+	assert.Equal(t, "resolved", rec.Links()[0].Target.InternalID)
 }

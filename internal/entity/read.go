@@ -173,10 +173,25 @@ func (r Record) Links() []Link {
 // (as numbered by Links) and drops its mapping key.
 func (r Record) ResolveLink(i int, internalID string) {
 	s, ok := r.links()
-	if !ok || i < 0 || i >= s.Len() || s.At(i).Type() != pcommon.ValueTypeMap {
+	if !ok || i < 0 {
 		return
 	}
-	m := s.At(i).Map()
+	// i counts map entries only, as Links does.
+	var m pcommon.Map
+	found := false
+	for _, v := range s.All() {
+		if v.Type() != pcommon.ValueTypeMap {
+			continue
+		}
+		if i == 0 {
+			m, found = v.Map(), true
+			break
+		}
+		i--
+	}
+	if !found {
+		return
+	}
 	id, ok := m.Get(AttrEntityID)
 	if !ok || id.Type() != pcommon.ValueTypeMap {
 		id = m.PutEmpty(AttrEntityID)
@@ -205,6 +220,16 @@ func (r Record) AddLink(l Link) {
 	}
 	m.PutStr(AttrEntityType, l.Target.Type)
 	m.PutEmptyMap(AttrEntityID).PutStr(KeyInternalID, l.Target.InternalID)
+}
+
+// SetObservationExternal marks which ends of a coordimap.relationship record
+// belong to another data source.
+func (r Record) SetObservationExternal(side ExternalSide) {
+	if side == NotExternal {
+		r.lr.Attributes().Remove(AttrRelExternal)
+		return
+	}
+	r.lr.Attributes().PutStr(AttrRelExternal, string(side))
 }
 
 // Observation reads a coordimap.relationship record.

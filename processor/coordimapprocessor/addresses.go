@@ -35,8 +35,9 @@ type addressIndex struct {
 }
 
 type addressOwner struct {
-	id   string
-	seen time.Time
+	id         string
+	dataSource string
+	seen       time.Time
 }
 
 func newAddressIndex(ttl time.Duration) *addressIndex {
@@ -49,7 +50,7 @@ func newAddressIndex(ttl time.Duration) *addressIndex {
 
 // learn records that entity id answers on addrs as of now, replacing what
 // it announced before. An address another entity held moves to id.
-func (x *addressIndex) learn(id string, addrs []netip.AddrPort, now time.Time) {
+func (x *addressIndex) learn(id, dataSource string, addrs []netip.AddrPort, now time.Time) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if now.Sub(x.lastSweep) >= x.ttl {
@@ -68,7 +69,7 @@ func (x *addressIndex) learn(id string, addrs []netip.AddrPort, now time.Time) {
 		if prev, ok := x.byAddr[a]; ok && prev.id != id {
 			x.dropLocked(prev.id, a)
 		}
-		x.byAddr[a] = addressOwner{id: id, seen: now}
+		x.byAddr[a] = addressOwner{id: id, dataSource: dataSource, seen: now}
 		held = append(held, a)
 	}
 	if len(held) == 0 {
@@ -89,14 +90,14 @@ func (x *addressIndex) forget(id string) {
 }
 
 // lookup returns the entity that holds a, unless it expired.
-func (x *addressIndex) lookup(a netip.AddrPort, now time.Time) (string, bool) {
+func (x *addressIndex) lookup(a netip.AddrPort, now time.Time) (addressOwner, bool) {
 	x.mu.RLock()
 	o, ok := x.byAddr[a]
 	x.mu.RUnlock()
 	if !ok || now.Sub(o.seen) > x.ttl {
-		return "", false
+		return addressOwner{}, false
 	}
-	return o.id, true
+	return o, true
 }
 
 // len is the number of addresses held, expired or not.

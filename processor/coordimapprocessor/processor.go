@@ -74,18 +74,19 @@ func (p *coordimapProcessor) processLogs(ctx context.Context, ld plog.Logs) (plo
 	var st stats
 	now := p.now()
 	for _, rl := range ld.ResourceLogs().All() {
+		dataSource := entity.ReadSource(rl.Resource()).DataSourceID
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
 				rec := entity.View(lr)
 				switch rec.Kind() {
 				case entity.KindState:
-					p.processState(rec, now, &st)
+					p.processState(rec, dataSource, now, &st)
 				case entity.KindDelete:
 					if id := rec.InternalID(); id != "" {
 						p.index.forget(id)
 					}
 				case entity.KindObservation:
-					p.processObservation(rec, now, &st)
+					p.processObservation(rec, dataSource, now, &st)
 				}
 			}
 		}
@@ -100,7 +101,7 @@ func (p *coordimapProcessor) processLogs(ctx context.Context, ld plog.Logs) (plo
 
 // processState resolves the entity's mapping-key links and indexes the
 // addresses it announces.
-func (p *coordimapProcessor) processState(rec entity.Record, now time.Time, st *stats) {
+func (p *coordimapProcessor) processState(rec entity.Record, dataSource string, now time.Time, st *stats) {
 	for i, l := range rec.Links() {
 		if l.MappingKey == "" || l.Target.InternalID != "" {
 			continue
@@ -128,34 +129,52 @@ func (p *coordimapProcessor) processState(rec entity.Record, now time.Time, st *
 	// A state event without addresses still clears what the entity
 	// announced before, if anything.
 	if len(addrs) > 0 || p.index.holds(id) {
-		p.index.learn(id, addrs, now)
+		p.index.learn(id, dataSource, addrs, now)
 	}
 }
 
 // processObservation resolves address endpoints of a coordimap.relationship
-// record.
-func (p *coordimapProcessor) processObservation(rec entity.Record, now time.Time, st *stats) {
+// record. An end resolved through external_mappings, or to an entity of
+// another data source, is marked external (the wire's
+// coordimap.relationship.external.*_side).
+func (p *coordimapProcessor) processObservation(rec entity.Record, dataSource string, now time.Time, st *stats) {
 	o := rec.Observation()
 	var port uint16
 	if o.DestinationPort > 0 && o.DestinationPort <= 65535 {
 		port = uint16(o.DestinationPort)
 	}
-	src, srcChanged := p.resolveEndpoint(o.SourceID, 0, now, st)
-	dst, dstChanged := p.resolveEndpoint(o.DestinationID, port, now, st)
-	if srcChanged || dstChanged {
-		rec.SetObservationEndpoints(src, dst)
+	src, srcFound, srcExternal := p.resolveEndpoint(o.SourceID, 0, dataSource, now, st)
+	dst, dstFound, dstExternal := p.resolveEndpoint(o.DestinationID, port, dataSource, now, st)
+	if !srcFound && !dstFound {
+		return
+	}
+	rec.SetObservationEndpoints(src, dst)
+	srcExternal = srcExternal || o.External == entity.ExternalSource || o.External == entity.ExternalBothSides
+	dstExternal = dstExternal || o.External == entity.ExternalDestination || o.External == entity.ExternalBothSides
+	side := entity.NotExternal
+	switch {
+	case srcExternal && dstExternal:
+		side = entity.ExternalBothSides
+	case srcExternal:
+		side = entity.ExternalSource
+	case dstExternal:
+		side = entity.ExternalDestination
+	}
+	if side != o.External {
+		rec.SetObservationExternal(side)
 	}
 }
 
 // resolveEndpoint returns the internal ID for an endpoint that is an
-// address, and whether it found one; anything else comes back as it is. A
-// bare ip takes port, when not 0, as its port (the record's destination
-// port). The order is: external_mappings for ip:port, then for ip; then the
-// address index for ip:port, then for ip.
-func (p *coordimapProcessor) resolveEndpoint(raw string, port uint16, now time.Time, st *stats) (string, bool) {
+// address, whether it found one, and whether that ID belongs to another data
+// source; anything else comes back as it is. A bare ip takes port, when not
+// 0, as its port (the record's destination port). The order is:
+// external_mappings for ip:port, then for ip; then the address index for
+// ip:port, then for ip.
+func (p *coordimapProcessor) resolveEndpoint(raw string, port uint16, dataSource string, now time.Time, st *stats) (id string, found, external bool) {
 	ap, ok := parseAddress(raw)
 	if !ok {
-		return raw, false
+		return raw, false, false
 	}
 	rawHasPort := ap.Port() != 0
 	if !rawHasPort && port != 0 {
@@ -163,20 +182,20 @@ func (p *coordimapProcessor) resolveEndpoint(raw string, port uint16, now time.T
 	}
 	if id, ok := p.lookupMapping(raw, rawHasPort, ap); ok {
 		st.endpointsByMapping++
-		return id, true
+		return id, true, true
 	}
 	if ap.Port() != 0 {
-		if id, ok := p.index.lookup(ap, now); ok {
+		if o, ok := p.index.lookup(ap, now); ok {
 			st.endpointsByIndex++
-			return id, true
+			return o.id, true, o.dataSource != dataSource
 		}
 	}
-	if id, ok := p.index.lookup(netip.AddrPortFrom(ap.Addr(), 0), now); ok {
+	if o, ok := p.index.lookup(netip.AddrPortFrom(ap.Addr(), 0), now); ok {
 		st.endpointsByIndex++
-		return id, true
+		return o.id, true, o.dataSource != dataSource
 	}
 	st.endpointsOut++
-	return raw, false
+	return raw, false, false
 }
 
 // lookupMapping tries external_mappings with the ip:port forms of the

@@ -524,3 +524,24 @@ func BenchmarkProcessObservations(b *testing.B) {
 		}
 	}
 }
+
+// TestResolvedEndsAreMarkedExternal: an end resolved through
+// external_mappings, or to an entity of another data source, becomes the
+// wire's coordimap.relationship.external.*_side; one of the same data source
+// stays internal.
+func TestResolvedEndsAreMarkedExternal(t *testing.T) {
+	h := newHarness(t, "10.9.9.9:5432@7710/app-@")
+	h.consume(k8s, func(b *entity.Batch) {
+		addState(t, b, pod("pod-a", "10.0.0.1"))
+		addState(t, b, pod("pod-b", "10.0.0.2"))
+	})
+	side := func(src entity.Source, from, to string) entity.ExternalSide {
+		recs := h.consume(src, func(b *entity.Batch) { addFlow(t, b, from, to) })
+		return recs[0].Observation().External
+	}
+	assert.Equal(t, entity.NotExternal, side(k8s, "10.0.0.1:1", "10.0.0.2:80"), "same data source")
+	assert.Equal(t, entity.ExternalBothSides, side(flows, "10.0.0.1:1", "10.0.0.2:80"), "entities of another data source")
+	assert.Equal(t, entity.ExternalDestination, side(k8s, "10.0.0.1:1", "10.9.9.9:5432"), "mapped destination")
+	assert.Equal(t, entity.ExternalSource, side(k8s, "10.9.9.9:5432", "10.0.0.2:80"), "mapped source")
+	assert.Equal(t, entity.NotExternal, side(k8s, "10.3.3.3:1", "10.4.4.4:2"), "nothing resolved, nothing changed")
+}

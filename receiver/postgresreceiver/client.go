@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -86,15 +87,14 @@ WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'v', 
 ORDER BY a.attrelid, a.attnum`
 
 	// Primary keys, foreign keys, unique, check and exclusion constraints.
+	// Column numbers are resolved to names from sqlColumns; only check and
+	// exclusion constraints need their text (pg_get_constraintdef is slow).
 	// A foreign key to a partitioned table has hidden clones on the same
 	// referencing table (one per referenced partition); they are skipped.
-	sqlConstraints = `SELECT con.conrelid, con.conname, con.contype::text,
-  ARRAY(SELECT a.attname FROM pg_catalog.unnest(con.conkey) WITH ORDINALITY k(n, i)
-        JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i),
-  fn.nspname, fc.relname,
-  ARRAY(SELECT a.attname FROM pg_catalog.unnest(con.confkey) WITH ORDINALITY k(n, i)
-        JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
-  pg_catalog.pg_get_constraintdef(con.oid)
+	sqlConstraints = `SELECT con.conrelid, con.conname, con.contype::text, COALESCE(con.conkey, '{}'),
+  con.confrelid, fn.nspname, fc.relname, COALESCE(con.confkey, '{}'),
+  con.confupdtype::text, con.confdeltype::text,
+  CASE WHEN con.contype IN ('c', 'x') THEN pg_catalog.pg_get_constraintdef(con.oid) END
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -105,14 +105,15 @@ WHERE con.contype IN ('p', 'f', 'u', 'c', 'x') AND ` + schemaFilter + `
   AND (pcon.oid IS NULL OR pcon.conrelid <> con.conrelid)
 ORDER BY con.conrelid, con.conname`
 
-	// Indexes of tables, partitioned tables and materialized views, with
-	// their key columns (expressions rendered).
-	sqlIndexes = `SELECT i.indrelid, ic.relname, am.amname, i.indisunique, i.indisprimary,
-  ARRAY(SELECT COALESCE(a.attname, pg_catalog.pg_get_indexdef(i.indexrelid, k.i::int, true))
-        FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY k(attnum, i)
-        LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-        ORDER BY k.i),
-  pg_catalog.pg_get_indexdef(i.indexrelid)
+	// Indexes of tables, partitioned tables and materialized views. Key
+	// columns come as column numbers (0 for an expression); expressions and
+	// partial-index predicates are rendered only for the indexes that have
+	// them (pg_get_indexdef is slow).
+	sqlIndexes = `SELECT i.indrelid, ic.relname, am.amname, i.indisunique, i.indisprimary, i.indkey::pg_catalog.int2[],
+  CASE WHEN i.indexprs IS NOT NULL THEN
+    ARRAY(SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true) FROM pg_catalog.generate_series(1, i.indnatts) k ORDER BY k)
+  END,
+  CASE WHEN i.indpred IS NOT NULL THEN pg_catalog.pg_get_expr(i.indpred, i.indrelid, true) END
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
@@ -179,18 +180,24 @@ type columnRow struct {
 type constraintRow struct {
 	RelOID             uint32
 	Name, Kind         string
-	Columns            []string
+	Keys               []int16
+	RefOID             uint32
 	RefSchema, RefName *string
-	RefColumns         []string
-	Definition         string
+	RefKeys            []int16
+	// OnUpdate and OnDelete are foreign key actions (a, r, c, n, d).
+	OnUpdate, OnDelete string
+	Definition         *string
 }
 
 type indexRow struct {
 	RelOID          uint32
 	Name, Method    string
 	Unique, Primary bool
-	Columns         []string
-	Definition      string
+	// Keys are column numbers, 0 for an expression; Expressions holds
+	// every key rendered, only when the index has expressions.
+	Keys        []int16
+	Expressions []string
+	Predicate   *string
 }
 
 type functionRow struct {
@@ -209,6 +216,9 @@ type activityRow struct {
 type client struct {
 	cfg  *pgx.ConnConfig
 	conn *pgx.Conn
+	// broken are replaced connections whose background cleanup (pgx sends
+	// a cancel request and closes the socket) close waits for.
+	broken []*pgx.Conn
 }
 
 func newClient(cfg *pgx.ConnConfig) *client { return &client{cfg: cfg} }
@@ -235,7 +245,11 @@ func (c *client) do(ctx context.Context, fn func(*pgx.Conn) error) error {
 }
 
 func (c *client) connect(ctx context.Context) error {
-	c.conn = nil
+	if c.conn != nil {
+		c.broken = append(c.broken, c.conn)
+		c.conn = nil
+	}
+	c.reap()
 	conn, err := pgx.ConnectConfig(ctx, c.cfg)
 	if err != nil {
 		return &connectError{endpoint: fmt.Sprintf("%s:%d", c.cfg.Host, c.cfg.Port), user: c.cfg.User, database: c.cfg.Database, err: err}
@@ -244,11 +258,34 @@ func (c *client) connect(ctx context.Context) error {
 	return nil
 }
 
+// close closes the connection and waits, until ctx ends, for the cleanup
+// of every connection this client opened.
 func (c *client) close(ctx context.Context) {
 	if c.conn != nil {
 		_ = c.conn.Close(ctx)
+		c.broken = append(c.broken, c.conn)
 		c.conn = nil
 	}
+	for _, conn := range c.broken {
+		select {
+		case <-conn.PgConn().CleanupDone():
+		case <-ctx.Done():
+			return
+		}
+	}
+	c.broken = nil
+}
+
+// reap forgets the broken connections whose cleanup is over.
+func (c *client) reap() {
+	c.broken = slices.DeleteFunc(c.broken, func(conn *pgx.Conn) bool {
+		select {
+		case <-conn.PgConn().CleanupDone():
+			return true
+		default:
+			return false
+		}
+	})
 }
 
 // connectError says where the receiver failed to connect; it never holds
@@ -345,10 +382,11 @@ func (cat *catalog) batch() *pgx.Batch {
 		return row.Scan(&c.RelOID, &c.Name, &c.Type, &c.Position, &c.NotNull)
 	}))
 	b.Queue(sqlConstraints).Query(collectInto(&cat.Constraints, func(row pgx.CollectableRow, c *constraintRow) error {
-		return row.Scan(&c.RelOID, &c.Name, &c.Kind, &c.Columns, &c.RefSchema, &c.RefName, &c.RefColumns, &c.Definition)
+		return row.Scan(&c.RelOID, &c.Name, &c.Kind, &c.Keys, &c.RefOID, &c.RefSchema, &c.RefName, &c.RefKeys,
+			&c.OnUpdate, &c.OnDelete, &c.Definition)
 	}))
 	b.Queue(sqlIndexes).Query(collectInto(&cat.Indexes, func(row pgx.CollectableRow, i *indexRow) error {
-		return row.Scan(&i.RelOID, &i.Name, &i.Method, &i.Unique, &i.Primary, &i.Columns, &i.Definition)
+		return row.Scan(&i.RelOID, &i.Name, &i.Method, &i.Unique, &i.Primary, &i.Keys, &i.Expressions, &i.Predicate)
 	}))
 	b.Queue(sqlFunctions).Query(collectInto(&cat.Functions, func(row pgx.CollectableRow, f *functionRow) error {
 		return row.Scan(&f.Schema, &f.Name, &f.ArgTypes, &f.Arguments, &f.Result, &f.Kind, &f.Language, &f.Owner)

@@ -49,6 +49,15 @@ var functionKinds = map[string]string{
 	"w": "window",
 }
 
+// fkActions → a foreign key's ON UPDATE / ON DELETE action.
+var fkActions = map[string]string{
+	"a": "no action",
+	"r": "restrict",
+	"c": "cascade",
+	"n": "set null",
+	"d": "set default",
+}
+
 // crawler turns one database's catalog into entities.
 type crawler struct {
 	scope, db string
@@ -61,27 +70,92 @@ type crawler struct {
 	interval time.Duration
 }
 
-// ids returns the internal ID of an object of a schema.
+// id is the internal ID of an object of a schema.
 func (cr *crawler) id(schema, name string) string {
 	return internalid.Postgres(cr.scope, cr.db, schema, name)
 }
 
 func (cr *crawler) partition(schema string) string { return cr.db + "-" + schema }
 
-// entities builds every entity of the database: the database, then each
-// schema followed by its objects, in catalog order.
-func (cr *crawler) entities(cat *catalog) []entity.Entity {
-	dbID := internalid.PostgresDatabase(cr.scope, cr.db)
-	dbRef := entity.Ref{Type: typeDatabase, InternalID: dbID}
+func (cr *crawler) databaseRef() entity.Ref {
+	return entity.Ref{Type: typeDatabase, InternalID: internalid.PostgresDatabase(cr.scope, cr.db)}
+}
 
-	// Group the rows by relation and by schema.
+func (cr *crawler) schemaRef(schema string) entity.Ref {
+	return entity.Ref{Type: typeSchema, InternalID: internalid.PostgresSchema(cr.scope, cr.db, schema)}
+}
+
+func (cr *crawler) relationRef(r *relationRow) entity.Ref {
+	typ := typeTable
+	switch r.Kind {
+	case "S":
+		typ = typeSequence
+	case "v":
+		typ = typeView
+	case "m":
+		typ = typeMaterializedView
+	}
+	return entity.Ref{Type: typ, InternalID: cr.id(r.Schema, r.Name)}
+}
+
+func (cr *crawler) indexRef(schema, name string) entity.Ref {
+	return entity.Ref{Type: typeIndex, InternalID: cr.id(schema, name)}
+}
+
+// functionRef: overloads share a name, so the internal ID holds the
+// argument types, `order_total(bigint, integer)`.
+func (cr *crawler) functionRef(f *functionRow) entity.Ref {
+	typ := typeFunction
+	if f.Kind == "p" {
+		typ = typeProcedure
+	}
+	return entity.Ref{Type: typ, InternalID: cr.id(f.Schema, signature(f))}
+}
+
+func signature(f *functionRow) string { return f.Name + "(" + f.ArgTypes + ")" }
+
+// keys lists what entities would emit, without building them, so that
+// deletes can be decided before the states are streamed into the batch.
+func (cr *crawler) keys(cat *catalog) map[entityKey]struct{} {
+	keys := make(map[entityKey]struct{}, 1+len(cat.Schemas)+len(cat.Relations)+len(cat.Indexes)+len(cat.Functions))
+	add := func(r entity.Ref) { keys[entityKey{r.Type, r.InternalID}] = struct{}{} }
+	add(cr.databaseRef())
+	schemas := make(map[string]bool, len(cat.Schemas))
+	for _, s := range cat.Schemas {
+		schemas[s.Name] = true
+		add(cr.schemaRef(s.Name))
+	}
+	relSchema := make(map[uint32]string, len(cat.Relations))
+	for i := range cat.Relations {
+		r := &cat.Relations[i]
+		if schemas[r.Schema] {
+			add(cr.relationRef(r))
+			relSchema[r.OID] = r.Schema
+		}
+	}
+	for _, ix := range cat.Indexes {
+		if schema, ok := relSchema[ix.RelOID]; ok {
+			add(cr.indexRef(schema, ix.Name))
+		}
+	}
+	for i := range cat.Functions {
+		if f := &cat.Functions[i]; schemas[f.Schema] {
+			add(cr.functionRef(f))
+		}
+	}
+	return keys
+}
+
+// entities emits every entity of the database: the database, then each
+// schema followed by its objects (a table is followed by its indexes), in
+// catalog order. It stops at the first error emit returns.
+func (cr *crawler) entities(cat *catalog, emit func(entity.Entity) error) error {
+	dbRef := cr.databaseRef()
 	columns := groupBy(cat.Columns, func(c columnRow) uint32 { return c.RelOID })
 	constraints := groupBy(cat.Constraints, func(c constraintRow) uint32 { return c.RelOID })
 	indexes := groupBy(cat.Indexes, func(i indexRow) uint32 { return i.RelOID })
 	relations := groupBy(cat.Relations, func(r relationRow) string { return r.Schema })
 	functions := groupBy(cat.Functions, func(f functionRow) string { return f.Schema })
-
-	out := make([]entity.Entity, 0, 2+len(cat.Schemas)+len(cat.Relations)+len(cat.Indexes)+len(cat.Functions))
 
 	schemaNames := make([]any, 0, len(cat.Schemas))
 	for _, s := range cat.Schemas {
@@ -112,62 +186,83 @@ func (cr *crawler) entities(cat *catalog) []entity.Entity {
 			Target:    entity.Ref{InternalID: cr.mapping},
 		}}
 	}
-	out = append(out, db)
+	if err := emit(db); err != nil {
+		return err
+	}
 
 	for _, s := range cat.Schemas {
-		schemaRef := entity.Ref{Type: typeSchema, InternalID: internalid.PostgresSchema(cr.scope, cr.db, s.Name)}
-		lists := map[string][]any{"tables": {}, "views": {}, "materialized_views": {}, "sequences": {}, "functions": {}}
-		schemaAt := len(out)
-		out = append(out, entity.Entity{}) // filled once its lists are known
-
+		schemaRef := cr.schemaRef(s.Name)
+		if err := emit(cr.schema(s, schemaRef, dbRef, relations[s.Name], functions[s.Name])); err != nil {
+			return err
+		}
 		for i := range relations[s.Name] {
 			r := &relations[s.Name][i]
-			ents := cr.relation(r, dbRef, schemaRef, columns[r.OID], constraints[r.OID], indexes[r.OID])
-			switch r.Kind {
-			case "v":
-				lists["views"] = append(lists["views"], r.Name)
-			case "m":
-				lists["materialized_views"] = append(lists["materialized_views"], r.Name)
-			case "S":
-				lists["sequences"] = append(lists["sequences"], r.Name)
-			default:
-				lists["tables"] = append(lists["tables"], r.Name)
+			ref := cr.relationRef(r)
+			cols := columns[r.OID]
+			if err := emit(cr.relation(r, ref, dbRef, schemaRef, cols, columns, constraints[r.OID], indexes[r.OID])); err != nil {
+				return err
 			}
-			out = append(out, ents...)
+			for _, ix := range indexes[r.OID] {
+				if err := emit(cr.index(r.Schema, ix, ref, dbRef, schemaRef, cols)); err != nil {
+					return err
+				}
+			}
 		}
-		for _, f := range functions[s.Name] {
-			e := cr.function(f, schemaRef)
-			lists["functions"] = append(lists["functions"], e.Body["signature"])
-			out = append(out, e)
-		}
-
-		body := map[string]any{"name": s.Name, "database": cr.db, "owner": s.Owner}
-		for k, v := range lists {
-			body[k] = v
-		}
-		out[schemaAt] = entity.Entity{
-			Ref:            schemaRef,
-			Name:           s.Name,
-			Partition:      cr.partition(s.Name),
-			Description:    map[string]any{"database": cr.db, "schema": s.Name},
-			Links:          []entity.Link{incoming(entity.RelER, dbRef)},
-			ReportInterval: cr.interval,
-			Body:           body,
+		for i := range functions[s.Name] {
+			if err := emit(cr.function(&functions[s.Name][i], schemaRef)); err != nil {
+				return err
+			}
 		}
 	}
-	return out
+	return nil
 }
 
-// relation builds a table, view, materialized view or sequence, followed by
-// its indexes.
-func (cr *crawler) relation(r *relationRow, dbRef, schemaRef entity.Ref, cols []columnRow, cons []constraintRow, idxs []indexRow) []entity.Entity {
-	ref := entity.Ref{InternalID: cr.id(r.Schema, r.Name)}
+// schema builds a schema with the names of its objects, by kind.
+func (cr *crawler) schema(s schemaRow, ref, dbRef entity.Ref, rels []relationRow, funcs []functionRow) entity.Entity {
+	tables, views, matviews, sequences := []any{}, []any{}, []any{}, []any{}
+	for _, r := range rels {
+		switch r.Kind {
+		case "v":
+			views = append(views, r.Name)
+		case "m":
+			matviews = append(matviews, r.Name)
+		case "S":
+			sequences = append(sequences, r.Name)
+		default:
+			tables = append(tables, r.Name)
+		}
+	}
+	functions := make([]any, 0, len(funcs))
+	for i := range funcs {
+		functions = append(functions, signature(&funcs[i]))
+	}
+	return entity.Entity{
+		Ref:            ref,
+		Name:           s.Name,
+		Partition:      cr.partition(s.Name),
+		Description:    map[string]any{"database": cr.db, "schema": s.Name},
+		Links:          []entity.Link{incoming(entity.RelER, dbRef)},
+		ReportInterval: cr.interval,
+		Body: map[string]any{
+			"name":               s.Name,
+			"database":           cr.db,
+			"owner":              s.Owner,
+			"tables":             tables,
+			"views":              views,
+			"materialized_views": matviews,
+			"sequences":          sequences,
+			"functions":          functions,
+		},
+	}
+}
+
+// relation builds a table, view, materialized view or sequence.
+func (cr *crawler) relation(r *relationRow, ref, dbRef, schemaRef entity.Ref, cols []columnRow, allCols map[uint32][]columnRow, cons []constraintRow, idxs []indexRow) entity.Entity {
 	body := map[string]any{"name": r.Name, "schema": r.Schema, "kind": relationKinds[r.Kind], "owner": r.Owner}
 	links := []entity.Link{incoming(entity.RelER, schemaRef)}
 
 	switch r.Kind {
 	case "S":
-		ref.Type = typeSequence
 		putIf(body, "data_type", r.SeqType)
 		putIntIf(body, "start", r.SeqStart)
 		putIntIf(body, "increment", r.SeqIncrement)
@@ -182,18 +277,15 @@ func (cr *crawler) relation(r *relationRow, dbRef, schemaRef entity.Ref, cols []
 			links = append(links, incoming(entity.RelER, entity.Ref{Type: typeTable, InternalID: cr.id(*r.OwnedBySchema, *r.OwnedByTable)}))
 		}
 	case "v", "m":
-		ref.Type = typeView
+		body["columns"] = cr.columns(ref.InternalID, cols)
+		putIf(body, "definition", r.Definition)
 		if r.Kind == "m" {
-			ref.Type = typeMaterializedView
 			// The original agent linked materialized views to the database too.
 			links = append(links, incoming(entity.RelER, dbRef))
 		}
-		body["columns"] = cr.columns(ref.InternalID, cols)
-		putIf(body, "definition", r.Definition)
 	default:
-		ref.Type = typeTable
 		body["columns"] = cr.columns(ref.InternalID, cols)
-		body["constraints"] = cr.constraints(ref.InternalID, cols, cons)
+		body["constraints"] = cr.constraints(ref.InternalID, cols, allCols, cons)
 		putIf(body, "partition_key", r.PartitionKey)
 		if r.Parent != nil && r.ParentSchema != nil {
 			body["partition_of"] = *r.ParentSchema + "." + *r.Parent
@@ -202,7 +294,7 @@ func (cr *crawler) relation(r *relationRow, dbRef, schemaRef entity.Ref, cols []
 		}
 		// Foreign keys: one edge per referenced table, carried by the
 		// referencing table.
-		seen := map[string]bool{}
+		var seen map[string]bool
 		for _, c := range cons {
 			if c.Kind != "f" || c.RefSchema == nil || c.RefName == nil {
 				continue
@@ -211,12 +303,13 @@ func (cr *crawler) relation(r *relationRow, dbRef, schemaRef entity.Ref, cols []
 			if seen[target] {
 				continue
 			}
+			if seen == nil {
+				seen = map[string]bool{}
+			}
 			seen[target] = true
 			links = append(links, entity.Link{Type: entity.RelER, Direction: entity.Outgoing, Target: entity.Ref{Type: typeTable, InternalID: target}})
 		}
 	}
-
-	out := make([]entity.Entity, 0, 1+len(idxs))
 	if r.Kind != "S" && r.Kind != "v" {
 		names := make([]any, 0, len(idxs))
 		for _, ix := range idxs {
@@ -224,7 +317,7 @@ func (cr *crawler) relation(r *relationRow, dbRef, schemaRef entity.Ref, cols []
 		}
 		body["indexes"] = names
 	}
-	out = append(out, entity.Entity{
+	return entity.Entity{
 		Ref:            ref,
 		Name:           r.Name,
 		Partition:      cr.partition(r.Schema),
@@ -232,27 +325,33 @@ func (cr *crawler) relation(r *relationRow, dbRef, schemaRef entity.Ref, cols []
 		Links:          links,
 		ReportInterval: cr.interval,
 		Body:           body,
-	})
-	for _, ix := range idxs {
-		out = append(out, cr.index(r.Schema, ix, ref, dbRef, schemaRef, cols))
 	}
-	return out
 }
 
 func (cr *crawler) index(schema string, ix indexRow, table, dbRef, schemaRef entity.Ref, cols []columnRow) entity.Entity {
-	columns := make([]any, 0, len(ix.Columns))
-	for i, name := range ix.Columns {
-		typ := ""
-		for _, c := range cols {
-			if c.Name == name {
-				typ = c.Type
-				break
-			}
+	columns := make([]any, 0, len(ix.Keys))
+	for i, attnum := range ix.Keys {
+		name, typ := "", ""
+		if c, ok := column(cols, attnum); ok && attnum > 0 {
+			name, typ = c.Name, c.Type
+		} else if i < len(ix.Expressions) {
+			name = ix.Expressions[i]
 		}
 		columns = append(columns, map[string]any{"name": name, "type": typ, "position": int64(i + 1), "table": table.InternalID})
 	}
+	body := map[string]any{
+		"name":       ix.Name,
+		"columns":    columns,
+		"table":      table.InternalID,
+		"schema":     schemaRef.InternalID,
+		"method":     ix.Method,
+		"is_unique":  ix.Unique,
+		"is_primary": ix.Primary,
+	}
+	putIf(body, "predicate", ix.Predicate)
+	ref := cr.indexRef(schema, ix.Name)
 	return entity.Entity{
-		Ref:         entity.Ref{Type: typeIndex, InternalID: cr.id(schema, ix.Name)},
+		Ref:         ref,
 		Name:        ix.Name,
 		Partition:   cr.partition(schema),
 		Description: map[string]any{"database": cr.db, "schema": schema},
@@ -262,29 +361,14 @@ func (cr *crawler) index(schema string, ix indexRow, table, dbRef, schemaRef ent
 			incoming(entity.RelER, schemaRef),
 		},
 		ReportInterval: cr.interval,
-		Body: map[string]any{
-			"name":       ix.Name,
-			"columns":    columns,
-			"table":      table.InternalID,
-			"schema":     schemaRef.InternalID,
-			"method":     ix.Method,
-			"is_unique":  ix.Unique,
-			"is_primary": ix.Primary,
-			"definition": ix.Definition,
-		},
+		Body:           body,
 	}
 }
 
-// function builds a function or procedure. Overloads share a name, so the
-// internal ID holds the argument types: `order_total(bigint, integer)`.
-func (cr *crawler) function(f functionRow, schemaRef entity.Ref) entity.Entity {
-	typ := typeFunction
-	if f.Kind == "p" {
-		typ = typeProcedure
-	}
-	signature := f.Name + "(" + f.ArgTypes + ")"
+// function builds a function, procedure, aggregate or window function.
+func (cr *crawler) function(f *functionRow, schemaRef entity.Ref) entity.Entity {
 	return entity.Entity{
-		Ref:            entity.Ref{Type: typ, InternalID: cr.id(f.Schema, signature)},
+		Ref:            cr.functionRef(f),
 		Name:           f.Name,
 		Partition:      cr.partition(f.Schema),
 		Description:    map[string]any{"database": cr.db, "schema": f.Schema},
@@ -292,7 +376,7 @@ func (cr *crawler) function(f functionRow, schemaRef entity.Ref) entity.Entity {
 		ReportInterval: cr.interval,
 		Body: map[string]any{
 			"name":      f.Name,
-			"signature": signature,
+			"signature": signature(f),
 			"arguments": f.Arguments,
 			"result":    f.Result,
 			"kind":      functionKinds[f.Kind],
@@ -321,24 +405,32 @@ func (cr *crawler) columns(tableID string, cols []columnRow) []any {
 // constraints lists a table's constraints in the original agent's shape:
 // sources are the table's columns, destinations (foreign keys only) the
 // referenced columns named `<schema>.<table>.<column>`.
-func (cr *crawler) constraints(tableID string, cols []columnRow, cons []constraintRow) []any {
+func (cr *crawler) constraints(tableID string, cols []columnRow, allCols map[uint32][]columnRow, cons []constraintRow) []any {
 	out := make([]any, 0, len(cons))
 	for _, c := range cons {
-		sources := make([]any, 0, len(c.Columns))
-		for i, name := range c.Columns {
-			typ := ""
-			for _, col := range cols {
-				if col.Name == name {
-					typ = col.Type
-					break
-				}
-			}
-			sources = append(sources, map[string]any{"name": name, "type": typ, "position": int64(i + 1), "table": tableID})
+		sources := make([]any, 0, len(c.Keys))
+		for i, attnum := range c.Keys {
+			col, _ := column(cols, attnum)
+			sources = append(sources, map[string]any{"name": col.Name, "type": col.Type, "position": int64(i + 1), "table": tableID})
 		}
-		destinations := make([]any, 0, len(c.RefColumns))
-		if c.RefSchema != nil && c.RefName != nil {
+		typ, ok := constraintTypes[c.Kind]
+		if !ok {
+			typ = c.Kind
+		}
+		m := map[string]any{
+			"name":    c.Name,
+			"type":    typ,
+			"sources": sources,
+		}
+		destinations := make([]any, 0, len(c.RefKeys))
+		if c.Kind == "f" && c.RefSchema != nil && c.RefName != nil {
 			refID := cr.id(*c.RefSchema, *c.RefName)
-			for i, name := range c.RefColumns {
+			refCols := allCols[c.RefOID]
+			for i, attnum := range c.RefKeys {
+				name := strconv.Itoa(int(attnum)) // referenced table outside the crawled schemas
+				if col, ok := column(refCols, attnum); ok {
+					name = col.Name
+				}
 				destinations = append(destinations, map[string]any{
 					"name":     *c.RefSchema + "." + *c.RefName + "." + name,
 					"type":     "",
@@ -346,20 +438,24 @@ func (cr *crawler) constraints(tableID string, cols []columnRow, cons []constrai
 					"table":    refID,
 				})
 			}
+			m["on_update"] = fkActions[c.OnUpdate]
+			m["on_delete"] = fkActions[c.OnDelete]
 		}
-		typ, ok := constraintTypes[c.Kind]
-		if !ok {
-			typ = c.Kind
-		}
-		out = append(out, map[string]any{
-			"name":         c.Name,
-			"type":         typ,
-			"sources":      sources,
-			"destinations": destinations,
-			"definition":   c.Definition,
-		})
+		m["destinations"] = destinations
+		putIf(m, "definition", c.Definition)
+		out = append(out, m)
 	}
 	return out
+}
+
+// column finds a column by number in a relation's columns (ordered by
+// number).
+func column(cols []columnRow, attnum int16) (columnRow, bool) {
+	i, ok := slices.BinarySearchFunc(cols, attnum, func(c columnRow, n int16) int { return int(c.Position) - int(n) })
+	if !ok {
+		return columnRow{}, false
+	}
+	return cols[i], true
 }
 
 func incoming(typ string, from entity.Ref) entity.Link {

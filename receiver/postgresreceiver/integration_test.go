@@ -60,6 +60,18 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+	// What the receiver remembers for deletes is exactly what it emitted.
+	require.NoError(t, r.rcv.Shutdown(context.Background()))
+	seen := r.rcv.(*pgReceiver).seen
+	for _, ld := range batches {
+		emitted := map[entityKey]struct{}{}
+		for _, rec := range records(ld) {
+			if rec.Kind() == entity.KindState {
+				emitted[entityKey{rec.Type(), rec.InternalID()}] = struct{}{}
+			}
+		}
+		assert.Equal(t, emitted, seen[batchDatabase(ld)])
+	}
 	// The configured scope differs from the server's: warned once.
 	assert.Equal(t, 1, r.logs.FilterMessageSnippet("differs from the server's system_identifier").Len())
 }

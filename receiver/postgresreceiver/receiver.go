@@ -379,20 +379,22 @@ func (r *pgReceiver) crawlDatabase(ctx context.Context, db string, now time.Time
 		return err
 	}
 	cr := r.crawler(db)
-	ents := cr.entities(cat)
-
-	keys := make(map[entityKey]struct{}, len(ents))
-	for i := range ents {
-		keys[entityKey{ents[i].Type, ents[i].InternalID}] = struct{}{}
-	}
+	keys := cr.keys(cat)
 	batch := entity.NewBatch(r.source())
-	// Deletes go first so that an object that changed type keeps its new
-	// state.
+	// Deletes go first, so that an object that changed type (a view
+	// replaced by a table of the same name) ends with its new state.
 	deletes := r.addDeletes(batch, now, r.seen[db], keys)
-	for i := range ents {
-		if err := batch.AddState(now, ents[i]); err != nil {
-			return fmt.Errorf("database %q: %s %q: %w", db, ents[i].Type, ents[i].InternalID, err)
+	// States are streamed into the batch: each entity's maps are garbage
+	// as soon as they are converted.
+	states := 0
+	if err := cr.entities(cat, func(e entity.Entity) error {
+		states++
+		if err := batch.AddState(now, e); err != nil {
+			return fmt.Errorf("database %q: %s %q: %w", db, e.Type, e.InternalID, err)
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	dbID := internalid.PostgresDatabase(r.scopeID, db)
 	for _, c := range clients {
@@ -415,7 +417,7 @@ func (r *pgReceiver) crawlDatabase(ctx context.Context, db string, now time.Time
 	}
 	r.seen[db] = keys
 	r.set.Logger.Debug("Crawled PostgreSQL database", zap.String("database", db),
-		zap.Int("entities", len(ents)), zap.Int("deletes", deletes), zap.Int("clients", len(clients)),
+		zap.Int("entities", states), zap.Int("deletes", deletes), zap.Int("clients", len(clients)),
 		zap.Duration("duration", time.Since(start)))
 	return nil
 }

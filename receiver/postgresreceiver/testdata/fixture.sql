@@ -29,6 +29,7 @@ CREATE TABLE sales.orders (
     ordered_at  date NOT NULL
 );
 CREATE INDEX orders_customer_idx ON sales.orders (customer_id);
+CREATE INDEX orders_recent_idx ON sales.orders (ordered_at) WHERE ordered_at >= '2026-01-01';
 
 CREATE TABLE sales.order_lines (
     order_id bigint REFERENCES sales.orders (id) ON DELETE CASCADE,
@@ -66,6 +67,12 @@ CREATE TABLE sales.event_tags (
     happened_at date NOT NULL,
     tag         text NOT NULL,
     FOREIGN KEY (event_id, happened_at) REFERENCES sales.events (id, happened_at)
+);
+
+CREATE TABLE sales.reservations (
+    room   integer NOT NULL,
+    during tsrange NOT NULL,
+    CONSTRAINT reservations_no_overlap EXCLUDE USING gist (during WITH &&)
 );
 
 CREATE FUNCTION sales.order_total(order_id bigint) RETURNS bigint

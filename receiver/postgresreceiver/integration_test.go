@@ -298,6 +298,25 @@ func TestPasswordNeverEmitted(t *testing.T) {
 		}
 	}
 	assert.NotContains(t, logText(r.logs), pwPassword)
+
+	// Without any grant on the schemas or tables, the role sees everything
+	// the superuser saw in TestGolden.
+	unscoped := func(ld plog.Logs) []string {
+		var out []string
+		for _, rec := range records(ld) {
+			if rec.Kind() == entity.KindState {
+				_, id, _ := strings.Cut(rec.InternalID(), "/")
+				out = append(out, rec.Type()+" "+id)
+			}
+		}
+		return out
+	}
+	for _, ld := range batches {
+		db := batchDatabase(ld)
+		expected, err := golden.ReadLogs(filepath.Join("testdata", "golden", db+".yaml"))
+		require.NoError(t, err)
+		assert.ElementsMatch(t, unscoped(expected), unscoped(ld), db)
+	}
 	// The scope was discovered.
 	sid := adminQueryString(t, s, "postgres", "SELECT system_identifier::text FROM pg_control_system()")
 	assert.Equal(t, sid, entity.ReadSource(batches[0].ResourceLogs().At(0).Resource()).ScopeID)

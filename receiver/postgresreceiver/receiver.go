@@ -307,11 +307,11 @@ func (r *pgReceiver) checkScope(ctx context.Context, server *client) error {
 	sid, err := server.systemIdentifier(ctx)
 	if err != nil {
 		var ce *connectError
-		if r.cfg.ScopeID == "" || errors.As(err, &ce) {
-			if r.cfg.ScopeID == "" && !errors.As(err, &ce) {
-				return fmt.Errorf("scope_id is not configured and cannot be discovered: %w", err)
-			}
+		switch {
+		case errors.As(err, &ce): // the server is unreachable: no crawl anyway
 			return err
+		case r.cfg.ScopeID == "":
+			return fmt.Errorf("scope_id is not configured and cannot be discovered (set scope_id): %w", err)
 		}
 		r.set.Logger.Info("Cannot read system_identifier to check the configured scope_id", zap.Error(err))
 		r.scopeChecked = true

@@ -117,3 +117,28 @@ func TestResolveLinkCountsMapEntriesOnly(t *testing.T) {
 	rec.ResolveLink(0, "resolved")
 	assert.Equal(t, "resolved", rec.Links()[0].Target.InternalID)
 }
+
+func TestBodyKeysAreSorted(t *testing.T) {
+	b := NewBatch(src)
+	require.NoError(t, b.AddState(time.Now(), Entity{Ref: Ref{Type: "t", InternalID: "i"}, Body: map[string]any{
+		"z": int64(1), "a": map[string]any{"y": true, "b": []any{map[string]any{"q": 1.5, "c": "x"}}}, "m": nil,
+	}}))
+	body := View(b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)).Body()
+	var keys []string
+	for k := range body.All() {
+		keys = append(keys, k)
+	}
+	assert.Equal(t, []string{"a", "m", "z"}, keys)
+	inner, _ := body.Get("a")
+	keys = nil
+	for k := range inner.Map().All() {
+		keys = append(keys, k)
+	}
+	assert.Equal(t, []string{"b", "y"}, keys)
+	list, _ := inner.Map().Get("b")
+	keys = nil
+	for k := range list.Slice().At(0).Map().All() {
+		keys = append(keys, k)
+	}
+	assert.Equal(t, []string{"c", "q"}, keys)
+}

@@ -1,6 +1,7 @@
 package entity
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -71,7 +72,7 @@ func (b *Batch) AddState(ts time.Time, e Entity) error {
 		attrs.PutStr(AttrPartition, e.Partition)
 	}
 	desc := attrs.PutEmptyMap(AttrEntityDescription)
-	if err := desc.FromRaw(e.Description); err != nil {
+	if err := putSorted(desc, e.Description); err != nil {
 		return err
 	}
 	desc.PutStr(KeyName, e.Name)
@@ -116,7 +117,37 @@ func (b *Batch) AddState(ts time.Time, e Entity) error {
 	if e.ReportInterval > 0 {
 		attrs.PutInt(AttrReportInterval, int64(e.ReportInterval/time.Second))
 	}
-	return lr.Body().SetEmptyMap().FromRaw(e.Body)
+	return putSorted(lr.Body().SetEmptyMap(), e.Body)
+}
+
+// putSorted fills m from raw with keys in sorted order at every level, so
+// the same object always gives the same record (and golden files do not
+// churn with Go's random map order).
+func putSorted(m pcommon.Map, raw map[string]any) error {
+	m.EnsureCapacity(len(raw))
+	for _, k := range sortedKeys(raw) {
+		if err := putValue(m.PutEmpty(k), raw[k]); err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func putValue(v pcommon.Value, raw any) error {
+	switch x := raw.(type) {
+	case map[string]any:
+		return putSorted(v.SetEmptyMap(), x)
+	case []any:
+		s := v.SetEmptySlice()
+		s.EnsureCapacity(len(x))
+		for i, e := range x {
+			if err := putValue(s.AppendEmpty(), e); err != nil {
+				return fmt.Errorf("[%d]: %w", i, err)
+			}
+		}
+		return nil
+	}
+	return v.FromRaw(raw)
 }
 
 // AddDelete appends an entity.delete record.

@@ -87,8 +87,16 @@ func MetricTrigger(dataSourceID, ruleID string, at time.Time, targetIDs []string
 	return "metric-trigger:" + dataSourceID + ":" + ruleID + ":" + MetricTriggerBucket(at) + ":" + strings.Join(ids, ",")
 }
 
+// Mapped is the element a mapping_internal_id setting points at. Type is
+// empty when the setting does not say.
+type Mapped struct {
+	ID   string
+	Type string
+}
+
 // FromMappingConfig turns a database's mapping_internal_id setting into the
-// internal ID of the element that hosts the database:
+// internal ID (and, where it says, the type) of the element that hosts the
+// database:
 //
 //	gcp:<zone>:<instance>:<project number>  → the Cloud SQL instance
 //	kube:<namespace>:<name>:<cluster uid>   → as the original agent built it
@@ -97,37 +105,37 @@ func MetricTrigger(dataSourceID, ruleID string, at time.Time, targetIDs []string
 //
 // Any other value without one of those prefixes is taken as an internal ID
 // as it is.
-func FromMappingConfig(v string) (string, error) {
+func FromMappingConfig(v string) (Mapped, error) {
 	if v == "" {
-		return "", fmt.Errorf("empty mapping")
+		return Mapped{}, fmt.Errorf("empty mapping")
 	}
 	prefix, rest, found := strings.Cut(v, ":")
 	if !found {
-		return v, nil
+		return Mapped{ID: v}, nil
 	}
 	switch prefix {
 	case "gcp":
 		p := strings.Split(rest, ":")
 		if len(p) != 3 || slices.Contains(p, "") {
-			return "", fmt.Errorf("%q: want gcp:<zone>:<instance>:<project number>", v)
+			return Mapped{}, fmt.Errorf("%q: want gcp:<zone>:<instance>:<project number>", v)
 		}
-		return GCP(p[2], p[0], TypeGCPCloudSQL, p[1]), nil
+		return Mapped{ID: GCP(p[2], p[0], TypeGCPCloudSQL, p[1]), Type: TypeGCPCloudSQL}, nil
 	case "kube":
 		p := strings.Split(rest, ":")
 		switch {
 		case len(p) == 3 && !slices.Contains(p, ""):
 			// The original agent's form: it typed the target as a namespace.
-			return Kubernetes(p[2], p[0], TypeKubernetesNamespace, p[1]), nil
+			return Mapped{ID: Kubernetes(p[2], p[0], TypeKubernetesNamespace, p[1]), Type: TypeKubernetesNamespace}, nil
 		case len(p) == 4 && !slices.Contains(p, ""):
-			return Kubernetes(p[3], p[0], p[1], p[2]), nil
+			return Mapped{ID: Kubernetes(p[3], p[0], p[1], p[2]), Type: p[1]}, nil
 		}
-		return "", fmt.Errorf("%q: want kube:<namespace>:[<type>:]<name>:<cluster uid>", v)
+		return Mapped{}, fmt.Errorf("%q: want kube:<namespace>:[<type>:]<name>:<cluster uid>", v)
 	case "aws":
 		account, id, ok := strings.Cut(rest, ":")
 		if !ok || account == "" || id == "" {
-			return "", fmt.Errorf("%q: want aws:<account id>:<aws id or ARN>", v)
+			return Mapped{}, fmt.Errorf("%q: want aws:<account id>:<aws id or ARN>", v)
 		}
-		return AWS(account, id), nil
+		return Mapped{ID: AWS(account, id)}, nil
 	}
-	return v, nil
+	return Mapped{ID: v}, nil
 }

@@ -49,12 +49,12 @@ func TestMetricTriggerDoesNotReorderCallerSlice(t *testing.T) {
 }
 
 func TestFromMappingConfig(t *testing.T) {
-	good := map[string]string{
-		"gcp:europe-west3-a:orders-db:123456":         "123456-europe-west3-a-gcp.cloud_sql-orders-db",
-		"kube:shop:postgres:cluster-uid":              "cluster-uid-shop-kubernetes.namespace-postgres",
-		"kube:shop:kubernetes.stateful_set:pg:uid":    "uid-shop-kubernetes.stateful_set-pg",
-		"aws:123456789012:arn:aws:rds:eu-west-1:1:db": "123456789012@arn:aws:rds:eu-west-1:1:db",
-		"123456789012@db-abc":                         "123456789012@db-abc",
+	good := map[string]Mapped{
+		"gcp:europe-west3-a:orders-db:123456":         {"123456-europe-west3-a-gcp.cloud_sql-orders-db", "gcp.cloud_sql"},
+		"kube:shop:postgres:cluster-uid":              {"cluster-uid-shop-kubernetes.namespace-postgres", "kubernetes.namespace"},
+		"kube:shop:kubernetes.stateful_set:pg:uid":    {"uid-shop-kubernetes.stateful_set-pg", "kubernetes.stateful_set"},
+		"aws:123456789012:arn:aws:rds:eu-west-1:1:db": {"123456789012@arn:aws:rds:eu-west-1:1:db", ""},
+		"123456789012@db-abc":                         {"123456789012@db-abc", ""},
 	}
 	for in, want := range good {
 		got, err := FromMappingConfig(in)

@@ -65,8 +65,8 @@ type crawler struct {
 	host     string
 	port     int64
 	endpoint string
-	// mapping is the resolved mapping_internal_id, or "".
-	mapping  string
+	// mapping is the resolved mapping_internal_id; its ID is "" when unset.
+	mapping  internalid.Mapped
 	interval time.Duration
 }
 
@@ -178,12 +178,12 @@ func (cr *crawler) entities(cat *catalog, emit func(entity.Entity) error) error 
 			"server_version": cat.ServerVersion,
 		},
 	}
-	if cr.mapping != "" {
+	if cr.mapping.ID != "" {
 		db.Links = []entity.Link{{
 			Type:      entity.RelParentChild,
 			Direction: entity.Incoming,
 			External:  true,
-			Target:    entity.Ref{InternalID: cr.mapping},
+			Target:    entity.Ref{Type: cr.mapping.Type, InternalID: cr.mapping.ID},
 		}}
 	}
 	if err := emit(db); err != nil {

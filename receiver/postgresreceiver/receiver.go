@@ -43,7 +43,7 @@ type pgReceiver struct {
 	host, endpoint string
 	port           uint16
 	dataSourceID   string
-	mapping        string
+	mapping        internalid.Mapped
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

@@ -1,10 +1,12 @@
 # Every tool version is pinned here or in go.mod.
 OCB_VERSION    := v0.164.0
+STATICCHECK_VERSION := v0.8.2
 GO             ?= go
 BUILD_DIR      := _build
 BINARY         := $(BUILD_DIR)/otelcol-coordimap
 TOOLS_DIR      := $(CURDIR)/.cache/tools
 OCB            := $(TOOLS_DIR)/builder-$(OCB_VERSION)
+STATICCHECK    := $(TOOLS_DIR)/staticcheck-$(STATICCHECK_VERSION)
 CONFIG         ?= otelcol-config.yaml
 GO_SOURCES     := $(shell find . -name '*.go' -not -path './_build/*' -not -path './.cache/*') go.mod go.sum builder-config.yaml
 # Test flags; override with e.g. `make test TESTFLAGS=-race`.
@@ -21,6 +23,11 @@ $(OCB):
 	GOBIN=$(TOOLS_DIR) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
 	mv $(TOOLS_DIR)/builder $(OCB)
 
+$(STATICCHECK):
+	@mkdir -p $(TOOLS_DIR)
+	GOBIN=$(TOOLS_DIR) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS_DIR)/staticcheck $(STATICCHECK)
+
 ## build: the otelcol-coordimap distribution, with ocb, into _build/
 build: $(BINARY)
 
@@ -36,11 +43,12 @@ run: build
 test: build
 	COORDIMAP_COLLECTOR_BIN=$(CURDIR)/$(BINARY) $(GO) test $(TESTFLAGS) -count=1 ./...
 
-## lint: gofmt and go vet
-lint:
+## lint: gofmt, go vet and staticcheck
+lint: $(STATICCHECK)
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './_build/*' -not -path './.cache/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 
 ## generate: regenerate generated sources
 generate:

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawl"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
@@ -157,25 +158,12 @@ func (r *pgReceiver) sslMode() string {
 	return "verify-full"
 }
 
-// run crawls at once, then every collection_interval, until ctx ends.
+// run crawls at once, then every collection_interval (sooner, with
+// backoff, while the server is failing), until ctx ends.
 func (r *pgReceiver) run(ctx context.Context) {
 	defer r.closeClients()
-	ticker := time.NewTicker(r.cfg.CollectionInterval)
-	defer ticker.Stop()
-	for {
-		crawlCtx, cancel := context.WithTimeout(ctx, max(r.cfg.CollectionInterval, minCrawlTimeout))
-		err := r.crawl(crawlCtx)
-		cancel()
-		if ctx.Err() != nil {
-			return
-		}
-		r.report(err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
+	loop := crawl.Loop{Interval: r.cfg.CollectionInterval, Timeout: max(r.cfg.CollectionInterval, minCrawlTimeout)}
+	loop.Run(ctx, r.crawl, r.report)
 }
 
 func (r *pgReceiver) closeClients() {
@@ -203,7 +191,7 @@ func (r *pgReceiver) report(err error) {
 	}
 	err = fmt.Errorf("%s: %w", r.set.ID, err)
 	if class := errorClass(err); !r.failing || class != r.lastErr {
-		r.set.Logger.Error("PostgreSQL crawl failed; retrying every collection_interval", zap.Error(err))
+		r.set.Logger.Error("PostgreSQL crawl failed; retrying with backoff up to collection_interval", zap.Error(err))
 		componentstatus.ReportStatus(r.statusHost, componentstatus.NewRecoverableErrorEvent(err))
 		r.lastErr = class
 	} else {

@@ -38,7 +38,10 @@ var (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		if err := goleak.Find(); err != nil {
+		// pgx's context watcher of a query cancelled at Shutdown waits for
+		// an Unwatch that pgconn's asynchronous close sends late (or, in
+		// pgx v5.7.6, sometimes never); it holds no connection of ours.
+		if err := goleak.Find(goleak.IgnoreTopFunction("github.com/jackc/pgx/v5/pgconn/ctxwatch.(*ContextWatcher).Watch.func1")); err != nil {
 			fmt.Fprintln(os.Stderr, "goroutines left running:", err)
 			code = 1
 		}

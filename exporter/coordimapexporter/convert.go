@@ -97,19 +97,10 @@ func (c *conversion) addState(src entity.Source, rec entity.Record) {
 	p := c.partition(src, rec.Partition())
 	p.add(newElement(ts, typ, id, rec.Name(), rec.Status(), rec.Version(), data))
 	for _, l := range rec.Links() {
-		target := l.Target.InternalID
-		if target == "" {
+		if l.Target.InternalID == "" {
 			continue // left unresolved by the processor
 		}
-		from, to, side := id, target, entity.NotExternal
-		if l.Direction == entity.Incoming {
-			from, to = target, id
-			if l.External {
-				side = entity.ExternalSource
-			}
-		} else if l.External {
-			side = entity.ExternalDestination
-		}
+		from, to, side := l.Ends(id)
 		p.add(newRelationship(&c.arena, ts, from, to, l.Type, side))
 	}
 }

@@ -167,19 +167,10 @@ func (g *graphStore) applyState(src entity.Source, rec entity.Record) {
 	// The entity's structural edges are replaced by the ones it lists now.
 	var keep []edgeKey
 	for _, l := range rec.Links() {
-		target := l.Target.InternalID
-		if target == "" {
+		if l.Target.InternalID == "" {
 			continue
 		}
-		from, to, side := id, target, entity.NotExternal
-		if l.Direction == entity.Incoming {
-			from, to = target, id
-			if l.External {
-				side = entity.ExternalSource
-			}
-		} else if l.External {
-			side = entity.ExternalDestination
-		}
+		from, to, side := l.Ends(id)
 		k := edgeKey{from, to, l.Type}
 		e, ok := g.edges[k]
 		if !ok {

@@ -79,6 +79,21 @@ type Link struct {
 	IDTemplate string
 }
 
+// Ends orients a link listed by the entity self: the edge's source and
+// destination, and which end (if any) belongs to another data source.
+func (l Link) Ends(self string) (from, to string, side ExternalSide) {
+	if l.Direction == Incoming {
+		if l.External {
+			side = ExternalSource
+		}
+		return l.Target.InternalID, self, side
+	}
+	if l.External {
+		side = ExternalDestination
+	}
+	return self, l.Target.InternalID, side
+}
+
 // Entity is one state event.
 type Entity struct {
 	Ref

@@ -208,18 +208,7 @@ func (r Record) AddLink(l Link) {
 	if !ok {
 		s = r.lr.Attributes().PutEmptySlice(AttrRelationships)
 	}
-	m := s.AppendEmpty().SetEmptyMap()
-	m.PutStr(KeyRelationshipType, l.Type)
-	dir := l.Direction
-	if dir == "" {
-		dir = Outgoing
-	}
-	m.PutStr(KeyRelationshipDirection, string(dir))
-	if l.External {
-		m.PutBool(KeyRelationshipExternal, true)
-	}
-	m.PutStr(AttrEntityType, l.Target.Type)
-	m.PutEmptyMap(AttrEntityID).PutStr(KeyInternalID, l.Target.InternalID)
+	putLink(s.AppendEmpty().SetEmptyMap(), l)
 }
 
 // SetObservationExternal marks which ends of a coordimap.relationship record

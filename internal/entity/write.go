@@ -93,25 +93,7 @@ func (b *Batch) AddState(ts time.Time, e Entity) error {
 		links := attrs.PutEmptySlice(AttrRelationships)
 		links.EnsureCapacity(len(e.Links))
 		for _, l := range e.Links {
-			m := links.AppendEmpty().SetEmptyMap()
-			m.PutStr(KeyRelationshipType, l.Type)
-			dir := l.Direction
-			if dir == "" {
-				dir = Outgoing
-			}
-			m.PutStr(KeyRelationshipDirection, string(dir))
-			if l.External {
-				m.PutBool(KeyRelationshipExternal, true)
-			}
-			m.PutStr(AttrEntityType, l.Target.Type)
-			id := m.PutEmptyMap(AttrEntityID)
-			if l.Target.InternalID != "" {
-				id.PutStr(KeyInternalID, l.Target.InternalID)
-			}
-			if l.MappingKey != "" {
-				id.PutStr(KeyMappingKey, l.MappingKey)
-				id.PutStr(KeyIDTemplate, l.IDTemplate)
-			}
+			putLink(links.AppendEmpty().SetEmptyMap(), l)
 		}
 	}
 	if e.ReportInterval > 0 {
@@ -148,6 +130,28 @@ func putValue(v pcommon.Value, raw any) error {
 		return nil
 	}
 	return v.FromRaw(raw)
+}
+
+// putLink writes one entry of entity.relationships.
+func putLink(m pcommon.Map, l Link) {
+	m.PutStr(KeyRelationshipType, l.Type)
+	dir := l.Direction
+	if dir == "" {
+		dir = Outgoing
+	}
+	m.PutStr(KeyRelationshipDirection, string(dir))
+	if l.External {
+		m.PutBool(KeyRelationshipExternal, true)
+	}
+	m.PutStr(AttrEntityType, l.Target.Type)
+	id := m.PutEmptyMap(AttrEntityID)
+	if l.Target.InternalID != "" {
+		id.PutStr(KeyInternalID, l.Target.InternalID)
+	}
+	if l.MappingKey != "" {
+		id.PutStr(KeyMappingKey, l.MappingKey)
+		id.PutStr(KeyIDTemplate, l.IDTemplate)
+	}
 }
 
 // AddDelete appends an entity.delete record.

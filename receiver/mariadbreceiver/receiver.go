@@ -1,0 +1,528 @@
+package mariadbreceiver
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+	"go.uber.org/zap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/internalid"
+)
+
+const (
+	// connectTimeout bounds the TCP connect.
+	connectTimeout = 10 * time.Second
+	// minCrawlTimeout bounds one crawl when the interval is shorter.
+	minCrawlTimeout = time.Minute
+	// programName marks the receiver's sessions (connection attribute
+	// program_name, shown in performance_schema.session_connect_attrs).
+	programName = "otelcol-coordimap"
+)
+
+// entityKey identifies an emitted entity for delete tracking.
+type entityKey struct{ typ, id string }
+
+type mariaReceiver struct {
+	cfg  *Config
+	set  receiver.Settings
+	next consumer.Logs
+
+	host, endpoint string
+	port           uint16
+	dataSourceID   string
+	mapping        internalid.Mapped
+	filter         schemaFilter
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// Everything below belongs to the crawl loop goroutine once started.
+	statusHost component.Host
+	client     *client
+	// server is nil until the first successful connection.
+	server  *serverInfo
+	queries queries
+	scopeID string
+	// seen holds, per schema, what the last successful crawl emitted.
+	seen map[string]map[entityKey]struct{}
+	// missing holds the configured databases last found missing, so that
+	// each is logged once.
+	missing map[string]bool
+	// failing and lastErr drive logging and status once per state change.
+	failing bool
+	healthy bool
+	lastErr string
+}
+
+func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *mariaReceiver {
+	host, port, _ := splitEndpoint(cfg.Endpoint) // validated by the collector
+	r := &mariaReceiver{
+		cfg:          cfg,
+		set:          set,
+		next:         next,
+		host:         host,
+		port:         port,
+		endpoint:     cfg.Endpoint,
+		dataSourceID: cfg.DataSourceID,
+		scopeID:      cfg.ScopeID,
+		filter:       newSchemaFilter(cfg.Databases),
+		seen:         map[string]map[entityKey]struct{}{},
+		missing:      map[string]bool{},
+	}
+	if r.dataSourceID == "" {
+		r.dataSourceID = set.ID.String()
+	}
+	if cfg.MappingInternalID != "" {
+		r.mapping, _ = internalid.FromMappingConfig(cfg.MappingInternalID) // validated
+	}
+	return r
+}
+
+// Start prepares the connection settings (TLS files are read here) and
+// starts the crawl loop; the loop connects, so a server that is down does
+// not stop the collector.
+func (r *mariaReceiver) Start(ctx context.Context, host component.Host) error {
+	mc, err := r.driverConfig(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := newClient(mc)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.set.ID, err)
+	}
+	r.client = c
+	r.statusHost = host
+	loopCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.set.Logger.Info("Starting MariaDB/MySQL crawl",
+		zap.String("endpoint", r.endpoint), zap.String("user", r.cfg.Username),
+		zap.Strings("databases", r.cfg.Databases), zap.Duration("collection_interval", r.cfg.CollectionInterval))
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.run(loopCtx)
+	}()
+	return nil
+}
+
+// Shutdown stops the crawl loop, waits for it and closes the connection.
+// Safe without Start.
+func (r *mariaReceiver) Shutdown(context.Context) error {
+	if r.cancel == nil {
+		return nil
+	}
+	r.cancel()
+	r.wg.Wait()
+	r.cancel = nil
+	err := r.client.close()
+	r.set.Logger.Info("Stopped MariaDB/MySQL crawl", zap.String("endpoint", r.endpoint))
+	return err
+}
+
+// driverConfig is the driver's configuration. It is built field by field,
+// never as a DSN string, so the password cannot end up in a parse error.
+func (r *mariaReceiver) driverConfig(ctx context.Context) (*mysql.Config, error) {
+	mc := mysql.NewConfig()
+	mc.User = r.cfg.Username
+	mc.Passwd = string(r.cfg.Password)
+	mc.Net = "tcp"
+	mc.Addr = r.endpoint
+	mc.Timeout = connectTimeout
+	// The schema filter's names are sent as escaped literals: one round
+	// trip per query instead of prepare, execute and close.
+	mc.InterpolateParams = true
+	mc.ConnectionAttributes = "program_name:" + programName
+	mc.Logger = driverLogger{r.set.Logger}
+	if !r.cfg.TLS.Insecure {
+		tlsCfg, err := r.cfg.TLS.LoadTLSConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: tls: %w", r.set.ID, err)
+		}
+		if tlsCfg.ServerName == "" {
+			tlsCfg.ServerName = r.host
+		}
+		mc.TLS = tlsCfg
+	}
+	return mc, nil
+}
+
+// driverLogger sends what the driver logs (connections it drops) to the
+// collector's logger, at debug level: the crawl reports its own errors.
+type driverLogger struct{ l *zap.Logger }
+
+func (d driverLogger) Print(v ...any) { d.l.Debug("mysql driver: " + fmt.Sprint(v...)) }
+
+func (r *mariaReceiver) sslMode() string {
+	switch {
+	case r.cfg.TLS.Insecure:
+		return "disable"
+	case r.cfg.TLS.InsecureSkipVerify:
+		return "require"
+	}
+	return "verify-full"
+}
+
+// run crawls at once, then every collection_interval, until ctx ends.
+func (r *mariaReceiver) run(ctx context.Context) {
+	ticker := time.NewTicker(r.cfg.CollectionInterval)
+	defer ticker.Stop()
+	for {
+		crawlCtx, cancel := context.WithTimeout(ctx, max(r.cfg.CollectionInterval, minCrawlTimeout))
+		err := r.crawl(crawlCtx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		r.report(err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// report logs and reports the crawl's outcome once per change: from
+// healthy to failing, from one kind of failure to another (see errorClass),
+// and back to healthy.
+func (r *mariaReceiver) report(err error) {
+	if err == nil {
+		if r.failing {
+			r.set.Logger.Info("MariaDB/MySQL crawl recovered", zap.String("endpoint", r.endpoint))
+		}
+		if !r.healthy {
+			componentstatus.ReportStatus(r.statusHost, componentstatus.NewEvent(componentstatus.StatusOK))
+		}
+		r.failing, r.healthy, r.lastErr = false, true, ""
+		return
+	}
+	err = fmt.Errorf("%s: %w", r.set.ID, err)
+	if class := errorClass(err); !r.failing || class != r.lastErr {
+		r.set.Logger.Error("MariaDB/MySQL crawl failed; retrying every collection_interval", zap.Error(err))
+		componentstatus.ReportStatus(r.statusHost, componentstatus.NewRecoverableErrorEvent(err))
+		r.lastErr = class
+	} else {
+		r.set.Logger.Debug("MariaDB/MySQL crawl still failing", zap.Error(err))
+	}
+	r.failing, r.healthy = true, false
+}
+
+// Server error numbers that mean the server is going away or gone.
+var unavailableErrors = map[uint16]bool{
+	1040: true, // ER_CON_COUNT_ERROR: too many connections
+	1053: true, // ER_SERVER_SHUTDOWN
+	1927: true, // ER_CONNECTION_KILLED
+	2006: true, // CR_SERVER_GONE_ERROR
+	2013: true, // CR_SERVER_LOST
+}
+
+// errorClass groups errors that are the same problem to a user, so that a
+// server going down logs once and not once per symptom (shutdown in
+// progress, then invalid connection, then connection refused).
+func errorClass(err error) string {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		if unavailableErrors[me.Number] {
+			return "unavailable"
+		}
+		return "mysql error " + strconv.Itoa(int(me.Number))
+	}
+	var ce *connectError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne),
+		errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, context.DeadlineExceeded):
+		return "unavailable"
+	}
+	return err.Error()
+}
+
+// crawl reads the catalog of every crawled schema and the process list in
+// one session, then emits one batch per schema. A crawl that fails emits
+// nothing and keeps what was emitted last time.
+func (r *mariaReceiver) crawl(ctx context.Context) error {
+	now := time.Now()
+	start := now
+	var cat *catalog
+	var sessions []sessionRow
+	err := r.client.session(ctx, func(conn *sql.Conn) error {
+		if err := r.discover(ctx, conn); err != nil {
+			return err
+		}
+		var err error
+		if cat, err = readCatalog(ctx, conn, r.queries, r.filter); err != nil {
+			return err
+		}
+		sessions, err = processList(ctx, conn)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	m := buildModel(cat)
+	r.checkMissing(m)
+	cr := newCrawler(r.scopeID, r.host, int64(r.port), r.mapping, r.cfg.CollectionInterval, *r.server, m)
+	bySchema, serverWide := r.observations(sessions, m, now)
+
+	var errs []error
+	// Schemas that are gone (dropped, or no longer visible): delete what
+	// they had.
+	for _, schema := range slices.Sorted(maps.Keys(r.seen)) {
+		if m.bySchema[schema] == nil {
+			if err := r.emitGone(ctx, schema, now); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for _, sm := range m.schemas {
+		if err := r.crawlSchema(ctx, cr, sm, bySchema[sm.Name], now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(serverWide) > 0 {
+		batch := entity.NewBatch(r.source())
+		for _, o := range serverWide {
+			if err := batch.AddObservation(now, o); err != nil {
+				return fmt.Errorf("client %s: %w", o.SourceID, err)
+			}
+		}
+		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
+			errs = append(errs, fmt.Errorf("server-wide clients: next consumer: %w", err))
+		}
+	}
+	r.set.Logger.Debug("Crawled MariaDB/MySQL", zap.Int("schemas", len(m.schemas)), zap.Int("sessions", len(sessions)),
+		zap.Duration("duration", time.Since(start)))
+	return errors.Join(errs...)
+}
+
+// discover reads the server's identity once: its flavor and version choose
+// the queries, its @@server_uid (MariaDB) or @@server_uuid (MySQL) is the
+// scope when none is configured, and a configured scope that differs is
+// warned about once.
+func (r *mariaReceiver) discover(ctx context.Context, conn *sql.Conn) error {
+	if r.server != nil {
+		return nil
+	}
+	info, err := serverInfoOf(ctx, conn)
+	if err != nil {
+		return err
+	}
+	switch {
+	case info.ScopeValue == "" && r.cfg.ScopeID == "":
+		return fmt.Errorf("scope_id is not configured and cannot be discovered: server %s has neither @@server_uid nor @@server_uuid (set scope_id)", info.Version)
+	case info.ScopeValue == "":
+		r.set.Logger.Info("The server has neither @@server_uid nor @@server_uuid to check the configured scope_id against",
+			zap.String("version", info.Version))
+	case r.cfg.ScopeID == "":
+		r.scopeID = info.ScopeValue
+	case r.cfg.ScopeID != info.ScopeValue:
+		r.set.Logger.Warn("Configured scope_id differs from the server's "+info.ScopeVariable+"; using the configured one",
+			zap.String("scope_id", r.cfg.ScopeID), zap.String(info.ScopeVariable, info.ScopeValue))
+	}
+	r.server = &info
+	r.queries = queriesFor(info)
+	r.set.Logger.Info("Connected to the database server", zap.String("endpoint", r.endpoint),
+		zap.String("flavor", info.Flavor), zap.String("version", info.Version),
+		zap.String("scope_id", r.scopeID), zap.Int("catalog_queries", r.queries.count()))
+	return nil
+}
+
+// checkMissing logs, once each, the configured databases that the crawl
+// did not find (they do not exist, or the user has no privilege on them).
+func (r *mariaReceiver) checkMissing(m *model) {
+	for _, db := range r.cfg.Databases {
+		_, found := m.bySchema[db]
+		switch {
+		case !found && !r.missing[db]:
+			r.set.Logger.Warn("Configured database not found, or the user has no privilege on it", zap.String("database", db))
+			r.missing[db] = true
+		case found && r.missing[db]:
+			r.set.Logger.Info("Configured database found", zap.String("database", db))
+			delete(r.missing, db)
+		}
+	}
+}
+
+// observations turns the process list into client flows: one per client
+// host and schema, to the schema's element. Sessions without a current
+// schema, or in one that is not crawled, are flows to the server: to the
+// mapping_internal_id target when it is set, else to the endpoint for the
+// processor to resolve.
+func (r *mariaReceiver) observations(sessions []sessionRow, m *model, now time.Time) (map[string][]entity.Observation, []entity.Observation) {
+	type flow struct{ schema, client string }
+	counts := map[flow]int64{}
+	for _, s := range sessions {
+		addr, ok := clientAddress(s.Host)
+		if !ok {
+			continue
+		}
+		schema := ""
+		if s.DB.Valid && m.bySchema[s.DB.String] != nil {
+			schema = s.DB.String
+		}
+		counts[flow{schema, addr}]++
+	}
+	flows := slices.SortedFunc(maps.Keys(counts), func(a, b flow) int {
+		return cmp.Or(strings.Compare(a.schema, b.schema), strings.Compare(a.client, b.client))
+	})
+	bySchema := map[string][]entity.Observation{}
+	var serverWide []entity.Observation
+	for _, f := range flows {
+		o := entity.Observation{
+			Type:            entity.RelGenericFlow,
+			External:        entity.ExternalSource,
+			SourceID:        f.client,
+			DestinationPort: int64(r.port),
+			Connections:     counts[f],
+			LastSeen:        now,
+		}
+		if f.schema != "" {
+			o.DestinationID = internalid.MariaDBSchema(r.scopeID, f.schema)
+			o.Partition = partition(f.schema)
+			bySchema[f.schema] = append(bySchema[f.schema], o)
+			continue
+		}
+		o.DestinationID = r.endpoint
+		if r.mapping.ID != "" {
+			o.DestinationID = r.mapping.ID
+			o.External = entity.ExternalBothSides
+		}
+		serverWide = append(serverWide, o)
+	}
+	return bySchema, serverWide
+}
+
+// clientAddress is the client of a process list host: "ip:port" or
+// "name:port" over TCP. Sessions over a socket or named pipe
+// ("localhost"), server threads (empty) and name-resolved local sessions
+// are skipped.
+func clientAddress(host string) (string, bool) {
+	i := strings.LastIndexByte(host, ':')
+	if i <= 0 {
+		return "", false
+	}
+	h := strings.TrimSuffix(strings.TrimPrefix(host[:i], "["), "]")
+	if strings.EqualFold(h, "localhost") {
+		return "", false
+	}
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Unmap().String(), true
+	}
+	return h, true
+}
+
+func (r *mariaReceiver) source() entity.Source {
+	cfg := map[string]string{
+		"db_host":        r.host,
+		"db_port":        strconv.Itoa(int(r.port)),
+		"db_user":        r.cfg.Username,
+		"ssl_mode":       r.sslMode(),
+		"crawl_interval": formatInterval(r.cfg.CollectionInterval),
+		"scope_id":       r.scopeID,
+	}
+	if len(r.cfg.Databases) > 0 {
+		cfg["db_name"] = strings.Join(r.cfg.Databases, ",")
+	}
+	if r.cfg.MappingInternalID != "" {
+		cfg["mapping_internal_id"] = r.cfg.MappingInternalID
+	}
+	return entity.Source{
+		ScopeID:        r.scopeID,
+		DataSourceType: r.server.Flavor,
+		DataSourceID:   r.dataSourceID,
+		Name:           r.dataSourceID,
+		Config:         cfg,
+		Attributes: map[string]string{
+			"db.system.name": r.server.Flavor,
+			"server.address": r.host,
+			"server.port":    strconv.Itoa(int(r.port)),
+		},
+	}
+}
+
+// crawlSchema emits one batch for a schema: deletes of what disappeared
+// since the last successful crawl, the state of everything found, and the
+// schema's clients.
+func (r *mariaReceiver) crawlSchema(ctx context.Context, cr *crawler, sm *schemaModel, clients []entity.Observation, now time.Time) error {
+	keys := cr.keys(sm)
+	batch := entity.NewBatch(r.source())
+	// Deletes go first, so that an object that changed type (a view
+	// replaced by a table of the same name) ends with its new state.
+	deletes := r.addDeletes(batch, now, r.seen[sm.Name], keys)
+	states := 0
+	if err := cr.entities(sm, func(e entity.Entity) error {
+		states++
+		if err := batch.AddState(now, e); err != nil {
+			return fmt.Errorf("schema %q: %s %q: %w", sm.Name, e.Type, e.InternalID, err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, o := range clients {
+		if err := batch.AddObservation(now, o); err != nil {
+			return fmt.Errorf("schema %q: client %s: %w", sm.Name, o.SourceID, err)
+		}
+	}
+	if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
+		// Keep the previous set so the deletes are sent again next time.
+		return fmt.Errorf("schema %q: next consumer: %w", sm.Name, err)
+	}
+	r.seen[sm.Name] = keys
+	r.set.Logger.Debug("Crawled schema", zap.String("schema", sm.Name),
+		zap.Int("entities", states), zap.Int("deletes", deletes), zap.Int("clients", len(clients)))
+	return nil
+}
+
+// emitGone deletes everything a schema that is no longer crawled had.
+func (r *mariaReceiver) emitGone(ctx context.Context, schema string, now time.Time) error {
+	batch := entity.NewBatch(r.source())
+	r.addDeletes(batch, now, r.seen[schema], nil)
+	if batch.Len() > 0 {
+		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
+			return fmt.Errorf("schema %q (gone): next consumer: %w", schema, err)
+		}
+	}
+	r.set.Logger.Info("Schema no longer crawled", zap.String("schema", schema))
+	delete(r.seen, schema)
+	return nil
+}
+
+// addDeletes adds an entity.delete for each key of prev missing from cur,
+// in a stable order, and returns how many.
+func (r *mariaReceiver) addDeletes(batch *entity.Batch, now time.Time, prev, cur map[entityKey]struct{}) int {
+	var gone []entityKey
+	for k := range prev {
+		if _, ok := cur[k]; !ok {
+			gone = append(gone, k)
+		}
+	}
+	slices.SortFunc(gone, func(a, b entityKey) int {
+		return cmp.Or(strings.Compare(a.id, b.id), strings.Compare(a.typ, b.typ))
+	})
+	for _, k := range gone {
+		batch.AddDelete(now, entity.Ref{Type: k.typ, InternalID: k.id})
+	}
+	return len(gone)
+}

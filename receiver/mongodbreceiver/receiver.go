@@ -1,0 +1,574 @@
+package mongodbreceiver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+	"go.uber.org/zap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/internalid"
+)
+
+const (
+	dataSourceType = "mongodb"
+	// minCrawlTimeout bounds one crawl when the interval is shorter.
+	minCrawlTimeout = time.Minute
+	closeTimeout    = 5 * time.Second
+)
+
+// entityKey identifies an emitted entity for delete tracking.
+type entityKey struct{ typ, id string }
+
+type mongoReceiver struct {
+	cfg  *Config
+	set  receiver.Settings
+	next consumer.Logs
+
+	dataSourceID string
+	// monitor, when set (tests), sees every command the driver sends.
+	monitor *event.CommandMonitor
+	// selectTimeout is the driver's server selection timeout (shorter in
+	// tests).
+	selectTimeout time.Duration
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// Everything below belongs to the crawl loop goroutine once started.
+	statusHost component.Host
+	conn       connSettings
+	client     *client
+	mongos     bool
+	// seen holds, per database, what the last successful crawl emitted.
+	seen         map[string]map[entityKey]struct{}
+	scopeID      string
+	scopeChecked bool
+	// failing and lastErr drive logging and status once per state change.
+	failing bool
+	healthy bool
+	lastErr string
+	// opsErr is the kind of the last currentOp failure ("" when it works);
+	// sampleDenied is set once sampling was refused for lack of privilege.
+	opsErr       string
+	sampleDenied bool
+}
+
+func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *mongoReceiver {
+	r := &mongoReceiver{
+		cfg:           cfg,
+		set:           set,
+		next:          next,
+		dataSourceID:  cfg.DataSourceID,
+		scopeID:       cfg.ScopeID,
+		seen:          map[string]map[entityKey]struct{}{},
+		selectTimeout: serverSelectionTimeout,
+	}
+	if r.dataSourceID == "" {
+		r.dataSourceID = set.ID.String()
+	}
+	r.conn = r.connSettings(nil)
+	return r
+}
+
+func (r *mongoReceiver) connSettings(tlsCfg *tls.Config) connSettings {
+	s := newConnSettings(r.cfg, tlsCfg)
+	s.selectTimeout = r.selectTimeout
+	return s
+}
+
+// Start reads the TLS files and starts the crawl loop; the connection is
+// made by the loop, so a server that is down (or a DNS name that does not
+// resolve yet) does not stop the collector.
+func (r *mongoReceiver) Start(ctx context.Context, host component.Host) error {
+	var tlsCfg *tls.Config
+	if !r.cfg.TLS.Insecure {
+		var err error
+		if tlsCfg, err = r.cfg.TLS.LoadTLSConfig(ctx); err != nil {
+			return fmt.Errorf("%s: tls: %w", r.set.ID, err)
+		}
+	}
+	r.conn = r.connSettings(tlsCfg)
+	r.statusHost = host
+	loopCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.set.Logger.Info("Starting MongoDB crawl",
+		zap.String("hosts", r.conn.hostsString()), zap.String("user", r.conn.username),
+		zap.Strings("databases", r.cfg.Databases), zap.Duration("collection_interval", r.cfg.CollectionInterval))
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.run(loopCtx)
+	}()
+	return nil
+}
+
+// Shutdown stops the crawl loop and waits for it; the loop closes the
+// driver client. Safe without Start.
+func (r *mongoReceiver) Shutdown(context.Context) error {
+	if r.cancel == nil {
+		return nil
+	}
+	r.cancel()
+	r.wg.Wait()
+	r.set.Logger.Info("Stopped MongoDB crawl", zap.String("hosts", r.conn.hostsString()))
+	return nil
+}
+
+// run crawls at once, then every collection_interval, until ctx ends.
+func (r *mongoReceiver) run(ctx context.Context) {
+	defer r.closeClient()
+	ticker := time.NewTicker(r.cfg.CollectionInterval)
+	defer ticker.Stop()
+	for {
+		crawlCtx, cancel := context.WithTimeout(ctx, max(r.cfg.CollectionInterval, minCrawlTimeout))
+		err := r.crawl(crawlCtx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		r.report(err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+func (r *mongoReceiver) closeClient() {
+	if r.client == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	if err := r.client.close(ctx); err != nil {
+		r.set.Logger.Debug("Closing the MongoDB client", zap.Error(r.conn.redact(err)))
+	}
+	r.client = nil
+}
+
+// report logs and reports the crawl's outcome once per change: from
+// healthy to failing, from one kind of failure to another (see errorClass),
+// and back to healthy.
+func (r *mongoReceiver) report(err error) {
+	if err == nil {
+		if r.failing {
+			r.set.Logger.Info("MongoDB crawl recovered", zap.String("hosts", r.conn.hostsString()))
+		}
+		if !r.healthy {
+			componentstatus.ReportStatus(r.statusHost, componentstatus.NewEvent(componentstatus.StatusOK))
+		}
+		r.failing, r.healthy, r.lastErr = false, true, ""
+		return
+	}
+	if hasCode(err, codeAuthenticationFailed) {
+		err = fmt.Errorf("authentication failed (check username, password and the auth database, authSource): %w", err)
+	}
+	err = r.conn.redact(fmt.Errorf("%s: MongoDB %s (user %q): %w", r.set.ID, r.conn.hostsString(), r.conn.username, err))
+	if class := errorClass(err); !r.failing || class != r.lastErr {
+		r.set.Logger.Error("MongoDB crawl failed; retrying every collection_interval", zap.Error(err))
+		componentstatus.ReportStatus(r.statusHost, componentstatus.NewRecoverableErrorEvent(err))
+		r.lastErr = class
+	} else {
+		r.set.Logger.Debug("MongoDB crawl still failing", zap.Error(err))
+	}
+	r.failing, r.healthy = true, false
+}
+
+// errorClass groups errors that are the same problem to a user, so that a
+// server going down logs once and not once per symptom (connection reset,
+// then refused, then server selection timeouts).
+func errorClass(err error) string {
+	switch {
+	case hasCode(err, codeAuthenticationFailed):
+		return "authentication"
+	case unavailable(err):
+		return "unavailable"
+	}
+	var se mongo.ServerError
+	if errors.As(err, &se) {
+		var ce mongo.CommandError
+		if errors.As(err, &ce) {
+			return "code " + strconv.Itoa(int(ce.Code))
+		}
+	}
+	return err.Error()
+}
+
+// unavailable says the server could not be reached or answered too late.
+func unavailable(err error) bool {
+	var sse topology.ServerSelectionError
+	var ne net.Error
+	return errors.As(err, &sse) || mongo.IsNetworkError(err) || mongo.IsTimeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
+}
+
+// crawl reads every database once and emits one batch per database. A
+// database that fails keeps what it emitted last time; the others go on.
+func (r *mongoReceiver) crawl(ctx context.Context) error {
+	now := time.Now()
+	if r.client == nil {
+		mc, err := r.conn.connect(r.monitor)
+		if err != nil {
+			return fmt.Errorf("connecting: %w", err)
+		}
+		r.client = newClient(mc)
+	}
+	if err := r.checkScope(ctx); err != nil {
+		return err
+	}
+	names, err := r.client.databases(ctx)
+	if err != nil {
+		return err
+	}
+	dbs := r.selectDatabases(names)
+	flows, err := r.clientFlows(ctx, dbs)
+	if err != nil {
+		return err
+	}
+
+	var errs []error
+	// Databases that are gone (dropped, or no longer listed): delete what
+	// they had.
+	gone := make([]string, 0)
+	for db := range r.seen {
+		if !slices.Contains(dbs, db) {
+			gone = append(gone, db)
+		}
+	}
+	slices.Sort(gone)
+	for _, db := range gone {
+		if err := r.emitGone(ctx, db, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, db := range dbs {
+		if err := r.crawlDatabase(ctx, db, now, flows[db]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// selectDatabases picks the databases to crawl among those listed: all
+// but admin, config and local for "*", else the configured ones that
+// exist (in configuration order).
+func (r *mongoReceiver) selectDatabases(names []string) []string {
+	if len(r.cfg.Databases) == 1 && r.cfg.Databases[0] == allDatabases {
+		out := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(systemDatabases, n) })
+		slices.Sort(out)
+		return out
+	}
+	out := make([]string, 0, len(r.cfg.Databases))
+	for _, db := range r.cfg.Databases {
+		if slices.Contains(names, db) {
+			out = append(out, db)
+		}
+	}
+	return out
+}
+
+// checkScope discovers the deployment's ID once: it is the scope when none
+// is configured, and a configured scope that differs is warned about once.
+func (r *mongoReceiver) checkScope(ctx context.Context) error {
+	if r.scopeChecked {
+		return nil
+	}
+	h, err := r.client.hello(ctx)
+	if err != nil {
+		return err
+	}
+	r.mongos = h.Mongos
+	d, err := r.discoverScope(ctx, h)
+	if err != nil {
+		return err
+	}
+	scope, warning, err := resolveScope(r.cfg.ScopeID, d)
+	if err != nil {
+		return err
+	}
+	r.scopeID = scope
+	if warning != "" {
+		r.set.Logger.Warn(warning, zap.String("scope_id", scope), zap.String("discovered", d.id), zap.String("source", d.source))
+	}
+	r.scopeChecked = true
+	return nil
+}
+
+// resolveScope decides the scope from the configured one and what
+// discovery found, with the warning to log once (if any).
+func resolveScope(configured string, d discovered) (scope, warning string, err error) {
+	switch {
+	case configured == "" && d.id == "":
+		return "", "", fmt.Errorf("scope_id is not configured and cannot be discovered: %s; set scope_id to a stable ID of this deployment", d.why)
+	case configured == "" && d.weak:
+		return d.id, "Using the replica set name as scope_id: the replica set ID (settings.replicaSetId) cannot be read (" + d.why +
+			"); grant replSetGetConfig (role clusterMonitor) or set scope_id", nil
+	case configured == "":
+		return d.id, "", nil
+	case d.id != "" && configured != d.id:
+		return configured, "Configured scope_id differs from the deployment's " + d.source + "; using the configured one", nil
+	}
+	return configured, "", nil
+}
+
+// discovered is the outcome of scope discovery: an ID and where it comes
+// from, or why there is none.
+type discovered struct {
+	id, source string
+	// weak: the ID is the replica set name, a fallback.
+	weak bool
+	why  string
+}
+
+// discoverScope finds the deployment's ID: settings.replicaSetId of a
+// replica set (its name when the configuration cannot be read), the
+// clusterId of a sharded cluster, nothing for a standalone server. Only
+// errors reaching the server are returned; refusals become the why.
+func (r *mongoReceiver) discoverScope(ctx context.Context, h helloInfo) (discovered, error) {
+	switch {
+	case h.SetName != "":
+		id, err := r.client.replicaSetID(ctx)
+		if err == nil {
+			return discovered{id: id, source: "replica set ID"}, nil
+		}
+		if unavailable(err) {
+			return discovered{}, err
+		}
+		return discovered{id: h.SetName, source: "replica set name", weak: true, why: err.Error()}, nil
+	case h.Mongos:
+		id, err := r.client.clusterID(ctx)
+		if err == nil {
+			return discovered{id: id, source: "cluster ID"}, nil
+		}
+		if unavailable(err) {
+			return discovered{}, err
+		}
+		return discovered{why: "the cluster ID cannot be read from config.version through mongos (" + err.Error() + ")"}, nil
+	}
+	return discovered{why: "the server is a standalone mongod (not a replica set member nor mongos), which has no ID"}, nil
+}
+
+// clientFlows reads the connections to the server and groups them per
+// crawled database. A server that refuses currentOp (no inprog privilege,
+// FerretDB, shared Atlas tiers) gives no flows: logged once per kind of
+// refusal, not an error.
+func (r *mongoReceiver) clientFlows(ctx context.Context, dbs []string) (map[string][]clientFlow, error) {
+	ops, err := r.client.currentOps(ctx, r.mongos)
+	if err != nil {
+		if unavailable(err) {
+			return nil, err
+		}
+		if class := errorClass(err); class != r.opsErr {
+			r.set.Logger.Info("Cannot read client connections (currentOp); crawling without them. Grant inprog (role clusterMonitor) to see clients",
+				zap.Error(r.conn.redact(err)))
+			r.opsErr = class
+		}
+		return nil, nil
+	}
+	if r.opsErr != "" {
+		r.set.Logger.Info("Reading client connections (currentOp) again")
+		r.opsErr = ""
+	}
+	out := map[string][]clientFlow{}
+	for _, f := range clientFlows(ops, func(db string) bool { return slices.Contains(dbs, db) }) {
+		out[f.Database] = append(out[f.Database], f)
+	}
+	return out, nil
+}
+
+// readCatalog reads a database: its collections and views, then each
+// collection's indexes and sample. Collections dropped meanwhile are left
+// out.
+func (r *mongoReceiver) readCatalog(ctx context.Context, db string) (*dbCatalog, error) {
+	colls, err := r.client.collections(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	kept := colls[:0]
+	for _, c := range colls {
+		if c.Kind == kindView {
+			kept = append(kept, c)
+			continue
+		}
+		if c.Indexes, err = r.client.indexes(ctx, db, c.Name); errors.Is(err, errGone) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if r.cfg.SampleSize > 0 {
+			ft, err := r.client.sample(ctx, db, c.Name, r.cfg.SampleSize)
+			switch {
+			case errors.Is(err, errGone):
+				continue
+			case hasCode(err, codeUnauthorized):
+				if !r.sampleDenied {
+					r.set.Logger.Warn("Not allowed to read documents, so fields are not inferred; grant find (role readAnyDatabase) or set sample_size: 0",
+						zap.String("collection", db+"."+c.Name), zap.Error(r.conn.redact(err)))
+					r.sampleDenied = true
+				}
+			case err != nil:
+				return nil, err
+			default:
+				c.Fields, c.Sampled = ft.fields(), ft.docs
+			}
+		}
+		kept = append(kept, c)
+	}
+	return &dbCatalog{Collections: kept}, nil
+}
+
+func (r *mongoReceiver) source() entity.Source {
+	dbName := strings.Join(r.cfg.Databases, ",")
+	cfg := map[string]string{
+		"db_host":        r.conn.hostsString(),
+		"db_name":        dbName,
+		"crawl_interval": formatInterval(r.cfg.CollectionInterval),
+		"scope_id":       r.scopeID,
+		"sample_size":    strconv.Itoa(r.cfg.SampleSize),
+		"tls":            r.tlsMode(),
+	}
+	if r.conn.username != "" {
+		cfg["db_user"] = r.conn.username
+	}
+	attrs := map[string]string{"db.system.name": "mongodb"}
+	if host, port, err := r.conn.firstHost(); err == nil {
+		attrs["server.address"] = host
+		attrs["server.port"] = port
+	}
+	return entity.Source{
+		ScopeID:        r.scopeID,
+		DataSourceType: dataSourceType,
+		DataSourceID:   r.dataSourceID,
+		Name:           r.dataSourceID,
+		Config:         cfg,
+		Attributes:     attrs,
+	}
+}
+
+func (r *mongoReceiver) tlsMode() string {
+	switch {
+	case r.cfg.TLS.Insecure:
+		return "disable"
+	case r.cfg.TLS.InsecureSkipVerify:
+		return "skip-verify"
+	}
+	return "verify"
+}
+
+func (r *mongoReceiver) crawler(db string) *crawler {
+	cr := &crawler{
+		scope:    r.scopeID,
+		db:       db,
+		host:     r.conn.hostsString(),
+		interval: r.cfg.CollectionInterval,
+	}
+	if !r.conn.srv {
+		cr.addresses = r.conn.hosts
+	}
+	return cr
+}
+
+// crawlDatabase emits one batch for db: deletes of what disappeared since
+// the last successful crawl, the state of everything found, and the
+// database's clients.
+func (r *mongoReceiver) crawlDatabase(ctx context.Context, db string, now time.Time, flows []clientFlow) error {
+	start := time.Now()
+	cat, err := r.readCatalog(ctx, db)
+	if err != nil {
+		return err
+	}
+	cr := r.crawler(db)
+	keys := cr.keys(cat)
+	batch := entity.NewBatch(r.source())
+	// Deletes go first, so that an object that changed kind (a view
+	// replaced by a collection of the same name) ends with its new state.
+	deletes := addDeletes(batch, now, r.seen[db], keys)
+	states := 0
+	if err := cr.entities(cat, func(e entity.Entity) error {
+		states++
+		if err := batch.AddState(now, e); err != nil {
+			return fmt.Errorf("database %q: %s %q: %w", db, e.Type, e.InternalID, err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	dbID := internalid.MongoDatabase(r.scopeID, db)
+	_, port, _ := r.conn.firstHost()
+	destPort, _ := strconv.ParseInt(port, 10, 64)
+	for _, f := range flows {
+		if err := batch.AddObservation(now, entity.Observation{
+			Type:            entity.RelGenericFlow,
+			External:        entity.ExternalSource,
+			SourceID:        f.Address,
+			DestinationID:   dbID,
+			DestinationPort: destPort,
+			Partition:       cr.partition(),
+			Connections:     f.Connections,
+			LastSeen:        now,
+		}); err != nil {
+			return fmt.Errorf("database %q: client %s: %w", db, f.Address, err)
+		}
+	}
+	if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
+		// Keep the previous set so the deletes are sent again next time.
+		return fmt.Errorf("database %q: next consumer: %w", db, err)
+	}
+	r.seen[db] = keys
+	r.set.Logger.Debug("Crawled MongoDB database", zap.String("database", db),
+		zap.Int("entities", states), zap.Int("deletes", deletes), zap.Int("clients", len(flows)),
+		zap.Duration("duration", time.Since(start)))
+	return nil
+}
+
+// emitGone deletes everything a database that is no longer crawled had.
+func (r *mongoReceiver) emitGone(ctx context.Context, db string, now time.Time) error {
+	batch := entity.NewBatch(r.source())
+	addDeletes(batch, now, r.seen[db], nil)
+	if batch.Len() > 0 {
+		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
+			return fmt.Errorf("database %q (gone): next consumer: %w", db, err)
+		}
+	}
+	r.set.Logger.Info("MongoDB database no longer crawled", zap.String("database", db))
+	delete(r.seen, db)
+	return nil
+}
+
+// addDeletes adds an entity.delete for each key of prev missing from cur,
+// in a stable order, and returns how many.
+func addDeletes(batch *entity.Batch, now time.Time, prev, cur map[entityKey]struct{}) int {
+	var gone []entityKey
+	for k := range prev {
+		if _, ok := cur[k]; !ok {
+			gone = append(gone, k)
+		}
+	}
+	slices.SortFunc(gone, func(a, b entityKey) int {
+		if c := strings.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		return strings.Compare(a.typ, b.typ)
+	})
+	for _, k := range gone {
+		batch.AddDelete(now, entity.Ref{Type: k.typ, InternalID: k.id})
+	}
+	return len(gone)
+}

@@ -113,14 +113,18 @@ func newClient(cfg *mysql.Config) (*client, error) {
 
 func (c *client) close() error { return c.db.Close() }
 
-// session runs fn on the connection, connecting first when needed.
+// session runs fn on the connection, connecting first when needed. Its
+// errors name the server.
 func (c *client) session(ctx context.Context, fn func(*sql.Conn) error) error {
 	conn, err := c.db.Conn(ctx)
 	if err != nil {
 		return &connectError{endpoint: c.endpoint, user: c.user, err: err}
 	}
 	defer conn.Close()
-	return fn(conn)
+	if err := fn(conn); err != nil {
+		return fmt.Errorf("server %s: %w", c.endpoint, err)
+	}
+	return nil
 }
 
 // connectError says where the receiver failed to connect. It never holds

@@ -263,7 +263,6 @@ func errorClass(err error) string {
 // nothing and keeps what was emitted last time.
 func (r *mariaReceiver) crawl(ctx context.Context) error {
 	now := time.Now()
-	start := now
 	var cat *catalog
 	var sessions []sessionRow
 	err := r.client.session(ctx, func(conn *sql.Conn) error {
@@ -312,7 +311,7 @@ func (r *mariaReceiver) crawl(ctx context.Context) error {
 		}
 	}
 	r.set.Logger.Debug("Crawled MariaDB/MySQL", zap.Int("schemas", len(m.schemas)), zap.Int("sessions", len(sessions)),
-		zap.Duration("duration", time.Since(start)))
+		zap.Duration("duration", time.Since(now)))
 	return errors.Join(errs...)
 }
 

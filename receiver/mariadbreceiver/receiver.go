@@ -19,11 +19,11 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawl"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
@@ -56,8 +56,7 @@ type mariaReceiver struct {
 	wg     sync.WaitGroup
 
 	// Everything below belongs to the crawl loop goroutine once started.
-	statusHost component.Host
-	client     *client
+	client *client
 	// server is nil until the first successful connection.
 	server  *serverInfo
 	queries queries
@@ -67,10 +66,7 @@ type mariaReceiver struct {
 	// missing holds the configured databases last found missing, so that
 	// each is logged once.
 	missing map[string]bool
-	// failing and lastErr drive logging and status once per state change.
-	failing bool
-	healthy bool
-	lastErr string
+	health  crawl.Health
 }
 
 func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *mariaReceiver {
@@ -86,6 +82,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *mariaR
 		scopeID:      cfg.ScopeID,
 		filter:       newSchemaFilter(cfg.Databases),
 		seen:         map[string]map[entityKey]struct{}{},
+		health:       crawl.Health{Source: "MariaDB/MySQL", ID: set.ID, Endpoint: cfg.Endpoint, Logger: set.Logger, Classify: errorClass},
 		missing:      map[string]bool{},
 	}
 	if r.dataSourceID == "" {
@@ -110,7 +107,7 @@ func (r *mariaReceiver) Start(ctx context.Context, host component.Host) error {
 		return fmt.Errorf("%s: %w", r.set.ID, err)
 	}
 	r.client = c
-	r.statusHost = host
+	r.health.Start(host)
 	loopCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	r.set.Logger.Info("Starting MariaDB/MySQL crawl",
@@ -181,49 +178,11 @@ func (r *mariaReceiver) sslMode() string {
 	return "verify-full"
 }
 
-// run crawls at once, then every collection_interval, until ctx ends.
+// run crawls at once, then every collection_interval (sooner, with
+// backoff, while the server is failing), until ctx ends.
 func (r *mariaReceiver) run(ctx context.Context) {
-	ticker := time.NewTicker(r.cfg.CollectionInterval)
-	defer ticker.Stop()
-	for {
-		crawlCtx, cancel := context.WithTimeout(ctx, max(r.cfg.CollectionInterval, minCrawlTimeout))
-		err := r.crawl(crawlCtx)
-		cancel()
-		if ctx.Err() != nil {
-			return
-		}
-		r.report(err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
-}
-
-// report logs and reports the crawl's outcome once per change: from
-// healthy to failing, from one kind of failure to another (see errorClass),
-// and back to healthy.
-func (r *mariaReceiver) report(err error) {
-	if err == nil {
-		if r.failing {
-			r.set.Logger.Info("MariaDB/MySQL crawl recovered", zap.String("endpoint", r.endpoint))
-		}
-		if !r.healthy {
-			componentstatus.ReportStatus(r.statusHost, componentstatus.NewEvent(componentstatus.StatusOK))
-		}
-		r.failing, r.healthy, r.lastErr = false, true, ""
-		return
-	}
-	err = fmt.Errorf("%s: %w", r.set.ID, err)
-	if class := errorClass(err); !r.failing || class != r.lastErr {
-		r.set.Logger.Error("MariaDB/MySQL crawl failed; retrying every collection_interval", zap.Error(err))
-		componentstatus.ReportStatus(r.statusHost, componentstatus.NewRecoverableErrorEvent(err))
-		r.lastErr = class
-	} else {
-		r.set.Logger.Debug("MariaDB/MySQL crawl still failing", zap.Error(err))
-	}
-	r.failing, r.healthy = true, false
+	loop := crawl.Loop{Interval: r.cfg.CollectionInterval, Timeout: max(r.cfg.CollectionInterval, minCrawlTimeout)}
+	loop.Run(ctx, r.crawl, r.health.Report)
 }
 
 // Server error numbers that mean the server is going away or gone.

@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
@@ -50,17 +49,13 @@ type pgReceiver struct {
 	wg     sync.WaitGroup
 
 	// Everything below belongs to the crawl loop goroutine once started.
-	statusHost component.Host
-	connCfg    *pgx.ConnConfig
-	clients    map[string]*client
+	connCfg *pgx.ConnConfig
+	clients map[string]*client
 	// seen holds, per database, what the last successful crawl emitted.
 	seen         map[string]map[entityKey]struct{}
 	scopeID      string
 	scopeChecked bool
-	// failing and lastErr drive logging and status once per state change.
-	failing bool
-	healthy bool
-	lastErr string
+	health       crawl.Health
 }
 
 func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *pgReceiver {
@@ -76,6 +71,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *pgRece
 		scopeID:      cfg.ScopeID,
 		clients:      map[string]*client{},
 		seen:         map[string]map[entityKey]struct{}{},
+		health:       crawl.Health{Source: "PostgreSQL", ID: set.ID, Endpoint: cfg.Endpoint, Logger: set.Logger, Classify: errorClass},
 	}
 	if r.dataSourceID == "" {
 		r.dataSourceID = set.ID.String()
@@ -95,7 +91,7 @@ func (r *pgReceiver) Start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	r.connCfg = connCfg
-	r.statusHost = host
+	r.health.Start(host)
 	loopCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	r.set.Logger.Info("Starting PostgreSQL crawl",
@@ -163,7 +159,7 @@ func (r *pgReceiver) sslMode() string {
 func (r *pgReceiver) run(ctx context.Context) {
 	defer r.closeClients()
 	loop := crawl.Loop{Interval: r.cfg.CollectionInterval, Timeout: max(r.cfg.CollectionInterval, minCrawlTimeout)}
-	loop.Run(ctx, r.crawl, r.report)
+	loop.Run(ctx, r.crawl, r.health.Report)
 }
 
 func (r *pgReceiver) closeClients() {
@@ -173,31 +169,6 @@ func (r *pgReceiver) closeClients() {
 		c.close(ctx)
 		delete(r.clients, name)
 	}
-}
-
-// report logs and reports the crawl's outcome once per change: from
-// healthy to failing, from one kind of failure to another (see errorClass),
-// and back to healthy.
-func (r *pgReceiver) report(err error) {
-	if err == nil {
-		if r.failing {
-			r.set.Logger.Info("PostgreSQL crawl recovered", zap.String("endpoint", r.endpoint))
-		}
-		if !r.healthy {
-			componentstatus.ReportStatus(r.statusHost, componentstatus.NewEvent(componentstatus.StatusOK))
-		}
-		r.failing, r.healthy, r.lastErr = false, true, ""
-		return
-	}
-	err = fmt.Errorf("%s: %w", r.set.ID, err)
-	if class := errorClass(err); !r.failing || class != r.lastErr {
-		r.set.Logger.Error("PostgreSQL crawl failed; retrying with backoff up to collection_interval", zap.Error(err))
-		componentstatus.ReportStatus(r.statusHost, componentstatus.NewRecoverableErrorEvent(err))
-		r.lastErr = class
-	} else {
-		r.set.Logger.Debug("PostgreSQL crawl still failing", zap.Error(err))
-	}
-	r.failing, r.healthy = true, false
 }
 
 // errorClass groups errors that are the same problem to a user, so that a

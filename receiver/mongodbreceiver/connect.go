@@ -3,6 +3,7 @@ package mongodbreceiver
 import (
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -74,26 +75,19 @@ func newConnSettings(cfg *Config, tlsCfg *tls.Config) connSettings {
 // clientOptions builds the driver options. For a mongodb+srv:// URI this
 // resolves DNS.
 func (s *connSettings) clientOptions(monitor *event.CommandMonitor) (*options.ClientOptions, error) {
-	opts := options.Client()
-	if s.uri != "" {
-		opts.ApplyURI(s.uri)
-		if err := opts.Validate(); err != nil {
-			return nil, s.redact(err)
-		}
-	} else {
-		opts.SetHosts(s.hosts)
+	// Everything goes through a URI, so that the driver reads the
+	// credentials together with what the URI says about them (authSource,
+	// authMechanism).
+	uri := s.uri
+	if uri == "" {
+		uri = "mongodb://" + strings.Join(s.hosts, ",") + "/"
 	}
 	if s.configCreds {
-		// Credentials from the config: keep what the URI says about the
-		// mechanism and the auth database.
-		cred := options.Credential{}
-		if opts.Auth != nil {
-			cred = *opts.Auth
-		}
-		cred.Username = s.username
-		cred.Password = s.password
-		cred.PasswordSet = s.password != ""
-		opts.SetAuth(cred)
+		uri = withCredentials(uri, s.username, s.password)
+	}
+	opts := options.Client().ApplyURI(uri)
+	if err := opts.Validate(); err != nil {
+		return nil, s.redact(err)
 	}
 	// The tls section is the one place for TLS: it also decides for a
 	// mongodb+srv:// URI (which turns TLS on by default).
@@ -128,6 +122,32 @@ func (s *connSettings) connect(monitor *event.CommandMonitor) (*mongo.Client, er
 	return c, nil
 }
 
+// withCredentials puts user (and password) into a URI that has none.
+func withCredentials(uri, user, password string) string {
+	scheme, rest, _ := strings.Cut(uri, "://")
+	creds := escapeUserInfo(user)
+	if password != "" {
+		creds += ":" + escapeUserInfo(password)
+	}
+	return scheme + "://" + creds + "@" + rest
+}
+
+// escapeUserInfo percent-encodes every byte but the unreserved ones, as
+// the driver's parser (url.PathUnescape) expects.
+func escapeUserInfo(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
 // redact removes the passwords (as given and percent-encoded) from an
 // error's message; the driver's errors should not hold them, this makes
 // sure.
@@ -153,6 +173,7 @@ func redactString(msg string, secrets ...string) string {
 		msg = strings.ReplaceAll(msg, sec, redacted)
 		msg = strings.ReplaceAll(msg, url.PathEscape(sec), redacted)
 		msg = strings.ReplaceAll(msg, url.QueryEscape(sec), redacted)
+		msg = strings.ReplaceAll(msg, escapeUserInfo(sec), redacted)
 	}
 	return msg
 }

@@ -190,6 +190,9 @@ func parseIndex(doc bson.Raw) (indexInfo, error) {
 			for _, k := range keys {
 				ix.Keys = append(ix.Keys, indexKey{Field: k.Key(), Order: keyOrder(k.Value())})
 			}
+			if w, ok := doc.Lookup("weights").DocumentOK(); ok {
+				ix.Keys = textKeys(ix.Keys, w)
+			}
 		case "unique":
 			ix.Unique = truthy(v)
 		default:
@@ -200,6 +203,29 @@ func parseIndex(doc bson.Raw) (indexInfo, error) {
 		}
 	}
 	return ix, nil
+}
+
+// textKeys replaces the internal keys of a text index (_fts: "text",
+// _ftsx: 1) with the indexed fields, from its weights (sorted by name).
+func textKeys(keys []indexKey, weights bson.Raw) []indexKey {
+	i := slices.IndexFunc(keys, func(k indexKey) bool { return k.Field == "_fts" && k.Order == "text" })
+	if i < 0 {
+		return keys
+	}
+	elems, err := weights.Elements()
+	if err != nil {
+		return keys
+	}
+	var fields []indexKey
+	for _, e := range elems {
+		fields = append(fields, indexKey{Field: e.Key(), Order: "text"})
+	}
+	slices.SortFunc(fields, func(a, b indexKey) int { return strings.Compare(a.Field, b.Field) })
+	end := i + 1
+	if end < len(keys) && keys[end].Field == "_ftsx" {
+		end++
+	}
+	return slices.Concat(keys[:i], fields, keys[end:])
 }
 
 // keyOrder names an index key's value: 1 is asc, -1 desc, a string the
@@ -459,8 +485,8 @@ type clientFlow struct {
 // own connections and databases not crawled are left out.
 func clientFlows(ops []clientOp, crawled func(db string) bool) []clientFlow {
 	type connKey struct{ ip, conn string }
-	conns := map[connKey]map[string]bool{} // connection → its databases
-	ipDBs := map[string]map[string]bool{}
+	conns := map[connKey]map[string]bool{} // connection → the databases it names
+	ipDBs := map[string]map[string]bool{}  // client IP → the databases it names
 	for _, op := range ops {
 		if op.AppName == appName {
 			continue
@@ -473,7 +499,7 @@ func clientFlows(ops []clientOp, crawled func(db string) bool) []clientFlow {
 		if conns[k] == nil {
 			conns[k] = map[string]bool{}
 		}
-		if op.Database != "" && crawled(op.Database) {
+		if op.Database != "" {
 			conns[k][op.Database] = true
 			if ipDBs[ip] == nil {
 				ipDBs[ip] = map[string]bool{}
@@ -484,12 +510,12 @@ func clientFlows(ops []clientOp, crawled func(db string) bool) []clientFlow {
 	counts := map[[2]string]int64{}
 	for k, dbs := range conns {
 		if len(dbs) == 0 && len(ipDBs[k.ip]) == 1 {
-			for db := range ipDBs[k.ip] {
-				dbs = map[string]bool{db: true}
-			}
+			dbs = ipDBs[k.ip]
 		}
 		for db := range dbs {
-			counts[[2]string{k.ip, db}]++
+			if crawled(db) {
+				counts[[2]string{k.ip, db}]++
+			}
 		}
 	}
 	out := make([]clientFlow, 0, len(counts))
@@ -591,11 +617,10 @@ func binaryString(subtype byte, data []byte) string {
 // prints it.
 func extJSON(arr bson.RawArray) string {
 	// MarshalExtJSON wants a document; wrap the array and unwrap the text.
-	b, err := bson.MarshalExtJSON(bson.D{{Key: "p", Value: arr}}, false, false)
+	b, err := bson.MarshalExtJSON(bson.D{{Key: "p", Value: bson.RawValue{Type: bson.TypeArray, Value: arr}}}, false, false)
 	if err != nil {
 		return arr.String()
 	}
-	s := string(b)
-	s = strings.TrimPrefix(s, `{"p":`)
+	s := strings.TrimPrefix(string(b), `{"p":`)
 	return strings.TrimSuffix(s, "}")
 }

@@ -4,7 +4,8 @@ STATICCHECK_VERSION := v0.8.2
 GO             ?= go
 BUILD_DIR      := _build
 BINARY         := $(BUILD_DIR)/otelcol-coordimap
-TOOLS_DIR      := $(CURDIR)/.cache/tools
+# Tools live outside the checkout so that fresh clones (CI) reuse them.
+TOOLS_DIR      ?= $(HOME)/.cache/otelcol-coordimap/tools
 OCB            := $(TOOLS_DIR)/builder-$(OCB_VERSION)
 STATICCHECK    := $(TOOLS_DIR)/staticcheck-$(STATICCHECK_VERSION)
 CONFIG         ?= otelcol-config.yaml

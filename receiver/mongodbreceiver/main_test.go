@@ -35,6 +35,9 @@ var (
 	server     *mongotest.Server
 	serverErr  error
 	fixtureErr error
+	// tlsCA is the server certificate (its own CA) of the TLS listener.
+	tlsCA  string
+	tlsDir string
 )
 
 // The server's user. FerretDB has no roles: every authenticated user may
@@ -51,6 +54,9 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "stopping FerretDB:", err)
 		}
 	}
+	if tlsDir != "" {
+		os.RemoveAll(tlsDir)
+	}
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goroutines left running:", err)
@@ -65,7 +71,18 @@ func TestMain(m *testing.M) {
 func testServer(tb testing.TB) *mongotest.Server {
 	tb.Helper()
 	serverOnce.Do(func() {
-		server, serverErr = mongotest.Start(mongotest.Options{Username: testUser, Password: testPassword})
+		var cert, key string
+		if tlsDir, serverErr = os.MkdirTemp("", "coordimap-mongo-tls-"); serverErr != nil {
+			return
+		}
+		if cert, key, serverErr = writeServerCert(tlsDir); serverErr != nil {
+			return
+		}
+		tlsCA = cert
+		server, serverErr = mongotest.Start(mongotest.Options{
+			Username: testUser, Password: testPassword,
+			TLSCertFile: cert, TLSKeyFile: key,
+		})
 		if serverErr == nil {
 			fixtureErr = loadFixtures(server)
 		}

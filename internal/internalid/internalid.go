@@ -15,6 +15,8 @@ const (
 	TypeKubernetesNamespace = "kubernetes.namespace"
 	TypeGCPCloudSQL         = "gcp.cloud_sql"
 	TypeMetricTrigger       = "coordimap.metric_trigger"
+	TypeHost                = "coordimap.host"
+	TypeProcess             = "coordimap.process"
 )
 
 // Kubernetes is `<scope>-<namespace>-<type>-<name>`. Cluster-wide objects
@@ -74,6 +76,20 @@ func MongoCollection(scope, db, collection string) string {
 // original agent named indexes `<collection>.<index>`.
 func MongoIndex(scope, db, collection, index string) string {
 	return MongoCollection(scope, db, collection) + "/" + collection + "." + index
+}
+
+// Host is a machine seen by the eBPF flows receiver in server mode:
+// `<scope>-host-<hostname>`, the scope being the machine ID unless
+// configured. The original agent had no host elements.
+func Host(scope, hostname string) string { return scope + "-host-" + hostname }
+
+// Process is a listening process of a host: `<scope>-process-<hostname>-<name>`.
+// The name is the process's command, prefixed with the first 12 characters
+// of its container ID and a '/' when it runs in a container, so that one
+// program restarted (new pid) keeps its ID and the same command in two
+// containers gets two. The original agent had no process elements.
+func Process(scope, hostname, name string) string {
+	return scope + "-process-" + hostname + "-" + name
 }
 
 // MetricTriggerBucket is the minute bucket of a metric trigger ID.

@@ -42,6 +42,20 @@ func TestFormats(t *testing.T) {
 	}
 }
 
+// Host and process IDs are new (the original agent's flows crawler emitted
+// neither); the format follows the `<scope>-<segment>-<name>` shape.
+func TestHostProcessFormats(t *testing.T) {
+	cases := []struct{ got, want string }{
+		{Host("4f1c9a0e2b7d4c56a1e3f0b9d8c7a6e5", "web-1"), "4f1c9a0e2b7d4c56a1e3f0b9d8c7a6e5-host-web-1"},
+		{Host("s", "node-a.example.com"), "s-host-node-a.example.com"},
+		{Process("4f1c9a0e2b7d4c56a1e3f0b9d8c7a6e5", "web-1", "nginx"), "4f1c9a0e2b7d4c56a1e3f0b9d8c7a6e5-process-web-1-nginx"},
+		{Process("s", "web-1", "3f2a9c1b7d4e/postgres"), "s-process-web-1-3f2a9c1b7d4e/postgres"},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, c.got)
+	}
+}
+
 func TestMetricTriggerDoesNotReorderCallerSlice(t *testing.T) {
 	ids := []string{"b", "a"}
 	MetricTrigger("d", "r", time.Unix(0, 0), ids)

@@ -1,0 +1,405 @@
+package flowsreceiver
+
+import (
+	"context"
+	"flag"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/internalid"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// The workload of the server-mode tests, between two network namespaces:
+// b connects to a; a answers each request of reqBytes with respBytes and
+// closes.
+const (
+	serverPort = 8080
+	closedPort = 8081
+	reqBytes   = 1000
+	respBytes  = 2000
+	goodConns  = 5
+	refused    = 3
+	// byteSlack allows for the SYN and FIN that the kernel's byte
+	// counters may include.
+	byteSlack = 2
+)
+
+// serve answers every connection of ln until it is closed.
+func serve(t *testing.T, ln net.Listener) {
+	t.Helper()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				buf := make([]byte, reqBytes)
+				if _, err := io.ReadFull(c, buf); err != nil {
+					return
+				}
+				_, _ = c.Write(make([]byte, respBytes))
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		wg.Wait()
+	})
+}
+
+// request sends one request from b to addr and reads the whole answer.
+func request(t *testing.T, b netnsHost, addr string) {
+	t.Helper()
+	c, err := b.dial(addr, 5*time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Write(make([]byte, reqBytes))
+	require.NoError(t, err)
+	got, err := io.ReadAll(c)
+	require.NoError(t, err)
+	require.Len(t, got, respBytes)
+}
+
+// kernelTotals sums the kernel's counters of the flows whose client or
+// server is in the pair's subnet, by side and server address:port.
+func kernelTotals(t *testing.T, r *flowsReceiver, subnet string) map[string]counters {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	entries, err := r.tracer.flows()
+	require.NoError(t, err)
+	out := map[string]counters{}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.key.client.String(), subnet+".") && !strings.HasPrefix(e.key.server.String(), subnet+".") {
+			continue
+		}
+		k := e.key.side.String() + " " + netip.AddrPortFrom(e.key.server, e.key.port).String()
+		out[k] = out[k].add(e.counters)
+	}
+	return out
+}
+
+// waitKernel waits until the kernel has counted what the workload did.
+func waitKernel(t *testing.T, r *flowsReceiver, subnet string, done func(map[string]counters) bool) map[string]counters {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := kernelTotals(t, r, subnet)
+		if done(got) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the kernel did not count the workload: %+v", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func serverModeConfig() *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.ScopeID = "flows-test-scope"
+	cfg.DataSourceID = "flows-golden"
+	cfg.CollectionInterval = time.Hour // the tests collect by hand
+	return cfg
+}
+
+// TestServerMode runs connections between two network namespaces and
+// checks the edges, their direction, counts and bytes, the failed
+// connects, the entities and the metrics.
+func TestServerMode(t *testing.T) {
+	requireRoot(t)
+	p := newNetnsPair(t)
+	run := start(t, "server", serverModeConfig(), nil)
+	require.Eventually(t, func() bool { return run.host.last().Status() == componentstatus.StatusOK }, 30*time.Second, 10*time.Millisecond,
+		"status: %v %v", run.host.last().Status(), run.host.last().Err())
+
+	// Listening after start: the programs see listen().
+	serve(t, p.a.listen(t, serverPort))
+	server := netip.AddrPortFrom(p.a.addr, serverPort).String()
+	closed := netip.AddrPortFrom(p.a.addr, closedPort).String()
+	blackhole := netip.AddrPortFrom(p.unassigned, serverPort).String()
+	for range goodConns {
+		request(t, p.b, server)
+	}
+	for range refused {
+		_, err := p.b.dial(closed, 5*time.Second)
+		require.ErrorContains(t, err, "connection refused")
+	}
+	// Nobody answers ARP for this address: the connect times out.
+	_, err := p.b.dial(blackhole, 200*time.Millisecond)
+	require.Error(t, err)
+
+	got := waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
+		return c["client "+server].closed == goodConns && c["server "+server].closed == goodConns &&
+			c["client "+closed].failed == refused && c["client "+blackhole].failed == 1
+	})
+	t.Logf("kernel: %+v", got)
+
+	n := len(run.logs.AllLogs())
+	require.NoError(t, run.r.collect(context.Background()))
+	require.Len(t, run.logs.AllLogs(), n+1)
+	batch := run.logs.AllLogs()[n]
+
+	comm := testComm(t)
+	hostname, err := os.Hostname()
+	require.NoError(t, err)
+	procID := internalid.Process("flows-test-scope", hostname, comm)
+	obs := observations(batch, p.subnet)
+	require.Len(t, obs, 4, "observations: %+v", obs)
+
+	// Client side: the process, which listens, → the server's ip:port.
+	o := obs[procID+" → "+server]
+	assert.Equal(t, int64(goodConns), o.Connections)
+	assert.Zero(t, o.FailedConnections)
+	assert.InDelta(t, goodConns*reqBytes, o.BytesSent, goodConns*byteSlack)
+	assert.InDelta(t, goodConns*respBytes, o.BytesReceived, goodConns*byteSlack)
+	assert.Equal(t, int64(serverPort), o.DestinationPort)
+	assert.Equal(t, entity.RelEBPFFlow, o.Type)
+	assert.Equal(t, "client", o.Attributes[attrSide])
+
+	// Server side: the client's ip (its port is ephemeral) → the process
+	// that listens, with the listening port.
+	o = obs[p.b.addr.String()+" → "+procID]
+	assert.Equal(t, int64(goodConns), o.Connections)
+	assert.InDelta(t, goodConns*reqBytes, o.BytesSent, goodConns*byteSlack, "client to server")
+	assert.InDelta(t, goodConns*respBytes, o.BytesReceived, goodConns*byteSlack, "server to client")
+	assert.Equal(t, int64(serverPort), o.DestinationPort)
+	assert.Equal(t, "server", o.Attributes[attrSide])
+
+	assert.Equal(t, int64(refused), obs[procID+" → "+closed].FailedConnections)
+	assert.Zero(t, obs[procID+" → "+closed].Connections)
+	assert.Equal(t, int64(1), obs[procID+" → "+blackhole].FailedConnections)
+
+	// The process entity: it listens on a's address.
+	var proc entity.Record
+	for _, rec := range records(batch) {
+		if rec.Kind() == entity.KindState && rec.InternalID() == procID {
+			proc = rec
+		}
+	}
+	require.Equal(t, internalid.TypeProcess, proc.Type())
+	assert.Equal(t, []string{server}, proc.Addresses())
+
+	// Golden: the records of the test's flows, with what depends on the
+	// machine and the run normalised.
+	actual := goldenLogs(t, batch, p, hostname, comm)
+	file := filepath.Join("testdata", "golden", "server.yaml")
+	if *update {
+		require.NoError(t, golden.WriteLogsToFile(file, actual))
+	} else {
+		expected, err := golden.ReadLogs(file)
+		require.NoError(t, err)
+		require.NoError(t, plogtest.CompareLogs(expected, actual, plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
+	}
+
+	// Metrics: cumulative sums per edge.
+	ms := run.metrics.AllMetrics()
+	require.NotEmpty(t, ms)
+	points := metricPoints(ms[len(ms)-1], p.subnet)
+	assert.Equal(t, int64(goodConns), points["coordimap.flow.connections.opened client "+server])
+	assert.Equal(t, int64(goodConns), points["coordimap.flow.connections.opened server "+server])
+	assert.Equal(t, int64(0), points["coordimap.flow.connections.active client "+server])
+	assert.Equal(t, int64(refused), points["coordimap.flow.connections.failed client "+closed])
+	assert.Equal(t, int64(1), points["coordimap.flow.connections.failed client "+blackhole])
+	assert.InDelta(t, goodConns*reqBytes, points["coordimap.flow.bytes.sent client "+server], goodConns*byteSlack)
+	assert.InDelta(t, goodConns*respBytes, points["coordimap.flow.bytes.received server "+server], goodConns*byteSlack)
+
+	// Nothing new: the next collection has no observation for these flows,
+	// and the metrics keep their totals.
+	require.NoError(t, run.r.collect(context.Background()))
+	assert.Empty(t, observations(run.logs.AllLogs()[len(run.logs.AllLogs())-1], p.subnet))
+	ms = run.metrics.AllMetrics()
+	assert.Equal(t, int64(goodConns), metricPoints(ms[len(ms)-1], p.subnet)["coordimap.flow.connections.opened client "+server])
+}
+
+// sortMap orders a map's keys, so that regenerating a golden file only
+// shows real changes (observation attributes come from a Go map).
+func sortMap(m pcommon.Map) {
+	keys := make([]string, 0, m.Len())
+	for k := range m.All() {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	sorted := pcommon.NewMap()
+	sorted.EnsureCapacity(len(keys))
+	for _, k := range keys {
+		v, _ := m.Get(k)
+		v.CopyTo(sorted.PutEmpty(k))
+	}
+	sorted.MoveTo(m)
+}
+
+// testComm is the command the kernel reports for the test process.
+func testComm(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/comm")
+	require.NoError(t, err)
+	return strings.TrimSpace(string(b))
+}
+
+// observations are the batch's coordimap.relationship records that involve
+// the subnet, by "source → destination", with their other attributes
+// (entity.Record.Observation does not read them back).
+func observations(ld plog.Logs, subnet string) map[string]entity.Observation {
+	out := map[string]entity.Observation{}
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				rec := entity.View(lr)
+				if rec.Kind() != entity.KindObservation {
+					continue
+				}
+				o := rec.Observation()
+				if !strings.Contains(o.SourceID, subnet+".") && !strings.Contains(o.DestinationID, subnet+".") {
+					continue
+				}
+				o.Attributes = lr.Attributes().AsRaw()
+				out[o.SourceID+" → "+o.DestinationID] = o
+			}
+		}
+	}
+	return out
+}
+
+// metricPoints are the values of the points whose client or server is in
+// the subnet, by "<metric> <side> <server>:<port>".
+func metricPoints(md pmetric.Metrics, subnet string) map[string]int64 {
+	out := map[string]int64{}
+	for _, rm := range md.ResourceMetrics().All() {
+		for _, sm := range rm.ScopeMetrics().All() {
+			for _, m := range sm.Metrics().All() {
+				for _, dp := range m.Sum().DataPoints().All() {
+					a := dp.Attributes()
+					client, _ := a.Get(attrClientAddress)
+					server, _ := a.Get(attrServerAddress)
+					port, _ := a.Get(attrServerPort)
+					sd, _ := a.Get(attrSide)
+					if !strings.HasPrefix(client.Str(), subnet+".") && !strings.HasPrefix(server.Str(), subnet+".") {
+						continue
+					}
+					addr := netip.AddrPortFrom(netip.MustParseAddr(server.Str()), uint16(port.Int())).String()
+					out[m.Name()+" "+sd.Str()+" "+addr] += dp.IntValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
+// goldenLogs keeps the host, the test process and the test's flows, and
+// normalises what depends on the machine and the run: hostname, host
+// addresses, kernel, machine ID, pids, the subnet, first/last seen.
+func goldenLogs(t *testing.T, ld plog.Logs, p *netnsPair, hostname, comm string) plog.Logs {
+	t.Helper()
+	out := plog.NewLogs()
+	ld.CopyTo(out)
+	fixStr := func(s string) string {
+		if s == hostname {
+			return "test-host"
+		}
+		s = strings.ReplaceAll(s, "-host-"+hostname, "-host-test-host")
+		s = strings.ReplaceAll(s, "-process-"+hostname+"-", "-process-test-host-")
+		return strings.ReplaceAll(s, p.subnet+".", "10.200.7.")
+	}
+	var fix func(k string, v pcommon.Value)
+	fix = func(k string, v pcommon.Value) {
+		switch k {
+		case "addresses":
+			if v.Type() == pcommon.ValueTypeSlice {
+				v.SetEmptySlice()
+				return
+			}
+		case "kernel_release":
+			v.SetStr("<kernel>")
+			return
+		case "machine_id":
+			v.SetStr("<machine-id>")
+			return
+		case "pids":
+			v.SetEmptySlice().AppendEmpty().SetInt(1)
+			return
+		case entity.AttrRelFirstSeen, entity.AttrRelLastSeen:
+			v.SetInt(0)
+			return
+		}
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			v.SetStr(fixStr(v.Str()))
+		case pcommon.ValueTypeMap:
+			for mk, mv := range v.Map().All() {
+				fix(mk, mv)
+			}
+		case pcommon.ValueTypeSlice:
+			for _, e := range v.Slice().All() {
+				fix("", e)
+			}
+		}
+	}
+	for _, rl := range out.ResourceLogs().All() {
+		for k, v := range rl.Resource().Attributes().All() {
+			fix(k, v)
+		}
+		for _, sl := range rl.ScopeLogs().All() {
+			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
+				rec := entity.View(lr)
+				switch rec.Kind() {
+				case entity.KindState:
+					return rec.Type() == internalid.TypeProcess && rec.Name() != comm
+				case entity.KindObservation:
+					o := rec.Observation()
+					return !strings.Contains(o.SourceID, p.subnet+".") && !strings.Contains(o.DestinationID, p.subnet+".")
+				}
+				return true
+			})
+			for _, lr := range sl.LogRecords().All() {
+				lr.SetTimestamp(0)
+				lr.SetObservedTimestamp(0)
+				for k, v := range lr.Attributes().All() {
+					fix(k, v)
+				}
+				sortMap(lr.Attributes())
+				fix("", lr.Body())
+			}
+		}
+	}
+	// The host's addresses in the description list are machine-specific.
+	for _, rl := range out.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				if d, ok := lr.Attributes().Get(entity.AttrEntityDescription); ok {
+					if a, ok := d.Map().Get(entity.KeyAddresses); ok && entity.View(lr).Type() == internalid.TypeHost {
+						a.SetEmptySlice()
+					}
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,185 @@
+package flowsreceiver
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// helperEnv makes the test binary act as a helper process (see
+// TestHelperProcess) instead of running tests.
+const helperEnv = "FLOWS_TEST_HELPER"
+
+// TestHelperProcess is not a test: run by the tests below as a separate
+// process, it either starts a receiver without privileges ("unprivileged")
+// or serves TCP on an address ("serve:<addr>") until killed.
+func TestHelperProcess(t *testing.T) {
+	mode := os.Getenv(helperEnv)
+	switch {
+	case mode == "":
+		t.Skip("helper process only")
+	case mode == "unprivileged":
+		cfg := createDefaultConfig().(*Config)
+		cfg.ScopeID = "s"
+		ev := startDegraded(t, cfg, func(*flowsReceiver) {})
+		fmt.Println("STATUS:", ev.Err())
+	case strings.HasPrefix(mode, "serve:"):
+		ln, err := net.Listen("tcp4", strings.TrimPrefix(mode, "serve:"))
+		require.NoError(t, err)
+		fmt.Println("ready")
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(io.Discard, c)
+			}()
+		}
+	}
+}
+
+// helperBinary copies the test binary to a directory anyone may read, under
+// the given name (the name becomes the helper's command).
+func helperBinary(t *testing.T, name string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "flowsreceiver")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	self, err := os.Executable()
+	require.NoError(t, err)
+	b, err := os.ReadFile(self)
+	require.NoError(t, err)
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, b, 0o755))
+	return path
+}
+
+// Without CAP_BPF (a process of user nobody) the receiver reports a
+// permanent error naming what is missing, and Start returns nil.
+func TestUnprivileged(t *testing.T) {
+	requireRoot(t)
+	bin := helperBinary(t, "flowsnobody")
+	cmd := exec.Command(bin, "-test.run=^TestHelperProcess$", "-test.v")
+	cmd.Env = append(os.Environ(), helperEnv+"=unprivileged")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "--- PASS: TestHelperProcess")
+	assert.Contains(t, string(out), "STATUS: ")
+	assert.Contains(t, string(out), "eBPF flows disabled: CAP_BPF missing; CAP_PERFMON missing (run as root, or grant CAP_BPF and CAP_PERFMON)")
+}
+
+// Where tp_btf is refused the raw tracepoints do the same work.
+func TestRawTracepointFallback(t *testing.T) {
+	requireRoot(t)
+	p := newNetnsPair(t)
+	run := start(t, "rawtp", serverModeConfig(), func(r *flowsReceiver) { r.forceRawTP = true })
+	require.Equal(t, attachRawTP, run.r.tracer.mode)
+	serve(t, p.a.listen(t, serverPort))
+	server := netip.AddrPortFrom(p.a.addr, serverPort).String()
+	for range 2 {
+		request(t, p.b, server)
+	}
+	_, err := p.b.dial(netip.AddrPortFrom(p.a.addr, closedPort).String(), 5*time.Second)
+	require.Error(t, err)
+	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
+		return c["client "+server].closed == 2 && c["server "+server].closed == 2 &&
+			c["client "+netip.AddrPortFrom(p.a.addr, closedPort).String()].failed == 1
+	})
+}
+
+// interface_name counts only sockets routed through the device, in the
+// device's network namespace: here b's end of the veth, so b's client
+// sockets count and a's server sockets (another namespace) do not.
+func TestInterfaceName(t *testing.T) {
+	requireRoot(t)
+	p := newNetnsPair(t)
+	cfg := serverModeConfig()
+	cfg.InterfaceName = p.b.dev
+	run := start(t, "iface", cfg, func(r *flowsReceiver) { r.ifaceNetnsPath = p.b.path })
+	serve(t, p.a.listen(t, serverPort))
+	// A server in b on loopback: routed through lo, not counted.
+	lo := netnsHost{name: p.b.name, path: p.b.path, addr: netip.MustParseAddr("127.0.0.1")}
+	serve(t, lo.listen(t, serverPort))
+	server := netip.AddrPortFrom(p.a.addr, serverPort).String()
+	local := netip.AddrPortFrom(lo.addr, serverPort).String()
+	for range 3 {
+		request(t, p.b, server)
+		request(t, p.b, local)
+	}
+	_, err := p.b.dial(netip.AddrPortFrom(p.a.addr, closedPort).String(), 5*time.Second)
+	require.Error(t, err)
+	got := waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
+		return c["client "+server].closed == 3 && c["client "+netip.AddrPortFrom(p.a.addr, closedPort).String()].failed == 1
+	})
+	assert.Zero(t, got["server "+server], "a's sockets are in another namespace")
+	run.r.mu.Lock()
+	defer run.r.mu.Unlock()
+	entries, err := run.r.tracer.flows()
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.NotEqual(t, lo.addr, e.key.server, "loopback flows of b are not routed through %s: %+v", p.b.dev, e)
+	}
+}
+
+// A socket that was listening before the receiver started is found in
+// /proc: connections to it are attributed to its process.
+func TestExistingListener(t *testing.T) {
+	requireRoot(t)
+	p := newNetnsPair(t)
+	const port = 9090
+	addr := netip.AddrPortFrom(p.a.addr, port).String()
+	bin := helperBinary(t, "oldserver")
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", p.a.name, bin, "-test.run=^TestHelperProcess$")
+	cmd.Env = append(os.Environ(), helperEnv+"=serve:"+addr)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "ready\n", line)
+
+	run := start(t, "existing", serverModeConfig(), nil)
+	c, err := p.b.dial(addr, 5*time.Second)
+	require.NoError(t, err)
+	_, err = c.Write([]byte("hello"))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool { return c["server "+addr].opened == 1 })
+
+	run.r.mu.Lock()
+	entries, err := run.r.tracer.flows()
+	require.NoError(t, err)
+	var pid uint32
+	var comm string
+	for _, e := range entries {
+		if e.key.side == sideServer && e.key.port == port && e.key.server == p.a.addr {
+			pid, comm = e.pid, e.comm
+		}
+	}
+	run.r.mu.Unlock()
+	assert.Equal(t, "oldserver", comm)
+	assert.NotZero(t, pid)
+	assert.NotEqual(t, uint32(os.Getpid()), pid)
+}

@@ -3,6 +3,7 @@ package flowsreceiver
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -14,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/assert"
@@ -402,4 +406,122 @@ func goldenLogs(t *testing.T, ld plog.Logs, p *netnsPair, hostname, comm string)
 		}
 	}
 	return out
+}
+
+// dropIngress drops every packet that reaches h's end of the veth, until
+// the returned function is called: a tcx program that returns
+// TC_ACT_SHOT.
+func dropIngress(t *testing.T, h netnsHost) (restore func()) {
+	t.Helper()
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:         ebpf.SchedCLS,
+		License:      "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 2), asm.Return()}, // TC_ACT_SHOT
+	})
+	require.NoError(t, err)
+	var l link.Link
+	err = inNetns(h.path, func() error {
+		iface, err := net.InterfaceByName(h.dev)
+		if err != nil {
+			return err
+		}
+		l, err = link.AttachTCX(link.TCXOptions{Interface: iface.Index, Program: prog, Attach: ebpf.AttachTCXIngress})
+		return err
+	})
+	if err != nil {
+		prog.Close()
+		unavailable(t, fmt.Errorf("tcx: %w", err))
+	}
+	var once sync.Once
+	restore = func() {
+		once.Do(func() {
+			_ = l.Close()
+			_ = prog.Close()
+		})
+	}
+	t.Cleanup(restore)
+	return restore
+}
+
+// Segments lost on the way are retransmitted and counted on the edge.
+func TestRetransmits(t *testing.T) {
+	requireRoot(t)
+	p := newNetnsPair(t)
+	run := start(t, "retransmits", serverModeConfig(), nil)
+	serve(t, p.a.listen(t, serverPort))
+	server := netip.AddrPortFrom(p.a.addr, serverPort).String()
+	c, err := p.b.dial(server, 5*time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+
+	restore := dropIngress(t, p.a)
+	_, err = c.Write(make([]byte, reqBytes))
+	require.NoError(t, err)
+	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool { return c["client "+server].retransmits >= 1 })
+	restore()
+	got, err := io.ReadAll(c)
+	require.NoError(t, err)
+	require.Len(t, got, respBytes)
+	require.NoError(t, c.Close())
+	totals := waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool { return c["client "+server].closed == 1 })
+	assert.GreaterOrEqual(t, totals["client "+server].retransmits, uint64(1))
+
+	require.NoError(t, run.r.collect(context.Background()))
+	ms := run.metrics.AllMetrics()
+	assert.GreaterOrEqual(t, metricPoints(ms[len(ms)-1], p.subnet)["coordimap.flow.retransmits client "+server], int64(1))
+	lds := run.logs.AllLogs()
+	o := observations(lds[len(lds)-1], p.subnet)
+	for k, v := range o {
+		if strings.HasSuffix(k, server) {
+			assert.GreaterOrEqual(t, v.Attributes[attrRetransmits], int64(1), k)
+		}
+	}
+}
+
+// An open connection is active until it closes; its edge is reported every
+// collection meanwhile.
+func TestActiveConnections(t *testing.T) {
+	requireRoot(t)
+	p := newNetnsPair(t)
+	run := start(t, "active", serverModeConfig(), nil)
+	serve(t, p.a.listen(t, serverPort))
+	server := netip.AddrPortFrom(p.a.addr, serverPort).String()
+	c, err := p.b.dial(server, 5*time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
+		return c["client "+server].opened == 1 && c["server "+server].opened == 1
+	})
+	activeOf := func() (logs map[string]any, metrics map[string]int64) {
+		require.NoError(t, run.r.collect(context.Background()))
+		lds, ms := run.logs.AllLogs(), run.metrics.AllMetrics()
+		logs = map[string]any{}
+		for k, o := range observations(lds[len(lds)-1], p.subnet) {
+			logs[k] = o.Attributes[attrActive]
+		}
+		return logs, metricPoints(ms[len(ms)-1], p.subnet)
+	}
+	for range 2 {
+		logs, metrics := activeOf()
+		assert.Len(t, logs, 2)
+		for k, v := range logs {
+			assert.Equal(t, int64(1), v, k)
+		}
+		assert.Equal(t, int64(1), metrics["coordimap.flow.connections.active client "+server])
+		assert.Equal(t, int64(1), metrics["coordimap.flow.connections.active server "+server])
+	}
+	_, err = c.Write(make([]byte, reqBytes))
+	require.NoError(t, err)
+	_, err = io.ReadAll(c)
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
+		return c["client "+server].closed == 1 && c["server "+server].closed == 1
+	})
+	logs, metrics := activeOf()
+	for k, v := range logs {
+		assert.Equal(t, int64(0), v, k)
+	}
+	assert.Equal(t, int64(0), metrics["coordimap.flow.connections.active client "+server])
+	assert.Equal(t, int64(1), metrics["coordimap.flow.connections.opened client "+server])
 }

@@ -101,6 +101,7 @@ func (cr *crawler) entities(cat *dbCatalog, emit func(entity.Entity) error) erro
 			collections = append(collections, c.Name)
 		}
 	}
+	refs := referenceIndex(colls)
 	if err := emit(entity.Entity{
 		Ref:            dbRef,
 		Name:           cr.db,
@@ -124,7 +125,7 @@ func (cr *crawler) entities(cat *dbCatalog, emit func(entity.Entity) error) erro
 			continue
 		}
 		ref := cr.collectionRef(c)
-		if err := emit(cr.collection(c, ref, dbRef, byName)); err != nil {
+		if err := emit(cr.collection(c, ref, dbRef, refs)); err != nil {
 			return err
 		}
 		for _, ix := range c.Indexes {
@@ -145,7 +146,7 @@ func (cr *crawler) entities(cat *dbCatalog, emit func(entity.Entity) error) erro
 
 // collection builds a collection (or time series) in the original agent's
 // shape (database.Table: name, columns, constraints, schema, indexes).
-func (cr *crawler) collection(c *collectionInfo, ref, dbRef entity.Ref, byName map[string]*collectionInfo) entity.Entity {
+func (cr *crawler) collection(c *collectionInfo, ref, dbRef entity.Ref, refs map[string]string) entity.Entity {
 	table := cr.qualified(c.Name)
 	indexes := make([]any, 0, len(c.Indexes))
 	for _, ix := range c.Indexes {
@@ -157,7 +158,7 @@ func (cr *crawler) collection(c *collectionInfo, ref, dbRef entity.Ref, byName m
 		"schema":            cr.db,
 		"kind":              c.Kind,
 		"columns":           cr.columns(table, c.Fields),
-		"constraints":       cr.constraints(c, table, byName),
+		"constraints":       cr.constraints(c, table, refs),
 		"indexes":           indexes,
 		"sampled_documents": int64(c.Sampled),
 	}
@@ -202,7 +203,7 @@ func column(name, typ string, position int64, table string) map[string]any {
 // index, and foreign keys inferred as the agent did: an ObjectId field
 // named after another collection of the database (user_id, userId or
 // user → users).
-func (cr *crawler) constraints(c *collectionInfo, table string, byName map[string]*collectionInfo) []any {
+func (cr *crawler) constraints(c *collectionInfo, table string, refs map[string]string) []any {
 	out := []any{}
 	types := make(map[string][]string, len(c.Fields))
 	for _, f := range c.Fields {
@@ -237,7 +238,7 @@ func (cr *crawler) constraints(c *collectionInfo, table string, byName map[strin
 		if f.Name == "_id" || !slices.Contains(f.Types, "objectId") {
 			continue
 		}
-		target := referencedCollection(f.Name, byName)
+		target := referencedCollection(f.Name, refs)
 		if target == "" {
 			continue
 		}
@@ -251,10 +252,28 @@ func (cr *crawler) constraints(c *collectionInfo, table string, byName map[strin
 	return out
 }
 
-// referencedCollection finds the collection (not a view) an ObjectId field
-// refers to by its name: user_id, userId, userID and user all look for
-// user, users, useres and (for a name ending in y) …ies, ignoring case.
-func referencedCollection(field string, byName map[string]*collectionInfo) string {
+// referenceIndex maps the lower-cased names of a database's collections
+// (views excluded) to their names; among names that differ only in case,
+// the first by name wins, for a stable result.
+func referenceIndex(colls []collectionInfo) map[string]string {
+	idx := make(map[string]string, len(colls))
+	for i := range colls {
+		c := &colls[i]
+		if c.Kind == kindView {
+			continue
+		}
+		lower := strings.ToLower(c.Name)
+		if prev, ok := idx[lower]; !ok || c.Name < prev {
+			idx[lower] = c.Name
+		}
+	}
+	return idx
+}
+
+// referencedCollection finds the collection an ObjectId field refers to by
+// its name: user_id, userId, userID and user all look for user, users,
+// useres and (for a name ending in y) …ies, ignoring case.
+func referencedCollection(field string, refs map[string]string) string {
 	base := strings.ToLower(field)
 	for _, suffix := range []string{"_id", "id"} {
 		if len(base) > len(suffix) && strings.HasSuffix(base, suffix) {
@@ -270,19 +289,12 @@ func referencedCollection(field string, byName map[string]*collectionInfo) strin
 	if strings.HasSuffix(base, "y") {
 		candidates = append(candidates, strings.TrimSuffix(base, "y")+"ies")
 	}
-	var found []string
-	for name, c := range byName {
-		if c.Kind != kindView && slices.Contains(candidates, strings.ToLower(name)) {
-			found = append(found, name)
+	for _, c := range candidates {
+		if name, ok := refs[c]; ok {
+			return name
 		}
 	}
-	if len(found) == 0 {
-		return ""
-	}
-	// Collections whose names differ only in case: take the first by name,
-	// for a stable result.
-	slices.Sort(found)
-	return found[0]
+	return ""
 }
 
 // index builds an index in the agent's shape (database.Index: name

@@ -322,19 +322,20 @@ func TestToValue(t *testing.T) {
 }
 
 func TestReferencedCollection(t *testing.T) {
-	byName := map[string]*collectionInfo{
-		"users":      {Name: "users", Kind: kindCollection},
-		"Categories": {Name: "Categories", Kind: kindCollection},
-		"boxes":      {Name: "boxes", Kind: kindCollection},
-		"vip_users":  {Name: "vip_users", Kind: kindView},
-		"order":      {Name: "order", Kind: kindCollection},
-	}
+	refs := referenceIndex([]collectionInfo{
+		{Name: "users", Kind: kindCollection},
+		{Name: "Categories", Kind: kindCollection},
+		{Name: "categories", Kind: kindCollection},
+		{Name: "boxes", Kind: kindCollection},
+		{Name: "vip_users", Kind: kindView},
+		{Name: "order", Kind: kindTimeseries},
+	})
 	for field, want := range map[string]string{
 		"user_id":     "users",
 		"userId":      "users",
 		"userID":      "users",
 		"user":        "users",
-		"category_id": "Categories",
+		"category_id": "Categories", // first by name among case variants
 		"box_id":      "boxes",
 		"order_id":    "order",
 		"vip_user_id": "", // views are not referenced
@@ -342,7 +343,7 @@ func TestReferencedCollection(t *testing.T) {
 		"_id":         "",
 		"video_id":    "",
 	} {
-		assert.Equal(t, want, referencedCollection(field, byName), field)
+		assert.Equal(t, want, referencedCollection(field, refs), field)
 	}
 }
 

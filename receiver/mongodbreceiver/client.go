@@ -202,12 +202,12 @@ func (c *client) sample(ctx context.Context, db, coll string, n int) (fieldTypes
 // the receiver needs. On mongos, localOps reports the router's own
 // clients.
 func opsStages(mongos bool) bson.A {
+	stage := bson.D{{Key: "allUsers", Value: true}, {Key: "idleConnections", Value: true}}
+	if mongos {
+		stage = append(stage, bson.E{Key: "localOps", Value: true})
+	}
 	return bson.A{
-		bson.D{{Key: "$currentOp", Value: bson.D{
-			{Key: "allUsers", Value: true},
-			{Key: "idleConnections", Value: true},
-			{Key: "localOps", Value: mongos},
-		}}},
+		bson.D{{Key: "$currentOp", Value: stage}},
 		bson.D{{Key: "$match", Value: bson.D{{Key: "$or", Value: bson.A{
 			bson.D{{Key: "client", Value: bson.D{{Key: "$exists", Value: true}}}},
 			bson.D{{Key: "client_s", Value: bson.D{{Key: "$exists", Value: true}}}},

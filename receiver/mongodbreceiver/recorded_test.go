@@ -241,6 +241,9 @@ func TestRecordedMongos(t *testing.T) {
 	assert.Equal(t, "6650f0aa11b2c3d4e5f60718", entity.ReadSource(ld.ResourceLogs().At(0).Resource()).ScopeID)
 	assert.Contains(t, s.commands(), "config.find")
 	assert.NotContains(t, s.commands(), "admin.replSetGetConfig")
+	stage, ok := s.lastCommand("admin.aggregate").Lookup("pipeline").Array().Index(0).Document().Lookup("$currentOp").DocumentOK()
+	require.True(t, ok)
+	assert.True(t, stage.Lookup("localOps").Boolean(), "the router's own clients")
 }
 
 // TestRecordedScopeMismatch: a configured scope_id wins over the
@@ -268,4 +271,7 @@ func TestRecordedStandalone(t *testing.T) {
 	assert.Equal(t, "standalone-1", entity.ReadSource(ld.ResourceLogs().At(0).Resource()).ScopeID)
 	assert.Zero(t, r.logs.FilterLevelExact(zapcore.WarnLevel).Len(), logText(r.logs))
 	assert.False(t, slices.Contains(s.commands(), "admin.replSetGetConfig"), "hello says standalone: no replSetGetConfig")
+	stage := s.lastCommand("admin.aggregate").Lookup("pipeline").Array().Index(0).Document().Lookup("$currentOp").Document()
+	_, err := stage.LookupErr("localOps")
+	assert.Error(t, err, "localOps only on mongos")
 }

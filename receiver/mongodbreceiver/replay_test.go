@@ -1,12 +1,14 @@
 package mongodbreceiver
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +39,7 @@ type replayServer struct {
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 	seen  []string // "<db>.<command>" in arrival order
+	last  map[string]bson.Raw
 	wg    sync.WaitGroup
 }
 
@@ -81,6 +84,13 @@ func (s *replayServer) close() {
 	s.wg.Wait()
 }
 
+// lastCommand is the last command received as "<db>.<command>".
+func (s *replayServer) lastCommand(key string) bson.Raw {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last[key]
+}
+
 // commands lists the commands received so far, "<db>.<command>".
 func (s *replayServer) commands() []string {
 	s.mu.Lock()
@@ -116,6 +126,10 @@ func (s *replayServer) serve(c net.Conn) {
 	}
 }
 
+// opQuery is the legacy OP_QUERY opcode, which the driver still uses for
+// the first hello of each connection.
+const opQuery wiremessage.OpCode = 2004
+
 // handle answers one wire message.
 func (s *replayServer) handle(msg []byte) ([]byte, error) {
 	_, reqID, _, op, rem, ok := wiremessage.ReadHeader(msg)
@@ -123,12 +137,19 @@ func (s *replayServer) handle(msg []byte) ([]byte, error) {
 		return nil, errors.New("bad header")
 	}
 	switch op {
-	case wiremessage.OpQuery:
-		_, rem, _ = wiremessage.ReadQueryFlags(rem)
-		coll, rem, _ := wiremessage.ReadQueryFullCollectionName(rem)
-		_, rem, _ = wiremessage.ReadQueryNumberToSkip(rem)
-		_, rem, _ = wiremessage.ReadQueryNumberToReturn(rem)
-		query, _, ok := wiremessage.ReadQueryQuery(rem)
+	case opQuery:
+		// flags int32, fullCollectionName cstring, numberToSkip int32,
+		// numberToReturn int32, query document.
+		if len(rem) < 4 {
+			return nil, errors.New("bad OP_QUERY")
+		}
+		rem = rem[4:]
+		end := bytes.IndexByte(rem, 0)
+		if end < 0 || len(rem) < end+1+8 {
+			return nil, errors.New("bad OP_QUERY")
+		}
+		coll := string(rem[:end])
+		query, _, ok := bsoncore.ReadDocument(rem[end+1+8:])
 		if !ok {
 			return nil, errors.New("bad OP_QUERY")
 		}
@@ -186,6 +207,10 @@ func (s *replayServer) answer(db string, cmd bson.Raw) bson.Raw {
 	name := elems[0].Key()
 	s.mu.Lock()
 	s.seen = append(s.seen, db+"."+name)
+	if s.last == nil {
+		s.last = map[string]bson.Raw{}
+	}
+	s.last[db+"."+name] = slices.Clone(cmd)
 	s.mu.Unlock()
 	switch name {
 	case "endSessions", "killCursors", "ping":

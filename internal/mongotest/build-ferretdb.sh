@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Builds FerretDB (a MongoDB wire-protocol server with an SQLite backend) for
-# the coordimap_mongodb integration tests into $REPO/.cache/tools.
+# the coordimap_mongodb integration tests into $TOOLS_DIR (default
+# $REPO/.cache/tools) as ferretdb-v1.24.0; internal/mongotest looks there,
+# in $HOME/.cache/otelcol-coordimap/tools (the Makefile's default
+# TOOLS_DIR), or at $COORDIMAP_FERRETDB.
 #
 # FerretDB's module zip on the Go module proxy lacks build/version/version.txt
 # (a generated file its build embeds), so the module source is copied out of
 # the module cache, the file is written, and the command is built from a
-# wrapper module with a replace directive. The wrapper lives under .cache, so
-# the repository's go.mod is untouched. Idempotent: does nothing when the
+# wrapper module with a replace directive. The wrapper lives in a temporary
+# directory, so the repository's go.mod is untouched. Idempotent: does nothing when the
 # binary exists. Cold build ≈2 min on 2 cores.
 set -euo pipefail
 
 VERSION=v1.24.0
 MODULE=github.com/FerretDB/FerretDB
 REPO="${REPO:-$(cd "$(dirname "$0")/../.." && pwd)}"
-TOOLS="$REPO/.cache/tools"
+TOOLS="${TOOLS_DIR:-$REPO/.cache/tools}"
 BIN="$TOOLS/ferretdb-$VERSION"
 GO="${GO:-go}"
 
@@ -21,9 +24,9 @@ if [ -x "$BIN" ]; then
   exit 0
 fi
 
-WORK="$REPO/.cache/ferretdb-build-$VERSION"
-rm -rf "$WORK"
-mkdir -p "$WORK/wrapper" "$TOOLS"
+mkdir -p "$TOOLS"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/ferretdb-build-XXXXXX")"
+mkdir -p "$WORK/wrapper"
 trap 'chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 cd "$WORK/wrapper"

@@ -2,8 +2,9 @@
 // 127.0.0.1 for integration tests: FerretDB v1.24.0 with its SQLite backend.
 //
 // Debian has no mongod, so the server is FerretDB, built from the Go module
-// proxy by build-ferretdb.sh into <repo>/.cache/tools/ferretdb-v1.24.0 (the
-// Makefile runs it before the tests); COORDIMAP_FERRETDB overrides the path.
+// proxy by build-ferretdb.sh as ferretdb-v1.24.0 into $TOOLS_DIR (default
+// <repo>/.cache/tools; the Makefile runs it before the tests); see Binary
+// for where it is looked for, and COORDIMAP_FERRETDB to override the path.
 // Each server lives in a fresh temporary directory. A test that cannot get a
 // server is skipped, unless CI=true, where it fails: CI must never skip
 // silently.
@@ -109,8 +110,10 @@ func Unavailable(tb testing.TB, err error) {
 }
 
 // Binary finds the FerretDB binary: $COORDIMAP_FERRETDB, else
-// <repo>/.cache/tools/ferretdb-v1.24.0 where <repo> is the directory above
-// the working directory that holds the module's go.mod.
+// ferretdb-v1.24.0 in $TOOLS_DIR, in $HOME/.cache/otelcol-coordimap/tools
+// (the Makefile's default TOOLS_DIR) or in <repo>/.cache/tools, where
+// <repo> is the directory above the working directory that holds the
+// module's go.mod.
 func Binary() (string, error) {
 	if p := os.Getenv(EnvBinary); p != "" {
 		if _, err := os.Stat(p); err != nil {
@@ -118,15 +121,29 @@ func Binary() (string, error) {
 		}
 		return p, nil
 	}
-	root, err := repoRoot()
-	if err != nil {
-		return "", err
+	name := "ferretdb-" + Version
+	var dirs []string
+	if d := os.Getenv("TOOLS_DIR"); d != "" {
+		dirs = append(dirs, d)
 	}
-	p := filepath.Join(root, ".cache", "tools", "ferretdb-"+Version)
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("FerretDB binary not built (%s): %w", filepath.Join(root, "internal", "mongotest", "build-ferretdb.sh"), err)
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, filepath.Join(home, ".cache", "otelcol-coordimap", "tools"))
 	}
-	return p, nil
+	root, rootErr := repoRoot()
+	if rootErr == nil {
+		dirs = append(dirs, filepath.Join(root, ".cache", "tools"))
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	script := "internal/mongotest/build-ferretdb.sh"
+	if rootErr == nil {
+		script = filepath.Join(root, script)
+	}
+	return "", fmt.Errorf("FerretDB binary %s not found in %s (build it with %s)", name, strings.Join(dirs, ", "), script)
 }
 
 func repoRoot() (string, error) {

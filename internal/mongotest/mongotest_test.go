@@ -78,6 +78,7 @@ func TestBinaryOverride(t *testing.T) {
 		t.Fatalf("want an error naming %s, got %v", EnvBinary, err)
 	}
 	t.Setenv(EnvBinary, "")
+	t.Setenv("TOOLS_DIR", t.TempDir())
 	p, err := Binary()
 	if err != nil {
 		Unavailable(t, err)

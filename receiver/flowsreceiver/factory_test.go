@@ -2,6 +2,7 @@ package flowsreceiver
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -107,4 +108,14 @@ func TestUnknownInterface(t *testing.T) {
 	cfg.InterfaceName = "nosuchdev0"
 	ev := startDegraded(t, cfg, func(*flowsReceiver) {})
 	assert.Contains(t, ev.Err().Error(), `interface_name: no device "nosuchdev0"`)
+}
+
+func TestKubernetesWithoutAPI(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.DeployedAt = DeployedAtKubernetes
+	cfg.ExternalMappings = []string{"*@" + clusterUID}
+	ev := startDegraded(t, cfg, func(r *flowsReceiver) {
+		r.newKube = func() (kubeClient, error) { return nil, errors.New("no in-cluster configuration") }
+	})
+	assert.Contains(t, ev.Err().Error(), "eBPF flows disabled: kubernetes: no in-cluster configuration")
 }

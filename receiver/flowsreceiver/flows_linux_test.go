@@ -26,6 +26,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
@@ -269,10 +272,19 @@ func testComm(t *testing.T) string {
 }
 
 // observations are the batch's coordimap.relationship records that involve
-// the subnet, by "source → destination", with their other attributes
-// (entity.Record.Observation does not read them back).
+// the subnet, by "source → destination".
 func observations(ld plog.Logs, subnet string) map[string]entity.Observation {
 	out := map[string]entity.Observation{}
+	for _, o := range observationList(ld, subnet) {
+		out[o.SourceID+" → "+o.DestinationID] = o
+	}
+	return out
+}
+
+// observationList lists them all ("" for every subnet), with their other
+// attributes (entity.Record.Observation does not read them back).
+func observationList(ld plog.Logs, subnet string) []entity.Observation {
+	var out []entity.Observation
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
@@ -281,11 +293,11 @@ func observations(ld plog.Logs, subnet string) map[string]entity.Observation {
 					continue
 				}
 				o := rec.Observation()
-				if !strings.Contains(o.SourceID, subnet+".") && !strings.Contains(o.DestinationID, subnet+".") {
+				if subnet != "" && !strings.Contains(o.SourceID, subnet+".") && !strings.Contains(o.DestinationID, subnet+".") {
 					continue
 				}
 				o.Attributes = lr.Attributes().AsRaw()
-				out[o.SourceID+" → "+o.DestinationID] = o
+				out = append(out, o)
 			}
 		}
 	}
@@ -524,4 +536,115 @@ func TestActiveConnections(t *testing.T) {
 	}
 	assert.Equal(t, int64(0), metrics["coordimap.flow.connections.active client "+server])
 	assert.Equal(t, int64(1), metrics["coordimap.flow.connections.opened client "+server])
+}
+
+// TestKubernetesMode runs the same workload with the namespaces' addresses
+// given to two pods and a service of a (fake) cluster: the edges join pod
+// IDs in the cluster's scope, client → server.
+func TestKubernetesMode(t *testing.T) {
+	requireRoot(t)
+	p := newNetnsPair(t)
+	svcIP := p.subnet + ".100" // a ClusterIP nothing answers on
+	client := fake.NewClientset(
+		kubeSystem(clusterUID),
+		pod("shop", "server-0", corev1.PodRunning, p.a.addr.String()),
+		pod("shop", "client-0", corev1.PodRunning, p.b.addr.String()),
+		&corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "backend"},
+			Spec:       corev1.ServiceSpec{ClusterIP: svcIP, ClusterIPs: []string{svcIP}},
+		},
+	)
+	cfg := createDefaultConfig().(*Config)
+	cfg.DeployedAt = DeployedAtKubernetes
+	cfg.ExternalMappings = []string{"*@" + clusterUID}
+	cfg.DataSourceID = "flows-kube"
+	cfg.CollectionInterval = time.Hour
+	run := start(t, "kube", cfg, func(r *flowsReceiver) { r.newKube = func() (kubeClient, error) { return client, nil } })
+	require.Eventually(t, func() bool { return run.host.last().Status() == componentstatus.StatusOK }, 30*time.Second, 10*time.Millisecond)
+
+	serve(t, p.a.listen(t, serverPort))
+	server := netip.AddrPortFrom(p.a.addr, serverPort).String()
+	for range goodConns {
+		request(t, p.b, server)
+	}
+	_, err := p.b.dial(netip.AddrPortFrom(netip.MustParseAddr(svcIP), serverPort).String(), 200*time.Millisecond)
+	require.Error(t, err)
+	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
+		return c["client "+server].closed == goodConns && c["server "+server].closed == goodConns &&
+			c["client "+svcIP+":8080"].failed == 1
+	})
+	n := len(run.logs.AllLogs())
+	require.NoError(t, run.r.collect(context.Background()))
+	batch := run.logs.AllLogs()[n]
+
+	serverPod, clientPod := podID("shop", "server-0"), podID("shop", "client-0")
+	svc := clusterUID + "-shop-kubernetes.service-backend"
+	got := map[string]entity.Observation{}
+	for _, o := range observationList(batch, "") {
+		if strings.Contains(o.SourceID, "kubernetes.pod-client-0") {
+			got[o.SourceID+" → "+o.DestinationID+" "+o.Attributes[attrSide].(string)] = o
+		}
+	}
+	require.Len(t, got, 3, "%v", got)
+	for _, side := range []string{"client", "server"} {
+		o := got[clientPod+" → "+serverPod+" "+side]
+		assert.Equal(t, int64(goodConns), o.Connections, side)
+		assert.Equal(t, int64(serverPort), o.DestinationPort)
+		assert.Equal(t, entity.ExternalBothSides, o.External, "pods belong to the kubernetes data source")
+		assert.Equal(t, entity.RelEBPFFlow, o.Type)
+		assert.InDelta(t, goodConns*reqBytes, o.BytesSent, goodConns*byteSlack)
+	}
+	assert.Equal(t, int64(1), got[clientPod+" → "+svc+" client"].FailedConnections)
+
+	// Resource: the cluster's scope.
+	res := batch.ResourceLogs().At(0).Resource().Attributes()
+	scope, _ := res.Get(entity.AttrScopeID)
+	assert.Equal(t, clusterUID, scope.Str())
+	uid, _ := res.Get(attrClusterUID)
+	assert.Equal(t, clusterUID, uid.Str())
+	for _, rec := range records(batch) {
+		assert.Equal(t, entity.KindObservation, rec.Kind(), "kubernetes mode emits no entities")
+	}
+
+	actual := plog.NewLogs()
+	batch.CopyTo(actual)
+	for _, rl := range actual.ResourceLogs().All() {
+		for k, v := range rl.Resource().Attributes().All() {
+			if k == attrHostName {
+				v.SetStr("test-host")
+			}
+		}
+		for _, sl := range rl.ScopeLogs().All() {
+			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
+				o := entity.View(lr).Observation()
+				return !strings.Contains(o.SourceID, "kubernetes.pod-client-0")
+			})
+			for _, lr := range sl.LogRecords().All() {
+				lr.SetTimestamp(0)
+				lr.SetObservedTimestamp(0)
+				for k, v := range lr.Attributes().All() {
+					switch k {
+					case entity.AttrRelFirstSeen, entity.AttrRelLastSeen:
+						v.SetInt(0)
+					case attrClientAddress, attrServerAddress:
+						v.SetStr(strings.ReplaceAll(v.Str(), p.subnet+".", "10.200.7."))
+					}
+				}
+				sortMap(lr.Attributes())
+			}
+		}
+	}
+	file := filepath.Join("testdata", "golden", "kubernetes.yaml")
+	if *update {
+		require.NoError(t, golden.WriteLogsToFile(file, actual))
+	} else {
+		expected, err := golden.ReadLogs(file)
+		require.NoError(t, err)
+		require.NoError(t, plogtest.CompareLogs(expected, actual, plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
+	}
+
+	ms := run.metrics.AllMetrics()
+	points := metricPoints(ms[len(ms)-1], p.subnet)
+	assert.Equal(t, int64(goodConns), points["coordimap.flow.connections.opened client "+server])
+	assert.Equal(t, int64(1), points["coordimap.flow.connections.failed client "+svcIP+":8080"])
 }

@@ -116,6 +116,13 @@ func (r *flowsReceiver) setup() error {
 	if err := r.setupScope(); err != nil {
 		return err
 	}
+	var client kubeClient
+	if r.cfg.DeployedAt == DeployedAtKubernetes {
+		var err error
+		if client, err = r.newKube(); err != nil {
+			return fmt.Errorf("kubernetes: %w", err)
+		}
+	}
 	opts := tracerOptions{btfPath: r.btfPath, forceRawTP: r.forceRawTP}
 	if r.cfg.InterfaceName != InterfaceAll {
 		ifindex, netns, err := resolveInterface(r.cfg.InterfaceName, r.ifaceNetnsPath)
@@ -137,13 +144,7 @@ func (r *flowsReceiver) setup() error {
 	if err != nil {
 		r.set.Logger.Warn("Cannot read the listening sockets that existed before start; their connections are attributed to the host", zap.Error(err))
 	}
-	if r.cfg.DeployedAt == DeployedAtKubernetes {
-		client, err := r.newKube()
-		if err != nil {
-			_ = t.close()
-			r.tracer = nil
-			return fmt.Errorf("kubernetes: %w", err)
-		}
+	if client != nil {
 		r.kube = newKubeView(client, r.scope, r.procs, r.set.Logger)
 	}
 	fields := []zap.Field{

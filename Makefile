@@ -40,9 +40,16 @@ $(BINARY): $(OCB) $(GO_SOURCES)
 run: build
 	$(BINARY) --config $(CONFIG)
 
+FERRETDB       := $(TOOLS_DIR)/ferretdb-v1.24.0
+
+# FerretDB: the MongoDB wire-protocol server the mongodb tests run.
+$(FERRETDB):
+	TOOLS_DIR=$(TOOLS_DIR) GO=$(GO) internal/mongotest/build-ferretdb.sh
+
 ## test: every test, integration and end-to-end included
-test: build
-	COORDIMAP_COLLECTOR_BIN=$(CURDIR)/$(BINARY) $(GO) test $(TESTFLAGS) -count=1 ./...
+test: build $(FERRETDB)
+	COORDIMAP_COLLECTOR_BIN=$(CURDIR)/$(BINARY) COORDIMAP_FERRETDB=$(FERRETDB) \
+		$(GO) test $(TESTFLAGS) -count=1 ./...
 
 ## lint: gofmt, go vet and staticcheck
 lint: $(STATICCHECK)

@@ -16,11 +16,11 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawl"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
@@ -51,18 +51,14 @@ type mongoReceiver struct {
 	wg     sync.WaitGroup
 
 	// Everything below belongs to the crawl loop goroutine once started.
-	statusHost component.Host
-	conn       connSettings
-	client     *client
-	mongos     bool
+	conn   connSettings
+	client *client
+	mongos bool
 	// seen holds, per database, what the last successful crawl emitted.
 	seen         map[string]map[entityKey]struct{}
 	scopeID      string
 	scopeChecked bool
-	// failing and lastErr drive logging and status once per state change.
-	failing bool
-	healthy bool
-	lastErr string
+	health       crawl.Health
 	// opsErr is the kind of the last currentOp failure ("" when it works);
 	// sampleDenied is set once sampling was refused for lack of privilege.
 	opsErr       string
@@ -77,12 +73,14 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *mongoR
 		dataSourceID:  cfg.DataSourceID,
 		scopeID:       cfg.ScopeID,
 		seen:          map[string]map[entityKey]struct{}{},
+		health:        crawl.Health{Source: "MongoDB", ID: set.ID, Logger: set.Logger, Classify: errorClass},
 		selectTimeout: serverSelectionTimeout,
 	}
 	if r.dataSourceID == "" {
 		r.dataSourceID = set.ID.String()
 	}
 	r.conn = r.connSettings(nil)
+	r.health.Endpoint = r.conn.hostsString()
 	return r
 }
 
@@ -104,7 +102,7 @@ func (r *mongoReceiver) Start(ctx context.Context, host component.Host) error {
 		}
 	}
 	r.conn = r.connSettings(tlsCfg)
-	r.statusHost = host
+	r.health.Start(host)
 	loopCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	r.set.Logger.Info("Starting MongoDB crawl",
@@ -130,25 +128,12 @@ func (r *mongoReceiver) Shutdown(context.Context) error {
 	return nil
 }
 
-// run crawls at once, then every collection_interval, until ctx ends.
+// run crawls at once, then every collection_interval (sooner, with
+// backoff, while the server is failing), until ctx ends.
 func (r *mongoReceiver) run(ctx context.Context) {
 	defer r.closeClient()
-	ticker := time.NewTicker(r.cfg.CollectionInterval)
-	defer ticker.Stop()
-	for {
-		crawlCtx, cancel := context.WithTimeout(ctx, max(r.cfg.CollectionInterval, minCrawlTimeout))
-		err := r.crawl(crawlCtx)
-		cancel()
-		if ctx.Err() != nil {
-			return
-		}
-		r.report(err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
+	loop := crawl.Loop{Interval: r.cfg.CollectionInterval, Timeout: max(r.cfg.CollectionInterval, minCrawlTimeout)}
+	loop.Run(ctx, func(ctx context.Context) error { return r.explain(r.crawl(ctx)) }, r.health.Report)
 }
 
 func (r *mongoReceiver) closeClient() {
@@ -163,32 +148,17 @@ func (r *mongoReceiver) closeClient() {
 	r.client = nil
 }
 
-// report logs and reports the crawl's outcome once per change: from
-// healthy to failing, from one kind of failure to another (see errorClass),
-// and back to healthy.
-func (r *mongoReceiver) report(err error) {
+// explain adds what a user needs to a failed crawl's error: the hosts, the
+// user, a hint for authentication failures; credentials in a URI are
+// redacted.
+func (r *mongoReceiver) explain(err error) error {
 	if err == nil {
-		if r.failing {
-			r.set.Logger.Info("MongoDB crawl recovered", zap.String("hosts", r.conn.hostsString()))
-		}
-		if !r.healthy {
-			componentstatus.ReportStatus(r.statusHost, componentstatus.NewEvent(componentstatus.StatusOK))
-		}
-		r.failing, r.healthy, r.lastErr = false, true, ""
-		return
+		return nil
 	}
 	if hasCode(err, codeAuthenticationFailed) {
 		err = fmt.Errorf("authentication failed (check username, password and the auth database, authSource): %w", err)
 	}
-	err = r.conn.redact(fmt.Errorf("%s: MongoDB %s (user %q): %w", r.set.ID, r.conn.hostsString(), r.conn.username, err))
-	if class := errorClass(err); !r.failing || class != r.lastErr {
-		r.set.Logger.Error("MongoDB crawl failed; retrying every collection_interval", zap.Error(err))
-		componentstatus.ReportStatus(r.statusHost, componentstatus.NewRecoverableErrorEvent(err))
-		r.lastErr = class
-	} else {
-		r.set.Logger.Debug("MongoDB crawl still failing", zap.Error(err))
-	}
-	r.failing, r.healthy = true, false
+	return r.conn.redact(fmt.Errorf("MongoDB %s (user %q): %w", r.conn.hostsString(), r.conn.username, err))
 }
 
 // errorClass groups errors that are the same problem to a user, so that a

@@ -323,9 +323,9 @@ func (cr *crawler) triggerRef(schema, name string) entity.Ref {
 
 // keys lists what entities would emit for a schema, without building them,
 // so that deletes can be decided before the states are streamed.
-func (cr *crawler) keys(sm *schemaModel) map[entityKey]struct{} {
-	keys := make(map[entityKey]struct{}, 1+3*len(sm.tables)+len(sm.views)+len(sm.routines))
-	add := func(r entity.Ref) { keys[entityKey{r.Type, r.InternalID}] = struct{}{} }
+func (cr *crawler) keys(sm *schemaModel) entity.Set {
+	keys := make(entity.Set, 1+3*len(sm.tables)+len(sm.views)+len(sm.routines))
+	add := keys.Add
 	add(cr.databaseRef(sm.Name))
 	for _, tm := range sm.tables {
 		add(cr.tableRef(tm.Schema, tm.Name))

@@ -76,12 +76,12 @@ func TestGolden(t *testing.T) {
 
 	// Every internal ID is unique within its type, and the indexes that
 	// share a name (PRIMARY, idx_created) have one ID per table.
-	ids := map[entityKey]int{}
+	ids := map[entity.Key]int{}
 	var indexIDs []string
 	for _, ld := range batches {
 		for _, rec := range records(ld) {
 			if rec.Kind() == entity.KindState {
-				ids[entityKey{rec.Type(), rec.InternalID()}]++
+				ids[entity.Key{Type: rec.Type(), InternalID: rec.InternalID()}]++
 				if rec.Type() == typeIndex && (rec.Name() == "PRIMARY" || rec.Name() == "idx_created") {
 					indexIDs = append(indexIDs, rec.InternalID())
 				}
@@ -89,7 +89,7 @@ func TestGolden(t *testing.T) {
 		}
 	}
 	for k, n := range ids {
-		assert.Equal(t, 1, n, "%s %s emitted %d times", k.typ, k.id, n)
+		assert.Equal(t, 1, n, "%s %s emitted %d times", k.Type, k.InternalID, n)
 	}
 	assert.Subset(t, indexIDs, []string{
 		"golden-scope/shop@customers.PRIMARY", "golden-scope/shop@orders.PRIMARY", "golden-scope/shop@order_items.PRIMARY",
@@ -101,10 +101,10 @@ func TestGolden(t *testing.T) {
 	require.NoError(t, r.rcv.Shutdown(context.Background()))
 	seen := r.rcv.(*mariaReceiver).seen
 	for schema, ld := range batches {
-		emitted := map[entityKey]struct{}{}
+		emitted := entity.Set{}
 		for _, rec := range records(ld) {
 			if rec.Kind() == entity.KindState {
-				emitted[entityKey{rec.Type(), rec.InternalID()}] = struct{}{}
+				emitted[entity.Key{Type: rec.Type(), InternalID: rec.InternalID()}] = struct{}{}
 			}
 		}
 		assert.Equal(t, emitted, seen[schema])

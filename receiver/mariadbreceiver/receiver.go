@@ -38,9 +38,6 @@ const (
 	programName = "otelcol-coordimap"
 )
 
-// entityKey identifies an emitted entity for delete tracking.
-type entityKey struct{ typ, id string }
-
 type mariaReceiver struct {
 	cfg  *Config
 	set  receiver.Settings
@@ -62,7 +59,7 @@ type mariaReceiver struct {
 	queries queries
 	scopeID string
 	// seen holds, per schema, what the last successful crawl emitted.
-	seen map[string]map[entityKey]struct{}
+	seen map[string]entity.Set
 	// missing holds the configured databases last found missing, so that
 	// each is logged once.
 	missing map[string]bool
@@ -81,7 +78,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *mariaR
 		dataSourceID: cfg.DataSourceID,
 		scopeID:      cfg.ScopeID,
 		filter:       newSchemaFilter(cfg.Databases),
-		seen:         map[string]map[entityKey]struct{}{},
+		seen:         map[string]entity.Set{},
 		health:       crawl.Health{Source: "MariaDB/MySQL", ID: set.ID, Endpoint: cfg.Endpoint, Logger: set.Logger, Classify: errorClass},
 		missing:      map[string]bool{},
 	}
@@ -427,7 +424,7 @@ func (r *mariaReceiver) crawlSchema(ctx context.Context, cr *crawler, sm *schema
 	batch := entity.NewBatch(r.source())
 	// Deletes go first, so that an object that changed type (a view
 	// replaced by a table of the same name) ends with its new state.
-	deletes := r.addDeletes(batch, now, r.seen[sm.Name], keys)
+	deletes := batch.AddDeletes(now, r.seen[sm.Name], keys)
 	states := 0
 	if err := cr.entities(sm, func(e entity.Entity) error {
 		states++
@@ -456,7 +453,7 @@ func (r *mariaReceiver) crawlSchema(ctx context.Context, cr *crawler, sm *schema
 // emitGone deletes everything a schema that is no longer crawled had.
 func (r *mariaReceiver) emitGone(ctx context.Context, schema string, now time.Time) error {
 	batch := entity.NewBatch(r.source())
-	r.addDeletes(batch, now, r.seen[schema], nil)
+	batch.AddDeletes(now, r.seen[schema], nil)
 	if batch.Len() > 0 {
 		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
 			return fmt.Errorf("schema %q (gone): next consumer: %w", schema, err)
@@ -465,22 +462,4 @@ func (r *mariaReceiver) emitGone(ctx context.Context, schema string, now time.Ti
 	r.set.Logger.Info("Schema no longer crawled", zap.String("schema", schema))
 	delete(r.seen, schema)
 	return nil
-}
-
-// addDeletes adds an entity.delete for each key of prev missing from cur,
-// in a stable order, and returns how many.
-func (r *mariaReceiver) addDeletes(batch *entity.Batch, now time.Time, prev, cur map[entityKey]struct{}) int {
-	var gone []entityKey
-	for k := range prev {
-		if _, ok := cur[k]; !ok {
-			gone = append(gone, k)
-		}
-	}
-	slices.SortFunc(gone, func(a, b entityKey) int {
-		return cmp.Or(strings.Compare(a.id, b.id), strings.Compare(a.typ, b.typ))
-	})
-	for _, k := range gone {
-		batch.AddDelete(now, entity.Ref{Type: k.typ, InternalID: k.id})
-	}
-	return len(gone)
 }

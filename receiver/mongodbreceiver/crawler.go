@@ -69,9 +69,9 @@ func (cr *crawler) qualified(coll string) string { return cr.db + "." + coll }
 
 // keys lists what entities would emit, without building them, so that
 // deletes can be decided before the states are streamed into the batch.
-func (cr *crawler) keys(cat *dbCatalog) map[entityKey]struct{} {
-	keys := make(map[entityKey]struct{}, 1+2*len(cat.Collections))
-	add := func(r entity.Ref) { keys[entityKey{r.Type, r.InternalID}] = struct{}{} }
+func (cr *crawler) keys(cat *dbCatalog) entity.Set {
+	keys := make(entity.Set, 1+2*len(cat.Collections))
+	add := keys.Add
 	add(cr.databaseRef())
 	for i := range cat.Collections {
 		c := &cat.Collections[i]

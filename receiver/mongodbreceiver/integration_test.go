@@ -69,10 +69,10 @@ func TestGolden(t *testing.T) {
 	require.NoError(t, r.rcv.Shutdown(context.Background()))
 	seen := r.rcv.(*mongoReceiver).seen
 	for _, ld := range batches {
-		emitted := map[entityKey]struct{}{}
+		emitted := entity.Set{}
 		for _, rec := range records(ld) {
 			if rec.Kind() == entity.KindState {
-				emitted[entityKey{rec.Type(), rec.InternalID()}] = struct{}{}
+				emitted[entity.Key{Type: rec.Type(), InternalID: rec.InternalID()}] = struct{}{}
 			}
 		}
 		assert.Equal(t, emitted, seen[batchDatabase(ld)])
@@ -401,7 +401,7 @@ func TestCommandsPerCrawl(t *testing.T) {
 	collections := 0
 	for _, keys := range r.seen {
 		for k := range keys {
-			if k.typ == typeCollection {
+			if k.Type == typeCollection {
 				collections++
 			}
 		}

@@ -32,9 +32,6 @@ const (
 	closeTimeout    = 5 * time.Second
 )
 
-// entityKey identifies an emitted entity for delete tracking.
-type entityKey struct{ typ, id string }
-
 type mongoReceiver struct {
 	cfg  *Config
 	set  receiver.Settings
@@ -55,7 +52,7 @@ type mongoReceiver struct {
 	client *client
 	mongos bool
 	// seen holds, per database, what the last successful crawl emitted.
-	seen         map[string]map[entityKey]struct{}
+	seen         map[string]entity.Set
 	scopeID      string
 	scopeChecked bool
 	health       crawl.Health
@@ -72,7 +69,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *mongoR
 		next:          next,
 		dataSourceID:  cfg.DataSourceID,
 		scopeID:       cfg.ScopeID,
-		seen:          map[string]map[entityKey]struct{}{},
+		seen:          map[string]entity.Set{},
 		health:        crawl.Health{Source: "MongoDB", ID: set.ID, Logger: set.Logger, Classify: errorClass},
 		selectTimeout: serverSelectionTimeout,
 	}
@@ -469,7 +466,7 @@ func (r *mongoReceiver) crawlDatabase(ctx context.Context, db string, now time.T
 	batch := entity.NewBatch(r.source())
 	// Deletes go first, so that an object that changed kind (a view
 	// replaced by a collection of the same name) ends with its new state.
-	deletes := addDeletes(batch, now, r.seen[db], keys)
+	deletes := batch.AddDeletes(now, r.seen[db], keys)
 	states := 0
 	if err := cr.entities(cat, func(e entity.Entity) error {
 		states++
@@ -511,7 +508,7 @@ func (r *mongoReceiver) crawlDatabase(ctx context.Context, db string, now time.T
 // emitGone deletes everything a database that is no longer crawled had.
 func (r *mongoReceiver) emitGone(ctx context.Context, db string, now time.Time) error {
 	batch := entity.NewBatch(r.source())
-	addDeletes(batch, now, r.seen[db], nil)
+	batch.AddDeletes(now, r.seen[db], nil)
 	if batch.Len() > 0 {
 		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
 			return fmt.Errorf("database %q (gone): next consumer: %w", db, err)
@@ -520,25 +517,4 @@ func (r *mongoReceiver) emitGone(ctx context.Context, db string, now time.Time) 
 	r.set.Logger.Info("MongoDB database no longer crawled", zap.String("database", db))
 	delete(r.seen, db)
 	return nil
-}
-
-// addDeletes adds an entity.delete for each key of prev missing from cur,
-// in a stable order, and returns how many.
-func addDeletes(batch *entity.Batch, now time.Time, prev, cur map[entityKey]struct{}) int {
-	var gone []entityKey
-	for k := range prev {
-		if _, ok := cur[k]; !ok {
-			gone = append(gone, k)
-		}
-	}
-	slices.SortFunc(gone, func(a, b entityKey) int {
-		if c := strings.Compare(a.id, b.id); c != 0 {
-			return c
-		}
-		return strings.Compare(a.typ, b.typ)
-	})
-	for _, k := range gone {
-		batch.AddDelete(now, entity.Ref{Type: k.typ, InternalID: k.id})
-	}
-	return len(gone)
 }

@@ -116,9 +116,9 @@ func signature(f *functionRow) string { return f.Name + "(" + f.ArgTypes + ")" }
 
 // keys lists what entities would emit, without building them, so that
 // deletes can be decided before the states are streamed into the batch.
-func (cr *crawler) keys(cat *catalog) map[entityKey]struct{} {
-	keys := make(map[entityKey]struct{}, 1+len(cat.Schemas)+len(cat.Relations)+len(cat.Indexes)+len(cat.Functions))
-	add := func(r entity.Ref) { keys[entityKey{r.Type, r.InternalID}] = struct{}{} }
+func (cr *crawler) keys(cat *catalog) entity.Set {
+	keys := make(entity.Set, 1+len(cat.Schemas)+len(cat.Relations)+len(cat.Indexes)+len(cat.Functions))
+	add := keys.Add
 	add(cr.databaseRef())
 	schemas := make(map[string]bool, len(cat.Schemas))
 	for _, s := range cat.Schemas {

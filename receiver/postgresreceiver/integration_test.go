@@ -64,10 +64,10 @@ func TestGolden(t *testing.T) {
 	require.NoError(t, r.rcv.Shutdown(context.Background()))
 	seen := r.rcv.(*pgReceiver).seen
 	for _, ld := range batches {
-		emitted := map[entityKey]struct{}{}
+		emitted := entity.Set{}
 		for _, rec := range records(ld) {
 			if rec.Kind() == entity.KindState {
-				emitted[entityKey{rec.Type(), rec.InternalID()}] = struct{}{}
+				emitted[entity.Key{Type: rec.Type(), InternalID: rec.InternalID()}] = struct{}{}
 			}
 		}
 		assert.Equal(t, emitted, seen[batchDatabase(ld)])

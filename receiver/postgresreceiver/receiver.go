@@ -32,9 +32,6 @@ const (
 	closeTimeout    = 5 * time.Second
 )
 
-// entityKey identifies an emitted entity for delete tracking.
-type entityKey struct{ typ, id string }
-
 type pgReceiver struct {
 	cfg  *Config
 	set  receiver.Settings
@@ -52,7 +49,7 @@ type pgReceiver struct {
 	connCfg *pgx.ConnConfig
 	clients map[string]*client
 	// seen holds, per database, what the last successful crawl emitted.
-	seen         map[string]map[entityKey]struct{}
+	seen         map[string]entity.Set
 	scopeID      string
 	scopeChecked bool
 	health       crawl.Health
@@ -70,7 +67,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *pgRece
 		dataSourceID: cfg.DataSourceID,
 		scopeID:      cfg.ScopeID,
 		clients:      map[string]*client{},
-		seen:         map[string]map[entityKey]struct{}{},
+		seen:         map[string]entity.Set{},
 		health:       crawl.Health{Source: "PostgreSQL", ID: set.ID, Endpoint: cfg.Endpoint, Logger: set.Logger, Classify: errorClass},
 	}
 	if r.dataSourceID == "" {
@@ -342,7 +339,7 @@ func (r *pgReceiver) crawlDatabase(ctx context.Context, db string, now time.Time
 	batch := entity.NewBatch(r.source())
 	// Deletes go first, so that an object that changed type (a view
 	// replaced by a table of the same name) ends with its new state.
-	deletes := r.addDeletes(batch, now, r.seen[db], keys)
+	deletes := batch.AddDeletes(now, r.seen[db], keys)
 	// States are streamed into the batch: each entity's maps are garbage
 	// as soon as they are converted.
 	states := 0
@@ -384,7 +381,7 @@ func (r *pgReceiver) crawlDatabase(ctx context.Context, db string, now time.Time
 // emitGone deletes everything a database that is no longer crawled had.
 func (r *pgReceiver) emitGone(ctx context.Context, db string, now time.Time) error {
 	batch := entity.NewBatch(r.source())
-	r.addDeletes(batch, now, r.seen[db], nil)
+	batch.AddDeletes(now, r.seen[db], nil)
 	if batch.Len() > 0 {
 		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
 			return fmt.Errorf("database %q (gone): next consumer: %w", db, err)
@@ -393,25 +390,4 @@ func (r *pgReceiver) emitGone(ctx context.Context, db string, now time.Time) err
 	r.set.Logger.Info("PostgreSQL database no longer crawled", zap.String("database", db))
 	delete(r.seen, db)
 	return nil
-}
-
-// addDeletes adds an entity.delete for each key of prev missing from cur,
-// in a stable order, and returns how many.
-func (r *pgReceiver) addDeletes(batch *entity.Batch, now time.Time, prev, cur map[entityKey]struct{}) int {
-	var gone []entityKey
-	for k := range prev {
-		if _, ok := cur[k]; !ok {
-			gone = append(gone, k)
-		}
-	}
-	slices.SortFunc(gone, func(a, b entityKey) int {
-		if c := strings.Compare(a.id, b.id); c != 0 {
-			return c
-		}
-		return strings.Compare(a.typ, b.typ)
-	})
-	for _, k := range gone {
-		batch.AddDelete(now, entity.Ref{Type: k.typ, InternalID: k.id})
-	}
-	return len(gone)
 }

@@ -1,0 +1,29 @@
+package entity
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestAddDeletes(t *testing.T) {
+	prev, cur := Set{}, Set{}
+	for _, r := range []Ref{{Type: "t", InternalID: "c"}, {Type: "t", InternalID: "a"}, {Type: "u", InternalID: "a"}, {Type: "t", InternalID: "b"}} {
+		prev.Add(r)
+	}
+	cur.Add(Ref{Type: "t", InternalID: "b"})
+	cur.Add(Ref{Type: "new", InternalID: "z"})
+
+	b := NewBatch(src)
+	assert.Equal(t, 3, b.AddDeletes(time.Now(), prev, cur))
+	var got []Key
+	for _, lr := range b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().All() {
+		rec := View(lr)
+		assert.Equal(t, KindDelete, rec.Kind())
+		got = append(got, Key{rec.Type(), rec.InternalID()})
+	}
+	assert.Equal(t, []Key{{"t", "a"}, {"u", "a"}, {"t", "c"}}, got)
+
+	assert.Equal(t, 4, NewBatch(src).AddDeletes(time.Now(), prev, nil), "nil cur deletes everything")
+}

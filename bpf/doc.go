@@ -7,4 +7,4 @@
 // `go generate ./bpf`), which needs clang and llvm-strip; see README.md.
 package bpf
 
-//go:generate go tool bpf2go -tags linux -target bpfel -go-package bpf -type flow_side -type stat Flows flows.c -- -I./include -Wall -Werror
+//go:generate go tool bpf2go -tags linux -target bpfel -go-package bpf -type flow_side -type stat Flows flows.c -- -mcpu=v3 -I./include -Wall -Werror

@@ -17,11 +17,16 @@
  * run in softirq or timer context, where the current task is whoever was
  * interrupted, so they use what was recorded then (`socks`, `listeners`).
  *
- * Every handler is written once (on_state, on_retransmit) and used by a
- * tp_btf program (BTF-enabled raw tracepoint, Linux 5.5+), a raw_tp program
- * (the fallback loaded where tp_btf is refused) and a test program that
- * takes the socket's fields from the `test_sk` map instead of a kernel
- * socket, so that BPF_PROG_TEST_RUN can drive the state machine.
+ * Every handler is written once (on_state, on_retransmit) and compiled
+ * three times, for a constant `mode`:
+ *  - MODE_BTF, the tp_btf programs (BTF-enabled raw tracepoints): socket
+ *    fields are read with direct loads;
+ *  - MODE_RAW, the raw_tp programs, the fallback where the kernel refuses
+ *    tp_btf: fields are read with bpf_probe_read_kernel;
+ *  - MODE_TEST, programs that take the socket's fields from the `test_sk`
+ *    map, so that BPF_PROG_TEST_RUN can drive the state machine.
+ * Per-socket state lives in the `socks` hash in every mode. (Socket local
+ * storage was measured slower: it allocates per connection.)
  */
 #include "vmlinux.h"
 #include "bpf/bpf_helpers.h"
@@ -47,6 +52,12 @@ enum flow_side {
 	SIDE_SERVER = 2,
 };
 
+enum mode {
+	MODE_BTF = 0,
+	MODE_RAW = 1,
+	MODE_TEST = 2,
+};
+
 /* Addresses are IPv6 or IPv4-mapped IPv6 (::ffff:a.b.c.d). */
 struct flow_key {
 	__u8 client[16];
@@ -66,7 +77,9 @@ struct flow_val {
 	__u64 retransmits;    /* segments retransmitted */
 	__u64 bytes_sent;     /* client -> server, counted at close */
 	__u64 bytes_received; /* server -> client, counted at close */
-	__u64 last_ns;        /* bpf_ktime_get_ns() of the last update */
+	__u64 last_ns;        /* bpf_ktime_get_ns() of the last connection
+	                       * opened, failed or retransmitting (not of
+	                       * closes: one clock read less per connection) */
 	__u32 pid;            /* tgid of the last connection's process */
 	__u32 pad;
 	char comm[16];        /* its command */
@@ -200,14 +213,17 @@ static __always_inline void v4_mapped(__u8 *out, __be32 addr)
 
 /* read_proto fills family and protocol; it returns whether the socket is
  * TCP over IPv4 or IPv6 (MPTCP sockets hit the tracepoint too). */
-static __always_inline bool read_proto(const struct sock *sk, struct sk_fields *f, bool test)
+static __always_inline bool read_proto(const struct sock *sk, struct sk_fields *f, enum mode mode)
 {
-	if (test) {
+	if (mode == MODE_TEST) {
 		const struct sk_fields *t = test_fields();
 		if (!t)
 			return false;
 		f->family = t->family;
 		f->protocol = t->protocol;
+	} else if (mode == MODE_BTF) {
+		f->family = sk->__sk_common.skc_family;
+		f->protocol = sk->sk_protocol;
 	} else {
 		f->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 		f->protocol = BPF_CORE_READ(sk, sk_protocol);
@@ -216,9 +232,9 @@ static __always_inline bool read_proto(const struct sock *sk, struct sk_fields *
 }
 
 /* read_addrs fills addresses, ports and network namespace. */
-static __always_inline void read_addrs(const struct sock *sk, struct sk_fields *f, bool test)
+static __always_inline void read_addrs(const struct sock *sk, struct sk_fields *f, enum mode mode)
 {
-	if (test) {
+	if (mode == MODE_TEST) {
 		const struct sk_fields *t = test_fields();
 		/* As in the kernel, the addresses depend on the family
 		 * read_proto read. */
@@ -229,6 +245,20 @@ static __always_inline void read_addrs(const struct sock *sk, struct sk_fields *
 		f->sport = t->sport;
 		f->dport = t->dport;
 		f->netns = t->netns;
+		return;
+	}
+	if (mode == MODE_BTF) {
+		const struct sock_common *c = &sk->__sk_common;
+		if (f->family == AF_INET) {
+			v4_mapped(f->saddr, c->skc_rcv_saddr);
+			v4_mapped(f->daddr, c->skc_daddr);
+		} else {
+			__builtin_memcpy(f->saddr, c->skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+			__builtin_memcpy(f->daddr, c->skc_v6_daddr.in6_u.u6_addr8, 16);
+		}
+		f->sport = c->skc_num;
+		f->dport = __builtin_bswap16(c->skc_dport);
+		f->netns = c->skc_net.net->ns.inum;
 		return;
 	}
 	if (f->family == AF_INET) {
@@ -245,25 +275,28 @@ static __always_inline void read_addrs(const struct sock *sk, struct sk_fields *
 
 /* filtered_out applies interface_name: the device of the socket's cached
  * route, in the configured network namespace. */
-static __always_inline bool filtered_out(const struct sock *sk, const struct sk_fields *f, bool test)
+static __always_inline bool filtered_out(const struct sock *sk, const struct sk_fields *f, enum mode mode)
 {
 	if (!filter_ifindex)
 		return false;
 	if (f->netns != filter_netns)
 		return true;
 	__s32 ifindex;
-	if (test) {
+	if (mode == MODE_TEST) {
 		const struct sk_fields *t = test_fields();
 		ifindex = t ? t->ifindex : 0;
+	} else if (mode == MODE_BTF) {
+		const struct dst_entry *dst = sk->sk_dst_cache;
+		ifindex = dst ? dst->dev->ifindex : 0;
 	} else {
 		ifindex = BPF_CORE_READ(sk, sk_dst_cache, dev, ifindex);
 	}
 	return ifindex != (__s32)filter_ifindex;
 }
 
-static __always_inline void read_bytes(const struct sock *sk, __u64 *acked, __u64 *received, bool test)
+static __always_inline void read_bytes(const struct sock *sk, __u64 *acked, __u64 *received, enum mode mode)
 {
-	if (test) {
+	if (mode == MODE_TEST) {
 		const struct sk_fields *t = test_fields();
 		if (t) {
 			*acked = t->bytes_acked;
@@ -315,23 +348,47 @@ static __always_inline void make_key(struct flow_key *key, const struct sk_field
 	key->cgroup = cgroup;
 }
 
+/* state_get returns the socket's state, NULL if it has none. */
+static __always_inline struct sock_state *state_get(const struct sock *sk)
+{
+	__u64 skid = (__u64)sk;
+	return bpf_map_lookup_elem(&socks, &skid);
+}
+
+/* state_set gives the socket a new state and returns it (NULL if the map
+ * is full). One update: the hot paths create state without a lookup. */
+static __always_inline struct sock_state *state_set(const struct sock *sk, const struct sock_state *st)
+{
+	__u64 skid = (__u64)sk;
+	if (bpf_map_update_elem(&socks, &skid, st, BPF_ANY)) {
+		stat_inc(STAT_SOCKS_FULL);
+		return 0;
+	}
+	return bpf_map_lookup_elem(&socks, &skid);
+}
+
+static __always_inline void state_forget(const struct sock *sk)
+{
+	__u64 skid = (__u64)sk;
+	bpf_map_delete_elem(&socks, &skid);
+}
+
 /* CLOSE -> SYN_SENT, in connect(): remember who connects. */
-static __always_inline void on_connect(__u64 skid)
+static __always_inline void on_connect(const struct sock *sk)
 {
 	struct sock_state st = {};
 	st.pid = bpf_get_current_pid_tgid() >> 32;
 	st.cgroup = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(st.comm, sizeof(st.comm));
-	if (bpf_map_update_elem(&socks, &skid, &st, BPF_ANY))
-		stat_inc(STAT_SOCKS_FULL);
+	state_set(sk, &st);
 }
 
 /* CLOSE -> LISTEN, in listen(): remember who serves the port. */
-static __always_inline void on_listen(const struct sock *sk, __u64 skid, struct sk_fields *f, bool test)
+static __always_inline void on_listen(const struct sock *sk, struct sk_fields *f, enum mode mode)
 {
-	read_addrs(sk, f, test);
+	read_addrs(sk, f, mode);
 	struct listen_key lk = {.netns = f->netns, .port = f->sport};
-	struct listen_val lv = {.sk = skid};
+	struct listen_val lv = {.sk = (__u64)sk};
 	lv.pid = bpf_get_current_pid_tgid() >> 32;
 	lv.cgroup = bpf_get_current_cgroup_id();
 	__builtin_memcpy(lv.addr, f->saddr, 16);
@@ -342,34 +399,30 @@ static __always_inline void on_listen(const struct sock *sk, __u64 skid, struct 
 
 /* LISTEN -> CLOSE: forget the port, unless another socket took it since
  * (SO_REUSEPORT). */
-static __always_inline void on_unlisten(const struct sock *sk, __u64 skid, struct sk_fields *f, bool test)
+static __always_inline void on_unlisten(const struct sock *sk, struct sk_fields *f, enum mode mode)
 {
-	read_addrs(sk, f, test);
+	read_addrs(sk, f, mode);
 	struct listen_key lk = {.netns = f->netns, .port = f->sport};
 	struct listen_val *lv = bpf_map_lookup_elem(&listeners, &lk);
-	if (lv && (lv->sk == skid || lv->sk == 0))
+	if (lv && (lv->sk == (__u64)sk || lv->sk == 0))
 		bpf_map_delete_elem(&listeners, &lk);
 }
 
 /* SYN_SENT -> ESTABLISHED, in softirq: the connect succeeded. */
-static __always_inline void on_client_established(const struct sock *sk, __u64 skid, struct sk_fields *f, bool test)
+static __always_inline void on_client_established(const struct sock *sk, struct sk_fields *f, enum mode mode)
 {
-	struct sock_state *st = bpf_map_lookup_elem(&socks, &skid);
+	struct sock_state *st = state_get(sk);
 	if (!st) {
 		/* connect() ran before the programs were attached: count the
 		 * connection without a process. */
 		struct sock_state fresh = {};
-		if (bpf_map_update_elem(&socks, &skid, &fresh, BPF_NOEXIST)) {
-			stat_inc(STAT_SOCKS_FULL);
-			return;
-		}
-		st = bpf_map_lookup_elem(&socks, &skid);
+		st = state_set(sk, &fresh);
 		if (!st)
 			return;
 	}
-	read_addrs(sk, f, test);
-	if (filtered_out(sk, f, test)) {
-		bpf_map_delete_elem(&socks, &skid);
+	read_addrs(sk, f, mode);
+	if (filtered_out(sk, f, mode)) {
+		state_forget(sk);
 		return;
 	}
 	make_key(&st->key, f, SIDE_CLIENT, st->cgroup);
@@ -385,10 +438,10 @@ static __always_inline void on_client_established(const struct sock *sk, __u64 s
 
 /* SYN_RECV -> ESTABLISHED, in softirq: a connection was accepted into the
  * queue of a listening socket; its process is the listener's. */
-static __always_inline void on_server_established(const struct sock *sk, __u64 skid, struct sk_fields *f, bool test)
+static __always_inline void on_server_established(const struct sock *sk, struct sk_fields *f, enum mode mode)
 {
-	read_addrs(sk, f, test);
-	if (filtered_out(sk, f, test))
+	read_addrs(sk, f, mode);
+	if (filtered_out(sk, f, mode))
 		return;
 	struct sock_state st = {};
 	struct listen_key lk = {.netns = f->netns, .port = f->sport};
@@ -400,10 +453,8 @@ static __always_inline void on_server_established(const struct sock *sk, __u64 s
 	}
 	make_key(&st.key, f, SIDE_SERVER, st.cgroup);
 	st.flags = SOCK_KEYED;
-	if (bpf_map_update_elem(&socks, &skid, &st, BPF_ANY)) {
-		stat_inc(STAT_SOCKS_FULL);
+	if (!state_set(sk, &st))
 		return;
-	}
 	struct flow_val *v = flow_get(&st.key);
 	if (!v)
 		return;
@@ -413,16 +464,16 @@ static __always_inline void on_server_established(const struct sock *sk, __u64 s
 
 /* -> CLOSE: count the close and the bytes of an established connection,
  * or the failure of a connect. */
-static __always_inline void on_close(const struct sock *sk, __u64 skid, int oldstate, struct sk_fields *f, bool test)
+static __always_inline void on_close(const struct sock *sk, int oldstate, struct sk_fields *f, enum mode mode)
 {
-	struct sock_state *st = bpf_map_lookup_elem(&socks, &skid);
+	struct sock_state *st = state_get(sk);
 	if (!st)
 		return;
 	if (st->flags & SOCK_KEYED) {
 		struct flow_val *v = flow_get(&st->key);
 		if (v) {
 			__u64 acked = 0, received = 0;
-			read_bytes(sk, &acked, &received, test);
+			read_bytes(sk, &acked, &received, mode);
 			__sync_fetch_and_add(&v->closed, 1);
 			if (st->key.side == SIDE_CLIENT) {
 				__sync_fetch_and_add(&v->bytes_sent, acked);
@@ -431,14 +482,13 @@ static __always_inline void on_close(const struct sock *sk, __u64 skid, int olds
 				__sync_fetch_and_add(&v->bytes_sent, received);
 				__sync_fetch_and_add(&v->bytes_received, acked);
 			}
-			v->last_ns = bpf_ktime_get_ns();
 		}
 	} else if (oldstate == TCP_SYN_SENT) {
 		/* Refused (RST), timed out, unreachable, or closed by the
 		 * application before the handshake completed. */
-		read_proto(sk, f, test);
-		read_addrs(sk, f, test);
-		if (!filtered_out(sk, f, test)) {
+		read_proto(sk, f, mode);
+		read_addrs(sk, f, mode);
+		if (!filtered_out(sk, f, mode)) {
 			make_key(&st->key, f, SIDE_CLIENT, st->cgroup);
 			struct flow_val *v = flow_get(&st->key);
 			if (v) {
@@ -449,48 +499,46 @@ static __always_inline void on_close(const struct sock *sk, __u64 skid, int olds
 			}
 		}
 	}
-	bpf_map_delete_elem(&socks, &skid);
+	state_forget(sk);
 }
 
-static __always_inline int on_state(const struct sock *sk, int oldstate, int newstate, bool test)
+static __always_inline int on_state(const struct sock *sk, int oldstate, int newstate, enum mode mode)
 {
-	__u64 skid = (__u64)sk;
 	struct sk_fields f = {};
 
 	switch (newstate) {
 	case TCP_SYN_SENT:
-		if (read_proto(sk, &f, test))
-			on_connect(skid);
+		if (read_proto(sk, &f, mode))
+			on_connect(sk);
 		break;
 	case TCP_LISTEN:
-		if (read_proto(sk, &f, test))
-			on_listen(sk, skid, &f, test);
+		if (read_proto(sk, &f, mode))
+			on_listen(sk, &f, mode);
 		break;
 	case TCP_ESTABLISHED:
 		if (oldstate == TCP_SYN_SENT) {
-			if (read_proto(sk, &f, test))
-				on_client_established(sk, skid, &f, test);
+			if (read_proto(sk, &f, mode))
+				on_client_established(sk, &f, mode);
 		} else if (oldstate == TCP_SYN_RECV) {
-			if (read_proto(sk, &f, test))
-				on_server_established(sk, skid, &f, test);
+			if (read_proto(sk, &f, mode))
+				on_server_established(sk, &f, mode);
 		}
 		break;
 	case TCP_CLOSE:
 		if (oldstate == TCP_LISTEN) {
-			if (read_proto(sk, &f, test))
-				on_unlisten(sk, skid, &f, test);
+			if (read_proto(sk, &f, mode))
+				on_unlisten(sk, &f, mode);
 		} else {
-			on_close(sk, skid, oldstate, &f, test);
+			on_close(sk, oldstate, &f, mode);
 		}
 		break;
 	}
 	return 0;
 }
 
-static __always_inline int on_retransmit(const struct sock *sk)
+static __always_inline int on_retransmit(const struct sock *sk, enum mode mode)
 {
-	__u64 skid = (__u64)sk;
-	struct sock_state *st = bpf_map_lookup_elem(&socks, &skid);
+	struct sock_state *st = state_get(sk);
 	if (!st)
 		return 0;
 	if (st->flags & SOCK_KEYED) {
@@ -509,26 +557,26 @@ static __always_inline int on_retransmit(const struct sock *sk)
 SEC("tp_btf/inet_sock_set_state")
 int tp_btf_state(__u64 *ctx)
 {
-	return on_state((const struct sock *)ctx[0], (int)ctx[1], (int)ctx[2], false);
+	return on_state((const struct sock *)ctx[0], (int)ctx[1], (int)ctx[2], MODE_BTF);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int raw_tp_state(__u64 *ctx)
 {
-	return on_state((const struct sock *)ctx[0], (int)ctx[1], (int)ctx[2], false);
+	return on_state((const struct sock *)ctx[0], (int)ctx[1], (int)ctx[2], MODE_RAW);
 }
 
 /* tcp_retransmit_skb(const struct sock *sk, const struct sk_buff *skb, ...) */
 SEC("tp_btf/tcp_retransmit_skb")
 int tp_btf_retransmit(__u64 *ctx)
 {
-	return on_retransmit((const struct sock *)ctx[0]);
+	return on_retransmit((const struct sock *)ctx[0], MODE_BTF);
 }
 
 SEC("raw_tp/tcp_retransmit_skb")
 int raw_tp_retransmit(__u64 *ctx)
 {
-	return on_retransmit((const struct sock *)ctx[0]);
+	return on_retransmit((const struct sock *)ctx[0], MODE_RAW);
 }
 
 /* Test programs, run with BPF_PROG_TEST_RUN: ctx[0] is a made-up socket
@@ -536,11 +584,11 @@ int raw_tp_retransmit(__u64 *ctx)
 SEC("raw_tp/coordimap_flows_test_state")
 int test_state(__u64 *ctx)
 {
-	return on_state((const struct sock *)ctx[0], (int)ctx[1], (int)ctx[2], true);
+	return on_state((const struct sock *)ctx[0], (int)ctx[1], (int)ctx[2], MODE_TEST);
 }
 
 SEC("raw_tp/coordimap_flows_test_retransmit")
 int test_retransmit(__u64 *ctx)
 {
-	return on_retransmit((const struct sock *)ctx[0]);
+	return on_retransmit((const struct sock *)ctx[0], MODE_TEST);
 }

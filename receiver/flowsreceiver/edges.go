@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // expireAfter is how many collections an edge without traffic and without
@@ -48,6 +50,8 @@ type edge struct {
 	// idle is how many collections in a row had no traffic and no open
 	// connection.
 	idle int
+	// attrs caches the metric point attributes (see pointAttributes).
+	attrs *pcommon.Map
 }
 
 // edges turns the kernel's cumulative counters into per-edge totals and

@@ -144,6 +144,9 @@ func TestServerMode(t *testing.T) {
 	requireRoot(t)
 	p := newNetnsPair(t)
 	run := start(t, "server", serverModeConfig(), nil)
+	// tp_btf works on every kernel the tests run on (5.11+ with BTF);
+	// falling back to raw tracepoints would cost speed, so it is an error.
+	require.Equal(t, attachTPBTF, run.r.tracer.mode, "tp_btf refused: %v", run.r.tracer.fallbackReason)
 	require.Eventually(t, func() bool { return run.host.last().Status() == componentstatus.StatusOK }, 30*time.Second, 10*time.Millisecond,
 		"status: %v %v", run.host.last().Status(), run.host.last().Err())
 

@@ -114,14 +114,20 @@ func buildMetrics(resource map[string]string, list []*edge, now time.Time) pmetr
 			dp.SetStartTimestamp(pcommon.NewTimestampFromTime(e.start))
 			dp.SetTimestamp(ts)
 			dp.SetIntValue(def.value(e))
-			putPointAttributes(dp.Attributes(), e)
+			pointAttributes(e).CopyTo(dp.Attributes())
 		}
 	}
 	return md
 }
 
-func putPointAttributes(a pcommon.Map, e *edge) {
-	a.EnsureCapacity(9)
+// pointAttributes are the attributes of an edge's metric points; they only
+// depend on its key, so they are built once per edge.
+func pointAttributes(e *edge) pcommon.Map {
+	if e.attrs != nil {
+		return *e.attrs
+	}
+	a := pcommon.NewMap()
+	a.EnsureCapacity(8)
 	a.PutStr(entity.AttrRelSource, e.key.source.id)
 	a.PutStr(entity.AttrRelDestination, e.key.destination.id)
 	a.PutStr(attrClientAddress, e.key.client.String())
@@ -134,4 +140,6 @@ func putPointAttributes(a pcommon.Map, e *edge) {
 	if e.key.container != "" {
 		a.PutStr(attrContainer, e.key.container)
 	}
+	e.attrs = &a
+	return a
 }

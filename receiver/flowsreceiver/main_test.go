@@ -91,7 +91,7 @@ type running struct {
 
 // start creates the receiver through the factory for both signals, as the
 // collector does, lets prepare change its test settings, and starts it.
-func start(t *testing.T, name string, cfg *Config, prepare func(*flowsReceiver)) *running {
+func start(t testing.TB, name string, cfg *Config, prepare func(*flowsReceiver)) *running {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	core, logs := observer.New(zap.DebugLevel)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 
 	"go.uber.org/zap"
@@ -73,9 +74,12 @@ type kubeClient struct {
 	restClients map[schema.GroupVersion]rest.Interface
 }
 
-func newKubeClient(rc *rest.Config, logger *zap.Logger) (*kubeClient, error) {
+// newKubeClient builds the clients; observe sees the outcome of every
+// request: a transport error, or nil once the server answered.
+func newKubeClient(rc *rest.Config, logger *zap.Logger, observe func(error)) (*kubeClient, error) {
 	rc = rest.CopyConfig(rc)
 	rc.WarningHandlerWithContext = &warnOnce{logger: logger}
+	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &observed{rt: rt, observe: observe} })
 	httpClient, err := rest.HTTPClientFor(rc)
 	if err != nil {
 		return nil, err
@@ -209,13 +213,12 @@ func (c *kubeClient) discover(sel selection) (discovered, error) {
 			continue
 		}
 		for _, ar := range l.APIResources {
-			if ar.Group != "" || ar.Version != "" || containsSlash(ar.Name) ||
-				!slices.Contains(ar.Verbs, "list") || !slices.Contains(ar.Verbs, "watch") {
-				continue
+			if strings.Contains(ar.Name, "/") || !slices.Contains(ar.Verbs, "list") || !slices.Contains(ar.Verbs, "watch") {
+				continue // subresources, and what cannot be watched
 			}
 			gr := schema.GroupResource{Group: gv.Group, Resource: ar.Name}
-			if typedByName(gr.String()) != nil && typedByName(gr.String()).gvr.Group == gv.Group {
-				continue
+			if typedByName(gr.String()) != nil {
+				continue // watched through a typed client
 			}
 			res := &resource{
 				name:       ar.Name,
@@ -245,14 +248,28 @@ func (c *kubeClient) discover(sel selection) (discovered, error) {
 	return d, nil
 }
 
-func containsSlash(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '/' {
-			return true
-		}
-	}
-	return false
+// observed passes on requests and tells observe how they went. Informers
+// retry refused connections silently (they resume their watches when the
+// server is back); this is how an unreachable server gets reported.
+type observed struct {
+	rt      http.RoundTripper
+	observe func(error)
 }
+
+func (o *observed) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := o.rt.RoundTrip(req)
+	switch {
+	case err != nil && req.Context().Err() == nil:
+		o.observe(fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), err))
+	case err == nil && resp.StatusCode >= http.StatusInternalServerError:
+		o.observe(fmt.Errorf("%s %s: %s", req.Method, req.URL.Redacted(), resp.Status))
+	case err == nil:
+		o.observe(nil)
+	}
+	return resp, err
+}
+
+func (o *observed) WrappedRoundTripper() http.RoundTripper { return o.rt }
 
 // warnOnce logs each distinct API warning (deprecations) once.
 type warnOnce struct {

@@ -79,6 +79,8 @@ type k8sReceiver struct {
 	healthMu sync.Mutex
 	health   crawl.Health
 	failing  atomic.Bool
+	// unreachable: the last request failed in transport.
+	unreachable atomic.Bool
 }
 
 type watchKey struct {
@@ -126,7 +128,7 @@ func (r *k8sReceiver) Start(_ context.Context, host component.Host) error {
 	}
 	r.restConfig = rc
 	r.health.Endpoint = rc.Host
-	client, err := newKubeClient(rc, r.set.Logger)
+	client, err := newKubeClient(rc, r.set.Logger, r.observe)
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.set.ID, err)
 	}
@@ -163,6 +165,18 @@ func (r *k8sReceiver) report(err error) {
 	defer r.healthMu.Unlock()
 	r.health.Report(err)
 	r.failing.Store(err != nil)
+}
+
+// observe gets the outcome of every request to the API server.
+func (r *k8sReceiver) observe(err error) {
+	if err != nil {
+		r.unreachable.Store(true)
+		r.report(err)
+		return
+	}
+	if r.unreachable.Swap(false) && r.failing.Load() {
+		r.report(nil)
+	}
 }
 
 // errorClass groups errors that are the same problem to a user.

@@ -141,6 +141,6 @@ func (s *edges) sorted() []*edge {
 	return out
 }
 
-// active reports whether the edge had traffic or open connections in the
+// current reports whether the edge had traffic or open connections in the
 // last collection.
 func (e *edge) current() bool { return !e.delta.isZero() || e.active > 0 }

@@ -27,12 +27,11 @@ type netnsPair struct {
 }
 
 type netnsHost struct {
-	name   string
-	path   string // /run/netns/<name>
-	dev    string // its end of the veth
-	addr   netip.Addr
-	netns  uint32 // inode, as the kernel reports it
-	prefix string
+	name  string
+	path  string // /run/netns/<name>
+	dev   string // its end of the veth
+	addr  netip.Addr
+	netns uint32 // inode, as the kernel reports it
 }
 
 // newNetnsPair creates the namespaces, or ends the test when it cannot

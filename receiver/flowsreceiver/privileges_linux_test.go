@@ -30,7 +30,7 @@ func TestHelperProcess(t *testing.T) {
 	mode := os.Getenv(helperEnv)
 	switch {
 	case mode == "":
-		t.Skip("helper process only")
+		return // only a helper process, started by the tests below
 	case mode == "unprivileged":
 		cfg := createDefaultConfig().(*Config)
 		cfg.ScopeID = "s"

@@ -46,8 +46,17 @@ func newProcCache(fs procFS) *procCache {
 	return &procCache{fs: fs, byPid: map[uint32]procInfo{}, byCgrp: map[uint64]string{}}
 }
 
+// maxCgroups bounds the cgroup → container cache (cgroups of containers
+// that are gone accumulate).
+const maxCgroups = 16384
+
 // reset starts a collection: pids may have been reused since the last one.
-func (c *procCache) reset() { clear(c.byPid) }
+func (c *procCache) reset() {
+	clear(c.byPid)
+	if len(c.byCgrp) > maxCgroups {
+		clear(c.byCgrp)
+	}
+}
 
 func (c *procCache) info(pid uint32, kernelComm string, cgroup uint64) procInfo {
 	if pid == 0 {

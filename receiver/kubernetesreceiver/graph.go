@@ -3,16 +3,13 @@ package kubernetesreceiver
 import (
 	"cmp"
 	"encoding/binary"
+	"fmt"
 	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
@@ -41,12 +38,8 @@ func compareKeys(a, b entityKey) int {
 // object is one watched Kubernetes object. obj is the informer's own
 // (transformed) object, shared with its cache and never written.
 type object struct {
-	res  *resource
-	obj  runtime.Object
-	meta metav1.Object
-	// bodyHash is the hash of obj's body without volatile fields; 0 until
-	// computed.
-	bodyHash uint64
+	res *resource
+	obj *kobject
 	// The label pseudo-elements the object carries, and their edges.
 	labelElems []entityKey
 	labelEdges []labelEdge
@@ -129,18 +122,14 @@ func labelNamespace(res *resource, m metav1.Object) string {
 }
 
 // upsert records an added or updated object.
-func (g *graph) upsert(res *resource, obj runtime.Object) {
-	m, err := meta.Accessor(obj)
-	if err != nil {
-		return
-	}
-	k := keyOf(res, m)
+func (g *graph) upsert(res *resource, obj *kobject) {
+	k := keyOf(res, obj)
 	old := g.objects[k]
 	if old != nil && old.obj == obj {
 		return // a resync of the same object
 	}
-	o := &object{res: res, obj: obj, meta: m}
-	o.labelElems, o.labelEdges = labelElements(labelNamespace(res, m), m.GetLabels())
+	o := &object{res: res, obj: obj}
+	o.labelElems, o.labelEdges = labelElements(labelNamespace(res, obj), obj.Labels)
 	g.objects[k] = o
 	g.dirty[k] = struct{}{}
 	g.updateLabels(old, o)
@@ -235,26 +224,25 @@ func (g *graph) dependents(k entityKey, old, cur *object) {
 	case typeService:
 		var oldSel, curSel map[string]string
 		if old != nil {
-			oldSel = old.obj.(*corev1.Service).Spec.Selector
+			oldSel = old.obj.selector
 			g.unindexSelector(k.ns, old)
 		}
 		if cur != nil {
-			curSel = cur.obj.(*corev1.Service).Spec.Selector
+			curSel = cur.obj.selector
 			g.indexSelector(k.ns, cur)
 		}
 		if old != nil && cur != nil && equalSelectors(oldSel, curSel) {
 			return
 		}
 		for name, p := range g.byNS[nsType{k.ns, typePod}] {
-			labels := p.meta.GetLabels()
-			if selects(oldSel, labels) || selects(curSel, labels) {
+			if selects(oldSel, p.obj.Labels) || selects(curSel, p.obj.Labels) {
 				g.dirty[entityKey{typePod, k.ns, name}] = struct{}{}
 			}
 		}
 	case typeStatefulSet:
 		for name := range g.byNS[nsType{k.ns, typePVC}] {
-			if (old != nil && statefulSetClaims(old.obj.(*appsv1.StatefulSet), name)) ||
-				(cur != nil && statefulSetClaims(cur.obj.(*appsv1.StatefulSet), name)) {
+			if (old != nil && statefulSetClaims(k.name, old.obj.claimTemplates, name)) ||
+				(cur != nil && statefulSetClaims(k.name, cur.obj.claimTemplates, name)) {
 				g.dirty[entityKey{typePVC, k.ns, name}] = struct{}{}
 			}
 		}
@@ -290,7 +278,7 @@ func selects(sel, labels map[string]string) bool {
 func selectorTerm(k, v string) string { return k + "=" + v }
 
 func (g *graph) indexSelector(ns string, svc *object) {
-	sel := svc.obj.(*corev1.Service).Spec.Selector
+	sel := svc.obj.selector
 	if len(sel) == 0 {
 		return
 	}
@@ -306,7 +294,7 @@ func (g *graph) indexSelector(ns string, svc *object) {
 }
 
 func (g *graph) unindexSelector(ns string, svc *object) {
-	sel := svc.obj.(*corev1.Service).Spec.Selector
+	sel := svc.obj.selector
 	if len(sel) == 0 {
 		return
 	}
@@ -344,8 +332,8 @@ func (g *graph) servicesSelecting(ns string, labels map[string]string) []string 
 	var names []string
 	for k, v := range labels {
 		for _, svc := range idx[selectorTerm(k, v)] {
-			if selects(svc.obj.(*corev1.Service).Spec.Selector, labels) {
-				names = append(names, svc.meta.GetName())
+			if selects(svc.obj.selector, labels) {
+				names = append(names, svc.obj.Name)
 			}
 		}
 	}
@@ -398,35 +386,43 @@ func (g *graph) resolve(l entity.Link) entity.Link {
 
 // objectLinks are all of an object's relationships.
 func (g *graph) objectLinks(k entityKey, o *object) []entity.Link {
-	l := &links{scope: g.scope}
-	objectLinks(l, o.res, o.obj, o.meta, g.scopeOf)
-	switch x := o.obj.(type) {
-	case *corev1.Pod:
-		for _, svc := range g.servicesSelecting(k.ns, x.Labels) {
-			l.from(typeService, k.ns, svc)
+	l := &linkSet{scope: g.scope}
+	if k.ns != "" {
+		l.add(entity.Incoming, typeNamespace, k.ns, "")
+	}
+	for _, r := range o.obj.refs {
+		typ, ns := r.typ, r.ns
+		if typ == "" {
+			var namespaced bool
+			typ, namespaced = g.scopeOf(r.group, r.kind)
+			if !namespaced {
+				ns = ""
+			}
 		}
-	case *corev1.PersistentVolumeClaim:
+		l.add(r.dir, typ, ns, r.name)
+	}
+	switch k.typ {
+	case typePod:
+		for _, svc := range g.servicesSelecting(k.ns, o.obj.Labels) {
+			l.add(entity.Incoming, typeService, k.ns, svc)
+		}
+	case typePVC:
 		var sets []string
 		for name, sts := range g.byNS[nsType{k.ns, typeStatefulSet}] {
-			if statefulSetClaims(sts.obj.(*appsv1.StatefulSet), k.name) {
+			if statefulSetClaims(name, sts.obj.claimTemplates, k.name) {
 				sets = append(sets, name)
 			}
 		}
 		slices.Sort(sets)
 		for _, name := range sets {
-			l.from(typeStatefulSet, k.ns, name)
-		}
-	case *corev1.ServiceAccount:
-		if link, ok := gcpServiceAccountLink(x); ok {
-			l.addLink(g.resolve(link))
-		}
-	case *corev1.Node:
-		if link, ok := nodeVMLink(x); ok {
-			l.addLink(g.resolve(link))
+			l.add(entity.Incoming, typeStatefulSet, k.ns, name)
 		}
 	}
+	for _, link := range o.obj.external {
+		l.addLink(g.resolve(link))
+	}
 	for _, e := range o.labelElems {
-		l.from(e.typ, e.ns, e.name)
+		l.add(entity.Incoming, e.typ, e.ns, e.name)
 	}
 	return l.list
 }
@@ -441,11 +437,11 @@ func (g *graph) objectEntity(k entityKey, o *object) entity.Entity {
 		Ref: entity.Ref{
 			Type:       k.typ,
 			InternalID: g.id(k),
-			NativeIDs:  map[string]any{nativeIDKey(o.res.kind): string(o.meta.GetUID())},
+			NativeIDs:  map[string]any{nativeIDKey(o.res.kind): string(o.obj.UID)},
 		},
 		Name:           k.name,
-		Status:         objectStatus(o.obj),
-		Version:        o.meta.GetLabels()[labelVersion],
+		Status:         o.obj.status,
+		Version:        o.obj.Labels[labelVersion],
 		Partition:      partition(k),
 		Links:          g.objectLinks(k, o),
 		ReportInterval: g.reportInterval,
@@ -473,9 +469,9 @@ func (g *graph) labelEntity(k entityKey, l *labelElem) entity.Entity {
 		from = append(from, f)
 	}
 	slices.SortFunc(from, compareKeys)
-	ls := &links{scope: g.scope}
+	ls := &linkSet{scope: g.scope}
 	for _, f := range from {
-		ls.from(f.typ, f.ns, f.name)
+		ls.add(entity.Incoming, f.typ, f.ns, f.name)
 	}
 	e.Links = ls.list
 	return e
@@ -488,16 +484,31 @@ func entityHash(bodyHash uint64, e *entity.Entity) uint64 {
 	var buf [8]byte
 	binary.LittleEndian.PutUint64(buf[:], bodyHash)
 	h.Write(buf[:])
-	for _, s := range []string{e.Name, e.Status, e.Version, e.Partition} {
-		writeLen(&h, len(s))
+	str := func(s string) {
+		binary.LittleEndian.PutUint64(buf[:], uint64(len(s)))
+		h.Write(buf[:])
 		h.WriteString(s)
 	}
-	hashValue(&h, e.Description, nil)
+	str(e.Name)
+	str(e.Status)
+	str(e.Version)
+	str(e.Partition)
+	keys := make([]string, 0, len(e.Description))
+	for k := range e.Description {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		str(k)
+		str(fmt.Sprint(e.Description[k]))
+	}
 	for _, l := range e.Links {
-		for _, s := range []string{l.Type, string(l.Direction), l.Target.Type, l.Target.InternalID, l.MappingKey, l.IDTemplate} {
-			writeLen(&h, len(s))
-			h.WriteString(s)
-		}
+		str(l.Type)
+		str(string(l.Direction))
+		str(l.Target.Type)
+		str(l.Target.InternalID)
+		str(l.MappingKey)
+		str(l.IDTemplate)
 		if l.External {
 			h.WriteByte(1)
 		} else {
@@ -538,28 +549,14 @@ func (g *graph) next(k entityKey) (change, bool, error) {
 	delete(g.dirty, k)
 	prev, wasEmitted := g.emitted[k]
 	if o := g.objects[k]; o != nil {
-		var body map[string]any
-		if o.bodyHash == 0 {
-			b, err := objectBody(o.res, o.obj)
-			if err != nil {
-				return change{}, false, err
-			}
-			body = b
-			if o.bodyHash = hashBody(b); o.bodyHash == 0 {
-				o.bodyHash = 1
-			}
-		}
 		e := g.objectEntity(k, o)
-		h := entityHash(o.bodyHash, &e)
+		h := entityHash(o.obj.hash, &e)
 		if wasEmitted && prev == h {
 			return change{}, false, nil
 		}
-		if body == nil {
-			b, err := objectBody(o.res, o.obj)
-			if err != nil {
-				return change{}, false, err
-			}
-			body = b
+		body, err := o.obj.bodyMap()
+		if err != nil {
+			return change{}, false, err
 		}
 		e.Body = body
 		return change{key: k, hash: h, e: &e}, true, nil

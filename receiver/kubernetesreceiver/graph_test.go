@@ -15,6 +15,19 @@ import (
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
 
+// up transforms an object as the informer does and adds it to the graph.
+func up(g *graph, res *resource, obj runtime.Object) {
+	g.upsert(res, kobj(res, obj))
+}
+
+func kobj(res *resource, obj runtime.Object) *kobject {
+	ko, err := newTransform(res, false, false)(obj)
+	if err != nil {
+		panic(err)
+	}
+	return ko.(*kobject)
+}
+
 // drain flushes the graph as the receiver does and renders each record:
 // "state <id>" followed by its edges, or "delete <id>".
 func drain(t *testing.T, g *graph) []string {
@@ -55,11 +68,11 @@ var (
 // Service → pod links are recomputed when either side changes.
 func TestServiceSelection(t *testing.T) {
 	g := newGraph(scope, nil, 0)
-	g.upsert(pods, pod("p1", map[string]string{"app": "api", "tier": "web"}, "1"))
-	g.upsert(pods, pod("p2", map[string]string{"app": "db"}, "1"))
-	g.upsert(services, service("api", map[string]string{"app": "api"}))
-	g.upsert(services, service("web", map[string]string{"app": "api", "tier": "web"}))
-	g.upsert(services, service("external", nil))
+	up(g, pods, pod("p1", map[string]string{"app": "api", "tier": "web"}, "1"))
+	up(g, pods, pod("p2", map[string]string{"app": "db"}, "1"))
+	up(g, services, service("api", map[string]string{"app": "api"}))
+	up(g, services, service("web", map[string]string{"app": "api", "tier": "web"}))
+	up(g, services, service("external", nil))
 	assert.Equal(t, []string{
 		"state uid-shop-kubernetes.pod-p1",
 		"  uid-shop-kubernetes.namespace- -> uid-shop-kubernetes.pod-p1",
@@ -76,7 +89,7 @@ func TestServiceSelection(t *testing.T) {
 	}, drain(t, g))
 
 	// The pod is relabelled out of web.
-	g.upsert(pods, pod("p1", map[string]string{"app": "api"}, "2"))
+	up(g, pods, pod("p1", map[string]string{"app": "api"}, "2"))
 	assert.Equal(t, []string{
 		"state uid-shop-kubernetes.pod-p1",
 		"  uid-shop-kubernetes.namespace- -> uid-shop-kubernetes.pod-p1",
@@ -84,7 +97,7 @@ func TestServiceSelection(t *testing.T) {
 	}, drain(t, g))
 
 	// The service's selector changes: the pods it selected and selects now.
-	g.upsert(services, service("api", map[string]string{"app": "db"}))
+	up(g, services, service("api", map[string]string{"app": "db"}))
 	assert.Equal(t, []string{
 		"state uid-shop-kubernetes.pod-p1",
 		"  uid-shop-kubernetes.namespace- -> uid-shop-kubernetes.pod-p1",
@@ -109,14 +122,14 @@ func TestServiceSelection(t *testing.T) {
 // nothing; a change users see sends the state.
 func TestUnchangedUpdatesAreNotSent(t *testing.T) {
 	g := newGraph(scope, nil, 0)
-	g.upsert(pods, pod("p1", nil, "1"))
+	up(g, pods, pod("p1", nil, "1"))
 	assert.Len(t, drain(t, g), 2)
-	g.upsert(pods, pod("p1", nil, "2"))
-	g.upsert(pods, pod("p1", nil, "3"))
+	up(g, pods, pod("p1", nil, "2"))
+	up(g, pods, pod("p1", nil, "3"))
 	assert.Empty(t, drain(t, g))
 	p := pod("p1", nil, "4")
 	p.Status.Phase = corev1.PodRunning
-	g.upsert(pods, p)
+	up(g, pods, p)
 	assert.Equal(t, []string{"state uid-shop-kubernetes.pod-p1", "  uid-shop-kubernetes.namespace- -> uid-shop-kubernetes.pod-p1"}, drain(t, g))
 }
 
@@ -124,10 +137,10 @@ func TestUnchangedUpdatesAreNotSent(t *testing.T) {
 // state; an object added and deleted between flushes sends nothing.
 func TestChangesAreCoalesced(t *testing.T) {
 	g := newGraph(scope, nil, 0)
-	g.upsert(pods, pod("p1", nil, "1"))
+	up(g, pods, pod("p1", nil, "1"))
 	p := pod("p1", nil, "2")
 	p.Status.Phase = corev1.PodRunning
-	g.upsert(pods, p)
+	up(g, pods, p)
 	keys := g.pending()
 	require.Len(t, keys, 1)
 	c, ok, err := g.next(keys[0])
@@ -136,7 +149,7 @@ func TestChangesAreCoalesced(t *testing.T) {
 	assert.Equal(t, statusGreen, c.e.Status)
 	g.commit(c)
 
-	g.upsert(pods, pod("p2", nil, "1"))
+	up(g, pods, pod("p2", nil, "1"))
 	g.remove(entityKey{typePod, "shop", "p2"})
 	g.remove(entityKey{typePod, "shop", "never-seen"})
 	assert.Empty(t, drain(t, g))
@@ -146,8 +159,8 @@ func TestChangesAreCoalesced(t *testing.T) {
 // the union of what their carriers say.
 func TestLabelElementLifecycle(t *testing.T) {
 	g := newGraph(scope, nil, 0)
-	g.upsert(pods, pod("p1", map[string]string{labelName: "api", labelPartOf: "shop"}, "1"))
-	g.upsert(pods, pod("p2", map[string]string{labelName: "api", labelComponent: "backend"}, "1"))
+	up(g, pods, pod("p1", map[string]string{labelName: "api", labelPartOf: "shop"}, "1"))
+	up(g, pods, pod("p2", map[string]string{labelName: "api", labelComponent: "backend"}, "1"))
 	assert.Equal(t, []string{
 		"state uid-shop-kubernetes.label_component-backend",
 		"state uid-shop-kubernetes.label_name-api",
@@ -188,9 +201,9 @@ func TestStatefulSetClaims(t *testing.T) {
 	claim := func(name string) *corev1.PersistentVolumeClaim {
 		return &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"}}
 	}
-	g.upsert(typedByName("persistentvolumeclaims"), claim("data-db-0"))
-	g.upsert(typedByName("persistentvolumeclaims"), claim("data-db-x"))
-	g.upsert(typedByName("persistentvolumeclaims"), claim("data-dbx-0"))
+	up(g, typedByName("persistentvolumeclaims"), claim("data-db-0"))
+	up(g, typedByName("persistentvolumeclaims"), claim("data-db-x"))
+	up(g, typedByName("persistentvolumeclaims"), claim("data-dbx-0"))
 	drain(t, g)
 	sts := &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop"},
@@ -198,7 +211,7 @@ func TestStatefulSetClaims(t *testing.T) {
 			{ObjectMeta: metav1.ObjectMeta{Name: "data"}},
 		}},
 	}
-	g.upsert(typedByName("statefulsets"), sts)
+	up(g, typedByName("statefulsets"), sts)
 	assert.Equal(t, []string{
 		"state uid-shop-kubernetes.pvc-data-db-0",
 		"  uid-shop-kubernetes.namespace- -> uid-shop-kubernetes.pvc-data-db-0",
@@ -206,17 +219,17 @@ func TestStatefulSetClaims(t *testing.T) {
 		"state uid-shop-kubernetes.stateful_set-db",
 		"  uid-shop-kubernetes.namespace- -> uid-shop-kubernetes.stateful_set-db",
 	}, drain(t, g))
-	assert.True(t, statefulSetClaims(sts, "data-db-12"))
-	assert.False(t, statefulSetClaims(sts, "data-db-01"))
-	assert.False(t, statefulSetClaims(sts, "data-db-"))
+	assert.True(t, statefulSetClaims("db", []string{"data"}, "data-db-12"))
+	assert.False(t, statefulSetClaims("db", []string{"data"}, "data-db-01"))
+	assert.False(t, statefulSetClaims("db", []string{"data"}, "data-db-"))
 }
 
 // What the next consumer refused is sent again; a full report sends
 // everything again.
 func TestRetryAndReport(t *testing.T) {
 	g := newGraph(scope, nil, 0)
-	g.upsert(pods, pod("p1", nil, "1"))
-	g.upsert(services, service("s", nil))
+	up(g, pods, pod("p1", nil, "1"))
+	up(g, services, service("s", nil))
 	drain(t, g)
 	g.remove(entityKey{typeService, "shop", "s"})
 	keys := g.pending()
@@ -235,10 +248,10 @@ func TestRetryAndReport(t *testing.T) {
 func TestApplyTombstone(t *testing.T) {
 	r := newReceiver(createDefaultConfig().(*Config), receiverSettings(), nil)
 	r.graph = newGraph(scope, nil, 0)
-	r.apply(pods, pod("p1", nil, "1"), false)
-	r.apply(pods, pod("p2", nil, "1"), false)
+	r.apply(pods, kobj(pods, pod("p1", nil, "1")), false)
+	r.apply(pods, kobj(pods, pod("p2", nil, "1")), false)
 	drain(t, r.graph)
-	r.apply(pods, cache.DeletedFinalStateUnknown{Key: "shop/p1", Obj: pod("p1", nil, "1")}, true)
+	r.apply(pods, cache.DeletedFinalStateUnknown{Key: "shop/p1", Obj: kobj(pods, pod("p1", nil, "1"))}, true)
 	r.apply(pods, cache.DeletedFinalStateUnknown{Key: "shop/p2"}, true)
 	assert.Equal(t, []string{"delete uid-shop-kubernetes.pod-p1", "delete uid-shop-kubernetes.pod-p2"}, drain(t, r.graph))
 	assert.Len(t, r.notify, 1, "the flush loop is told")
@@ -251,7 +264,7 @@ func TestApplyNamespaceFilter(t *testing.T) {
 	r := newReceiver(cfg, receiverSettings(), nil)
 	r.graph = newGraph(scope, nil, 0)
 	for _, ns := range []string{"shop", "other"} {
-		r.apply(typedByName("namespaces"), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, false)
+		r.apply(typedByName("namespaces"), kobj(typedByName("namespaces"), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}), false)
 	}
 	assert.Equal(t, []string{"state uid-shop-kubernetes.namespace-"}, drain(t, r.graph))
 }
@@ -263,7 +276,7 @@ func TestEntityState(t *testing.T) {
 		Name: "api", Namespace: "shop", UID: "d-uid",
 		Labels: map[string]string{labelVersion: "1.4.2"},
 	}}
-	g.upsert(typedByName("deployments"), d)
+	up(g, typedByName("deployments"), d)
 	var got *entity.Entity
 	for _, k := range g.pending() {
 		c, ok, err := g.next(k)
@@ -298,4 +311,3 @@ func TestEntityState(t *testing.T) {
 	assert.Equal(t, "uid--kubernetes.node-n1", g.id(entityKey{typeNode, "", "n1"}))
 }
 
-var _ runtime.Object = (*corev1.Pod)(nil)

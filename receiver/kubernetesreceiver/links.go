@@ -3,7 +3,6 @@ package kubernetesreceiver
 import (
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -23,90 +22,73 @@ const gkeServiceAccountAnnotation = "iam.gke.io/gcp-service-account"
 // link's mapping key (see entity.Link).
 const scopePlaceholder = "{scope}"
 
-// links collects an entity's relationships without duplicates.
-type links struct {
-	scope string
-	list  []entity.Link
+// ref is a relationship an object names: to an element type and name, or
+// to an API kind (owner references, autoscaler targets), whose element type
+// and scope are looked up when records are made.
+type ref struct {
+	dir entity.Direction
+	// typ is the target's element type; empty for a kind reference.
+	typ         string
+	group, kind string
+	// ns is the target's namespace; for a kind reference, the namespace
+	// the target is in if its kind is namespaced.
+	ns, name string
 }
 
-func (l *links) add(dir entity.Direction, typ, namespace, name string) {
-	var id string
-	switch {
-	case typ == typeNamespace && namespace != "":
-		id = internalid.KubernetesNamespace(l.scope, namespace)
-	case typ == typeNamespace, name == "":
+// refs collects an object's references without duplicates.
+type refs struct{ list []ref }
+
+func (l *refs) add(r ref) {
+	if r.name == "" {
 		return
-	default:
-		id = internalid.Kubernetes(l.scope, namespace, typ, name)
 	}
-	l.addLink(entity.Link{Type: entity.RelParentChild, Direction: dir, Target: entity.Ref{Type: typ, InternalID: id}})
-}
-
-// from adds a link from a parent (the listing entity is the child).
-func (l *links) from(typ, namespace, name string) { l.add(entity.Incoming, typ, namespace, name) }
-
-// to adds a link to a child or a used object.
-func (l *links) to(typ, namespace, name string) { l.add(entity.Outgoing, typ, namespace, name) }
-
-func (l *links) addLink(link entity.Link) {
 	for _, x := range l.list {
-		if x.Direction == link.Direction && x.Target.Type == link.Target.Type &&
-			x.Target.InternalID == link.Target.InternalID && x.MappingKey == link.MappingKey {
+		if x == r {
 			return
 		}
 	}
-	l.list = append(l.list, link)
+	l.list = append(l.list, r)
 }
 
-// kindScope tells the element type of a kind and whether its objects are
-// namespaced, for owner references and autoscaler targets.
-type kindScope func(group, kind string) (elemType string, namespaced bool)
+// from adds a reference to a parent (the object is the child).
+func (l *refs) from(typ, ns, name string) { l.add(ref{dir: entity.Incoming, typ: typ, ns: ns, name: name}) }
 
-// objectLinks are the relationships an object knows by itself: its
-// namespace, its owners, and what its spec names. Relationships that need
-// other objects (service → pods by selector, stateful set → claims) are
-// added by the graph.
-func objectLinks(l *links, res *resource, obj runtime.Object, meta metav1.Object, scopeOf kindScope) {
-	ns := meta.GetNamespace()
-	if res.namespaced && ns != "" {
-		l.from(typeNamespace, ns, "")
+// to adds a reference to a child or a used object.
+func (l *refs) to(typ, ns, name string) { l.add(ref{dir: entity.Outgoing, typ: typ, ns: ns, name: name}) }
+
+func (l *refs) owners(m metav1.Object) {
+	for _, o := range m.GetOwnerReferences() {
+		l.add(ref{dir: entity.Incoming, group: groupOf(o.APIVersion), kind: o.Kind, ns: m.GetNamespace(), name: o.Name})
 	}
-	for _, ref := range meta.GetOwnerReferences() {
-		typ, namespaced := scopeOf(groupOf(ref.APIVersion), ref.Kind)
-		ownerNS := ""
-		if namespaced {
-			ownerNS = ns
-		}
-		l.from(typ, ownerNS, ref.Name)
-	}
+}
+
+// specRefs are the relationships an object's spec names. Relationships
+// that need other objects (service → pods by selector, stateful set →
+// claims) are found by the graph.
+func specRefs(l *refs, obj runtime.Object) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
-		podLinks(l, o)
+		podRefs(l, o)
 	case *corev1.PersistentVolumeClaim:
 		l.to(typePV, "", o.Spec.VolumeName)
 	case *corev1.PersistentVolume:
 		l.to(typeStorageClass, "", o.Spec.StorageClassName)
 	case *networkingv1.Ingress:
-		ingressLinks(l, o)
+		ingressRefs(l, o)
 	case *autoscalingv2.HorizontalPodAutoscaler:
-		ref := o.Spec.ScaleTargetRef
-		typ, namespaced := scopeOf(groupOf(ref.APIVersion), ref.Kind)
-		targetNS := ""
-		if namespaced {
-			targetNS = ns
-		}
-		l.to(typ, targetNS, ref.Name)
+		t := o.Spec.ScaleTargetRef
+		l.add(ref{dir: entity.Outgoing, group: groupOf(t.APIVersion), kind: t.Kind, ns: o.Namespace, name: t.Name})
 	case *corev1.Endpoints: //nolint:staticcheck // the agent's element
 		// An Endpoints object belongs to the service of the same name.
-		l.from(typeService, ns, o.Name)
+		l.from(typeService, o.Namespace, o.Name)
 	case *discoveryv1.EndpointSlice:
-		l.from(typeService, ns, o.Labels[discoveryv1.LabelServiceName])
+		l.from(typeService, o.Namespace, o.Labels[discoveryv1.LabelServiceName])
 	}
 }
 
-// podLinks: the node it runs on and its service account (parents), and the
+// podRefs: the node it runs on and its service account (parents), and the
 // config maps, secrets and claims it mounts or reads (used).
-func podLinks(l *links, p *corev1.Pod) {
+func podRefs(l *refs, p *corev1.Pod) {
 	ns := p.Namespace
 	l.from(typeNode, "", p.Spec.NodeName)
 	sa := p.Spec.ServiceAccountName
@@ -136,23 +118,22 @@ func podLinks(l *links, p *corev1.Pod) {
 			}
 		}
 	}
-	containers := func(cs []corev1.Container) {
-		for i := range cs {
-			envLinks(l, ns, cs[i].Env, cs[i].EnvFrom)
-		}
+	for i := range p.Spec.InitContainers {
+		envRefs(l, ns, p.Spec.InitContainers[i].Env, p.Spec.InitContainers[i].EnvFrom)
 	}
-	containers(p.Spec.InitContainers)
-	containers(p.Spec.Containers)
+	for i := range p.Spec.Containers {
+		envRefs(l, ns, p.Spec.Containers[i].Env, p.Spec.Containers[i].EnvFrom)
+	}
 	for i := range p.Spec.EphemeralContainers {
 		c := &p.Spec.EphemeralContainers[i].EphemeralContainerCommon
-		envLinks(l, ns, c.Env, c.EnvFrom)
+		envRefs(l, ns, c.Env, c.EnvFrom)
 	}
 	for _, s := range p.Spec.ImagePullSecrets {
 		l.to(typeSecret, ns, s.Name)
 	}
 }
 
-func envLinks(l *links, ns string, env []corev1.EnvVar, envFrom []corev1.EnvFromSource) {
+func envRefs(l *refs, ns string, env []corev1.EnvVar, envFrom []corev1.EnvFromSource) {
 	for _, e := range env {
 		if e.ValueFrom == nil {
 			continue
@@ -174,9 +155,9 @@ func envLinks(l *links, ns string, env []corev1.EnvVar, envFrom []corev1.EnvFrom
 	}
 }
 
-// ingressLinks: every service a rule or the default backend sends to, and
+// ingressRefs: every service a rule or the default backend sends to, and
 // the TLS secrets.
-func ingressLinks(l *links, in *networkingv1.Ingress) {
+func ingressRefs(l *refs, in *networkingv1.Ingress) {
 	ns := in.Namespace
 	backend := func(b *networkingv1.IngressBackend) {
 		if b != nil && b.Service != nil {
@@ -199,10 +180,9 @@ func ingressLinks(l *links, in *networkingv1.Ingress) {
 
 // statefulSetClaims reports whether claim is one of the claims a stateful
 // set's volume claim templates create: <template>-<set>-<ordinal>.
-func statefulSetClaims(sts *appsv1.StatefulSet, claim string) bool {
-	for _, t := range sts.Spec.VolumeClaimTemplates {
-		prefix := t.Name + "-" + sts.Name + "-"
-		if rest, ok := strings.CutPrefix(claim, prefix); ok && isOrdinal(rest) {
+func statefulSetClaims(set string, templates []string, claim string) bool {
+	for _, t := range templates {
+		if rest, ok := strings.CutPrefix(claim, t+"-"+set+"-"); ok && isOrdinal(rest) {
 			return true
 		}
 	}
@@ -293,4 +273,33 @@ func nodeVMLink(n *corev1.Node) (entity.Link, bool) {
 		l.IDTemplate = internalid.GCP(scopePlaceholder, p.zone, typeGCPVM, p.instance)
 	}
 	return l, true
+}
+
+// linkSet builds an entity's links without duplicates.
+type linkSet struct {
+	scope string
+	list  []entity.Link
+}
+
+func (s *linkSet) add(dir entity.Direction, typ, ns, name string) {
+	var id string
+	switch {
+	case typ == typeNamespace && ns != "":
+		id = internalid.KubernetesNamespace(s.scope, ns)
+	case typ == typeNamespace, name == "":
+		return
+	default:
+		id = internalid.Kubernetes(s.scope, ns, typ, name)
+	}
+	s.addLink(entity.Link{Type: entity.RelParentChild, Direction: dir, Target: entity.Ref{Type: typ, InternalID: id}})
+}
+
+func (s *linkSet) addLink(link entity.Link) {
+	for _, x := range s.list {
+		if x.Direction == link.Direction && x.Target.Type == link.Target.Type &&
+			x.Target.InternalID == link.Target.InternalID && x.MappingKey == link.MappingKey {
+			return
+		}
+	}
+	s.list = append(s.list, link)
 }

@@ -42,9 +42,8 @@ func edges(self string, ls []entity.Link) []string {
 func linesOf(t *testing.T, res *resource, obj runtime.Object) []string {
 	t.Helper()
 	g := newGraph(scope, nil, 0)
-	g.upsert(res, obj)
-	m := obj.(metav1.Object)
-	k := keyOf(res, m)
+	up(g, res, obj)
+	k := keyOf(res, obj.(metav1.Object))
 	return edges(g.id(k), g.objectLinks(k, g.objects[k]))
 }
 
@@ -226,9 +225,9 @@ func TestExternalLinks(t *testing.T) {
 
 	g := newGraph(scope, nil, 0)
 	for _, o := range []runtime.Object{gke, aws, kind} {
-		g.upsert(typedByName("nodes"), o)
+		up(g, typedByName("nodes"), o)
 	}
-	g.upsert(typedByName("serviceaccounts"), ksa)
+	up(g, typedByName("serviceaccounts"), ksa)
 	lines := func(g *graph, k entityKey) []string { return edges(g.id(k), g.objectLinks(k, g.objects[k])) }
 	assert.ElementsMatch(t, []string{"?europe-west1-b-gke-n1={scope}-europe-west1-b-gcp.vm_instance-gke-n1 -> uid--kubernetes.node-gke-n1 (external source_side)"},
 		lines(g, entityKey{typeNode, "", "gke-n1"}))

@@ -18,7 +18,6 @@ import (
 	"go.uber.org/zap"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -388,7 +387,7 @@ func (r *k8sReceiver) startWatch(ctx context.Context, k watchKey, res *resource)
 	inf := cache.NewSharedIndexInformerWithOptions(r.client.listWatch(res, k.ns), example, cache.SharedIndexInformerOptions{
 		ObjectDescription: res.groupResource(),
 	})
-	if err := inf.SetTransform(newTransform(r.cfg.SendSecretData, r.cfg.SendConfigMapData)); err != nil {
+	if err := inf.SetTransform(newTransform(res, r.cfg.SendSecretData, r.cfg.SendConfigMapData)); err != nil {
 		return err
 	}
 	if err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
@@ -455,7 +454,7 @@ func (r *k8sReceiver) handler(res *resource) cache.ResourceEventHandler {
 
 func (r *k8sReceiver) apply(res *resource, obj any, deleted bool) {
 	var key entityKey
-	var ro runtime.Object
+	var ko *kobject
 	switch o := obj.(type) {
 	case cache.DeletedFinalStateUnknown:
 		// Deleted while the watch was down: found missing at the relist.
@@ -469,12 +468,8 @@ func (r *k8sReceiver) apply(res *resource, obj any, deleted bool) {
 			}
 			key = entityKey{typ: res.elemType, ns: ns, name: name}
 		}
-	case runtime.Object:
-		m, err := meta.Accessor(o)
-		if err != nil {
-			return
-		}
-		key, ro = keyOf(res, m), o
+	case *kobject:
+		key, ko = keyOf(res, o), o
 	default:
 		return
 	}
@@ -485,7 +480,7 @@ func (r *k8sReceiver) apply(res *resource, obj any, deleted bool) {
 	if deleted {
 		r.graph.remove(key)
 	} else {
-		r.graph.upsert(res, ro)
+		r.graph.upsert(res, ko)
 	}
 	r.mu.Unlock()
 	if r.failing.Load() {

@@ -1,17 +1,21 @@
 package kubernetesreceiver
 
 import (
-	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"hash/maphash"
-	"math"
-	"slices"
 
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
 
 // lastAppliedAnnotation holds a copy of the whole object as kubectl applied
@@ -27,60 +31,180 @@ const leaderAnnotation = "control-plane.alpha.kubernetes.io/leader"
 // shared and never written.
 var emptyValue = []byte{}
 
-// newTransform is the informer transform: it runs on every object before the
-// informer stores it, so that what is never sent is never kept either:
-// managedFields, the last-applied annotation, and the values of Secrets
-// (and ConfigMaps) unless configured.
-func newTransform(sendSecretData, sendConfigMapData bool) cache.TransformFunc {
+// kobject is what the receiver keeps of a Kubernetes object: the informer
+// transform turns every object into one, so that the informer's cache holds
+// this and not the object (a typed Pod takes about 8 KB of heap, its JSON
+// about 2 KB). It is never modified once made.
+type kobject struct {
+	// ObjectMeta keeps the name, namespace, UID and labels only.
+	metav1.ObjectMeta
+	// body is the object as JSON, without what the transform drops.
+	body []byte
+	// hash is the hash of body.
+	hash   uint64
+	status string
+	// refs are the relationships the object names itself.
+	refs []ref
+	// selector of a service.
+	selector map[string]string
+	// claimTemplates of a stateful set.
+	claimTemplates []string
+	// external holds the links out of the cluster, unresolved.
+	external []entity.Link
+}
+
+var _ runtime.Object = (*kobject)(nil)
+
+// GetObjectKind: a kobject carries no type information of its own.
+func (o *kobject) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+
+// DeepCopyObject copies the struct; what it points to is never modified.
+func (o *kobject) DeepCopyObject() runtime.Object {
+	c := *o
+	return &c
+}
+
+// bodyMap decodes the body for a record (numbers as int64 or float64).
+func (o *kobject) bodyMap() (map[string]any, error) {
+	var m map[string]any
+	if err := utiljson.Unmarshal(o.body, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// newTransform is the informer transform of a resource. It runs on every
+// object before the informer stores it, so that what is never sent is
+// never kept either: managedFields, the last-applied annotation, the values
+// of Secrets (and ConfigMaps) unless configured, and the fields that change
+// without anything users see changing (see stripVolatile). What remains is
+// kept as JSON with the few fields relationships need.
+func newTransform(res *resource, sendSecretData, sendConfigMapData bool) cache.TransformFunc {
 	return func(obj any) (any, error) {
 		switch o := obj.(type) {
-		case *corev1.Secret:
-			if !sendSecretData {
-				for k := range o.Data {
-					o.Data[k] = emptyValue
-				}
-				o.StringData = nil
-			}
-		case *corev1.ConfigMap:
-			if !sendConfigMapData {
-				for k := range o.Data {
-					o.Data[k] = ""
-				}
-				for k := range o.BinaryData {
-					o.BinaryData[k] = emptyValue
-				}
-			}
+		case *kobject:
+			return o, nil // already transformed
 		case *unstructured.Unstructured:
-			stripUnstructured(o, sendSecretData, sendConfigMapData)
-			return o, nil
+			return fromUnstructured(o, sendSecretData, sendConfigMapData)
+		case runtime.Object:
+			return fromTyped(res, o, sendSecretData, sendConfigMapData)
 		}
-		if m, ok := obj.(metav1.Object); ok {
-			m.SetManagedFields(nil)
-			if a := m.GetAnnotations(); a != nil {
-				if _, ok := a[lastAppliedAnnotation]; ok {
-					delete(a, lastAppliedAnnotation)
-				}
-			}
-		}
-		return obj, nil
+		return obj, nil // tombstones
 	}
 }
 
-// stripUnstructured is the transform of objects watched as unstructured.
-func stripUnstructured(o *unstructured.Unstructured, sendSecretData, sendConfigMapData bool) {
-	unstructured.RemoveNestedField(o.Object, "metadata", "managedFields")
-	unstructured.RemoveNestedField(o.Object, "metadata", "annotations", lastAppliedAnnotation)
-	if groupOf(o.GetAPIVersion()) != "" {
-		return
+// hashSeed makes body hashes comparable within one process (they are
+// never stored).
+var hashSeed = maphash.MakeSeed()
+
+func newKObject(m metav1.Object, body []byte) *kobject {
+	return &kobject{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      m.GetName(),
+			Namespace: m.GetNamespace(),
+			UID:       m.GetUID(),
+			Labels:    m.GetLabels(),
+		},
+		body: body,
+		hash: maphash.Bytes(hashSeed, body),
 	}
-	switch {
-	case o.GetKind() == "Secret" && !sendSecretData:
-		blankValues(o.Object, "data")
-		blankValues(o.Object, "stringData")
-	case o.GetKind() == "ConfigMap" && !sendConfigMapData:
-		blankValues(o.Object, "data")
-		blankValues(o.Object, "binaryData")
+}
+
+func fromTyped(res *resource, obj runtime.Object, sendSecretData, sendConfigMapData bool) (*kobject, error) {
+	m, ok := obj.(metav1.Object)
+	if !ok {
+		return nil, fmt.Errorf("%s: %T is not an object", res.kind, obj)
 	}
+	m.SetManagedFields(nil)
+	m.SetResourceVersion("")
+	if a := m.GetAnnotations(); a != nil {
+		delete(a, lastAppliedAnnotation)
+		delete(a, leaderAnnotation)
+		if len(a) == 0 {
+			m.SetAnnotations(nil)
+		}
+	}
+	switch o := obj.(type) {
+	case *corev1.Secret:
+		if !sendSecretData {
+			for k := range o.Data {
+				o.Data[k] = emptyValue
+			}
+			o.StringData = nil
+		}
+	case *corev1.ConfigMap:
+		if !sendConfigMapData {
+			for k := range o.Data {
+				o.Data[k] = ""
+			}
+			for k := range o.BinaryData {
+				o.BinaryData[k] = emptyValue
+			}
+		}
+	case *corev1.Node:
+		for i := range o.Status.Conditions {
+			o.Status.Conditions[i].LastHeartbeatTime = metav1.Time{}
+		}
+	case *corev1.Pod:
+		for i := range o.Status.Conditions {
+			o.Status.Conditions[i].LastProbeTime = metav1.Time{}
+		}
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		o.Status.CurrentMetrics = nil
+	}
+	obj.GetObjectKind().SetGroupVersionKind(res.gvr.GroupVersion().WithKind(res.kind))
+	body, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", res.kind, m.GetNamespace(), m.GetName(), err)
+	}
+	ko := newKObject(m, body)
+	ko.status = objectStatus(obj)
+	l := &refs{}
+	l.owners(m)
+	specRefs(l, obj)
+	ko.refs = l.list
+	switch o := obj.(type) {
+	case *corev1.Service:
+		ko.selector = o.Spec.Selector
+	case *appsv1.StatefulSet:
+		for _, t := range o.Spec.VolumeClaimTemplates {
+			ko.claimTemplates = append(ko.claimTemplates, t.Name)
+		}
+	case *corev1.ServiceAccount:
+		if link, ok := gcpServiceAccountLink(o); ok {
+			ko.external = append(ko.external, link)
+		}
+	case *corev1.Node:
+		if link, ok := nodeVMLink(o); ok {
+			ko.external = append(ko.external, link)
+		}
+	}
+	return ko, nil
+}
+
+func fromUnstructured(u *unstructured.Unstructured, sendSecretData, sendConfigMapData bool) (*kobject, error) {
+	unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
+	unstructured.RemoveNestedField(u.Object, "metadata", "annotations", lastAppliedAnnotation)
+	if groupOf(u.GetAPIVersion()) == "" {
+		switch {
+		case u.GetKind() == "Secret" && !sendSecretData:
+			blankValues(u.Object, "data")
+			blankValues(u.Object, "stringData")
+		case u.GetKind() == "ConfigMap" && !sendConfigMapData:
+			blankValues(u.Object, "data")
+			blankValues(u.Object, "binaryData")
+		}
+	}
+	stripVolatile(u.Object)
+	body, err := json.Marshal(u.Object) // map keys come out sorted
+	if err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+	}
+	ko := newKObject(u, body)
+	l := &refs{}
+	l.owners(u)
+	ko.refs = l.list
+	return ko, nil
 }
 
 func blankValues(obj map[string]any, field string) {
@@ -91,141 +215,31 @@ func blankValues(obj map[string]any, field string) {
 	}
 }
 
-// objectBody is the record body of an object: the object as the API
-// server serves it (kind and apiVersion set), minus what the transform
-// dropped.
-func objectBody(res *resource, obj runtime.Object) (map[string]any, error) {
-	if u, ok := obj.(*unstructured.Unstructured); ok {
-		// Already a map of JSON values; emitting copies it into the record.
-		return u.Object, nil
-	}
-	body, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", res.kind, err)
-	}
-	body["kind"] = res.kind
-	body["apiVersion"] = res.apiVersion()
-	if md, ok := body["metadata"].(map[string]any); ok {
-		// A creationTimestamp the server did not set converts to null.
-		if md["creationTimestamp"] == nil {
-			delete(md, "creationTimestamp")
+// stripVolatile removes from an object the fields that change without
+// anything users see changing: the resource version, heartbeats, lease
+// renewals, metric readings. A change there alone then changes nothing in
+// the body, and is not sent; the body never carries stale values of them.
+func stripVolatile(obj map[string]any) {
+	unstructured.RemoveNestedField(obj, "metadata", "resourceVersion")
+	unstructured.RemoveNestedField(obj, "metadata", "annotations", leaderAnnotation)
+	if md, ok := obj["metadata"].(map[string]any); ok {
+		if a, ok := md["annotations"].(map[string]any); ok && len(a) == 0 {
+			delete(md, "annotations")
 		}
 	}
-	return body, nil
-}
-
-// hashSeed makes body hashes comparable within one process (they are
-// never stored).
-var hashSeed = maphash.MakeSeed()
-
-// volatile reports whether a field changes without anything a user sees
-// changing: the resource version, heartbeats, lease renewals and metric
-// readings. Changes there do not cause a new state event; the next change
-// or full report carries them.
-func volatile(path []string) bool {
-	n := len(path)
-	switch {
-	case n == 2 && path[0] == "metadata" && path[1] == "resourceVersion":
-		return true
-	case n == 3 && path[0] == "metadata" && path[1] == "annotations" && path[2] == leaderAnnotation:
-		return true
-	// Node conditions' lastHeartbeatTime, and probe times.
-	case n == 3 && path[0] == "status" && path[1] == "conditions" && (path[2] == "lastHeartbeatTime" || path[2] == "lastProbeTime"):
-		return true
 	// Lease renewals (coordination.k8s.io).
-	case n == 2 && path[0] == "spec" && path[1] == "renewTime":
-		return true
+	unstructured.RemoveNestedField(obj, "spec", "renewTime")
 	// Autoscaler metric readings.
-	case n == 2 && path[0] == "status" && path[1] == "currentMetrics":
-		return true
-	}
-	return false
-}
-
-// hashBody hashes a body with its volatile fields left out.
-func hashBody(body map[string]any) uint64 {
-	var h maphash.Hash
-	h.SetSeed(hashSeed)
-	path := make([]string, 0, 8)
-	hashValue(&h, body, path)
-	return h.Sum64()
-}
-
-// Type tags keep values of different types (and map/list boundaries) from
-// hashing the same.
-const (
-	tagNil byte = iota
-	tagStr
-	tagInt
-	tagFloat
-	tagBool
-	tagMap
-	tagList
-	tagEnd
-	tagOther
-)
-
-func hashValue(h *maphash.Hash, v any, path []string) {
-	var buf [9]byte
-	switch x := v.(type) {
-	case nil:
-		h.WriteByte(tagNil)
-	case string:
-		h.WriteByte(tagStr)
-		writeLen(h, len(x))
-		h.WriteString(x)
-	case int64:
-		buf[0] = tagInt
-		binary.LittleEndian.PutUint64(buf[1:], uint64(x))
-		h.Write(buf[:])
-	case int:
-		buf[0] = tagInt
-		binary.LittleEndian.PutUint64(buf[1:], uint64(x))
-		h.Write(buf[:])
-	case float64:
-		buf[0] = tagFloat
-		binary.LittleEndian.PutUint64(buf[1:], math.Float64bits(x))
-		h.Write(buf[:])
-	case bool:
-		h.WriteByte(tagBool)
-		if x {
-			h.WriteByte(1)
-		} else {
-			h.WriteByte(0)
-		}
-	case map[string]any:
-		h.WriteByte(tagMap)
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			p := append(path, k)
-			if volatile(p) {
-				continue
+	unstructured.RemoveNestedField(obj, "status", "currentMetrics")
+	// Heartbeats and probe times of conditions.
+	if status, ok := obj["status"].(map[string]any); ok {
+		if conds, ok := status["conditions"].([]any); ok {
+			for _, c := range conds {
+				if cm, ok := c.(map[string]any); ok {
+					delete(cm, "lastHeartbeatTime")
+					delete(cm, "lastProbeTime")
+				}
 			}
-			writeLen(h, len(k))
-			h.WriteString(k)
-			hashValue(h, x[k], p)
 		}
-		h.WriteByte(tagEnd)
-	case []any:
-		h.WriteByte(tagList)
-		// List elements share the list's path: a condition's fields are
-		// status.conditions.<field>, whatever its index.
-		for _, e := range x {
-			hashValue(h, e, path)
-		}
-		h.WriteByte(tagEnd)
-	default:
-		h.WriteByte(tagOther)
-		h.WriteString(fmt.Sprint(x))
 	}
-}
-
-func writeLen(h *maphash.Hash, n int) {
-	var buf [8]byte
-	binary.LittleEndian.PutUint64(buf[:], uint64(n))
-	h.Write(buf[:])
 }

@@ -6,45 +6,63 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 func managed() []metav1.ManagedFieldsEntry {
 	return []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}}
 }
 
+func transform(t *testing.T, res *resource, obj any, sendSecret, sendConfigMap bool) *kobject {
+	t.Helper()
+	out, err := newTransform(res, sendSecret, sendConfigMap)(obj)
+	require.NoError(t, err)
+	ko, ok := out.(*kobject)
+	require.True(t, ok, "%T", out)
+	return ko
+}
+
+func body(t *testing.T, ko *kobject) map[string]any {
+	t.Helper()
+	b, err := ko.bodyMap()
+	require.NoError(t, err)
+	return b
+}
+
 func TestTransformSecret(t *testing.T) {
 	s := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: "db", Namespace: "shop", ManagedFields: managed(),
+			Name: "db", Namespace: "shop", UID: "s-uid", ResourceVersion: "42", ManagedFields: managed(),
+			Labels:      map[string]string{"app": "db"},
 			Annotations: map[string]string{lastAppliedAnnotation: `{"data":{"password":"aHVudGVyMg=="}}`, "team": "a"},
 		},
 		Data:       map[string][]byte{"password": []byte("hunter2"), "user": []byte("app")},
 		StringData: map[string]string{"token": "t0k3n"},
 		Type:       corev1.SecretTypeOpaque,
 	}
-	out, err := newTransform(false, false)(s)
-	require.NoError(t, err)
-	got := out.(*corev1.Secret)
-	assert.Nil(t, got.ManagedFields)
-	assert.Equal(t, map[string]string{"team": "a"}, got.Annotations, "last-applied holds the values too")
-	assert.Equal(t, map[string][]byte{"password": {}, "user": {}}, got.Data, "keys stay, values go")
-	assert.Nil(t, got.StringData)
-
-	body, err := objectBody(typedByName("secrets"), got)
-	require.NoError(t, err)
-	assert.Equal(t, "Secret", body["kind"])
-	assert.Equal(t, "v1", body["apiVersion"])
-	assert.Equal(t, map[string]any{"password": "", "user": ""}, body["data"])
-	assert.NotContains(t, body["metadata"], "managedFields")
+	ko := transform(t, typedByName("secrets"), s, false, false)
+	assert.Equal(t, metav1.ObjectMeta{Name: "db", Namespace: "shop", UID: "s-uid", Labels: map[string]string{"app": "db"}}, ko.ObjectMeta)
+	assert.NotContains(t, string(ko.body), "hunter2")
+	assert.NotContains(t, string(ko.body), "aHVudGVy")
+	b := body(t, ko)
+	assert.Equal(t, "Secret", b["kind"])
+	assert.Equal(t, "v1", b["apiVersion"])
+	assert.Equal(t, map[string]any{"password": "", "user": ""}, b["data"], "keys stay, values go")
+	assert.Nil(t, b["stringData"])
+	md := b["metadata"].(map[string]any)
+	assert.Equal(t, map[string]any{"team": "a"}, md["annotations"], "last-applied holds the values too")
+	assert.NotContains(t, md, "managedFields")
+	assert.NotContains(t, md, "resourceVersion")
+	assert.Equal(t, "Opaque", b["type"])
 
 	// Sending is a choice.
-	s2 := &corev1.Secret{Data: map[string][]byte{"password": []byte("hunter2")}}
-	out, err = newTransform(true, false)(s2)
-	require.NoError(t, err)
-	assert.Equal(t, []byte("hunter2"), out.(*corev1.Secret).Data["password"])
+	s2 := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db"}, Data: map[string][]byte{"password": []byte("hunter2")}}
+	ko = transform(t, typedByName("secrets"), s2, true, false)
+	assert.Equal(t, map[string]any{"password": "aHVudGVyMg=="}, body(t, ko)["data"])
 }
 
 func TestTransformConfigMap(t *testing.T) {
@@ -55,54 +73,55 @@ func TestTransformConfigMap(t *testing.T) {
 			BinaryData: map[string][]byte{"logo.png": {1, 2, 3}},
 		}
 	}
-	out, err := newTransform(false, false)(cm())
-	require.NoError(t, err)
-	got := out.(*corev1.ConfigMap)
-	assert.Equal(t, map[string]string{"app.yaml": ""}, got.Data)
-	assert.Equal(t, map[string][]byte{"logo.png": {}}, got.BinaryData)
-	assert.Nil(t, got.ManagedFields)
-
-	out, err = newTransform(false, true)(cm())
-	require.NoError(t, err)
-	assert.Equal(t, "debug: true", out.(*corev1.ConfigMap).Data["app.yaml"])
+	b := body(t, transform(t, typedByName("configmaps"), cm(), false, false))
+	assert.Equal(t, map[string]any{"app.yaml": ""}, b["data"])
+	assert.Equal(t, map[string]any{"logo.png": ""}, b["binaryData"])
+	b = body(t, transform(t, typedByName("configmaps"), cm(), false, true))
+	assert.Equal(t, map[string]any{"app.yaml": "debug: true"}, b["data"])
 }
 
 func TestTransformUnstructured(t *testing.T) {
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1", "kind": "Secret",
 		"metadata": map[string]any{
-			"name": "s", "managedFields": []any{map[string]any{"manager": "x"}},
+			"name": "s", "namespace": "ns", "resourceVersion": "7", "managedFields": []any{map[string]any{"manager": "x"}},
 			"annotations": map[string]any{lastAppliedAnnotation: "{}", "keep": "me"},
+			"ownerReferences": []any{map[string]any{"apiVersion": "example.com/v1", "kind": "Vault", "name": "v", "uid": "1"}},
 		},
 		"data": map[string]any{"k": "c2VjcmV0"},
 	}}
-	out, err := newTransform(false, false)(u)
-	require.NoError(t, err)
+	ko := transform(t, &resource{kind: "Secret"}, u, false, false)
 	assert.Equal(t, map[string]any{
 		"apiVersion": "v1", "kind": "Secret",
-		"metadata": map[string]any{"name": "s", "annotations": map[string]any{"keep": "me"}},
-		"data":     map[string]any{"k": ""},
-	}, out.(*unstructured.Unstructured).Object)
+		"metadata": map[string]any{
+			"name": "s", "namespace": "ns", "annotations": map[string]any{"keep": "me"},
+			"ownerReferences": []any{map[string]any{"apiVersion": "example.com/v1", "kind": "Vault", "name": "v", "uid": "1"}},
+		},
+		"data": map[string]any{"k": ""},
+	}, body(t, ko))
+	assert.Equal(t, []ref{{dir: "incoming", group: "example.com", kind: "Vault", ns: "ns", name: "v"}}, ko.refs)
 
-	// A custom resource of kind Secret in another group keeps its fields.
+	// A custom resource of kind Secret in another group keeps its fields;
+	// numbers stay integers.
 	cr := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "example.com/v1", "kind": "Secret", "metadata": map[string]any{"name": "x"},
-		"data": map[string]any{"k": "v"},
+		"data": map[string]any{"k": "v"}, "spec": map[string]any{"size": int64(3), "ratio": 0.5},
 	}}
-	out, err = newTransform(false, false)(cr)
-	require.NoError(t, err)
-	assert.Equal(t, map[string]any{"k": "v"}, out.(*unstructured.Unstructured).Object["data"])
-
-	body, err := objectBody(&resource{kind: "Secret"}, out.(*unstructured.Unstructured))
-	require.NoError(t, err)
-	assert.Equal(t, "example.com/v1", body["apiVersion"])
+	b := body(t, transform(t, &resource{kind: "Secret"}, cr, false, false))
+	assert.Equal(t, map[string]any{"k": "v"}, b["data"])
+	assert.Equal(t, map[string]any{"size": int64(3), "ratio": 0.5}, b["spec"])
 }
 
-// Tombstones and other non-objects pass through.
-func TestTransformOther(t *testing.T) {
-	out, err := newTransform(false, false)("x")
+// Transforming twice is transforming once; tombstones pass through.
+func TestTransformIdempotent(t *testing.T) {
+	ko := transform(t, typedByName("pods"), &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}}, false, false)
+	again, err := newTransform(typedByName("pods"), false, false)(ko)
+	require.NoError(t, err)
+	assert.Same(t, ko, again)
+	out, err := newTransform(typedByName("pods"), false, false)("x")
 	require.NoError(t, err)
 	assert.Equal(t, "x", out)
+	var _ runtime.Object = ko.DeepCopyObject()
 }
 
 func node(rv string, heartbeat metav1.Time, ready corev1.ConditionStatus) *corev1.Node {
@@ -116,59 +135,74 @@ func node(rv string, heartbeat metav1.Time, ready corev1.ConditionStatus) *corev
 	}
 }
 
-// The change hash leaves out what changes without anything users see
-// changing: resource versions and heartbeats. A real change shows.
+// The body hash leaves out what changes without anything users see
+// changing (resource versions, heartbeats, metric readings): the body does
+// not carry them. A real change shows.
 func TestHashIgnoresVolatileFields(t *testing.T) {
-	res := typedByName("nodes")
-	hash := func(n *corev1.Node) uint64 {
-		b, err := objectBody(res, n)
-		require.NoError(t, err)
-		return hashBody(b)
-	}
-	base := hash(node("1", metav1.Unix(1000, 0), corev1.ConditionTrue))
-	assert.Equal(t, base, hash(node("2", metav1.Unix(2000, 0), corev1.ConditionTrue)), "heartbeat and resourceVersion only")
-	assert.NotEqual(t, base, hash(node("3", metav1.Unix(3000, 0), corev1.ConditionFalse)), "readiness changed")
+	hash := func(obj runtime.Object, res *resource) uint64 { return transform(t, res, obj, false, false).hash }
+	nodes := typedByName("nodes")
+	base := hash(node("1", metav1.Unix(1000, 0), corev1.ConditionTrue), nodes)
+	assert.Equal(t, base, hash(node("2", metav1.Unix(2000, 0), corev1.ConditionTrue), nodes), "heartbeat and resourceVersion only")
+	assert.NotEqual(t, base, hash(node("3", metav1.Unix(3000, 0), corev1.ConditionFalse), nodes), "readiness changed")
 
 	d := func(replicas int32, rv string) uint64 {
-		b, err := objectBody(typedByName("deployments"), &appsv1.Deployment{
+		return hash(&appsv1.Deployment{
 			ObjectMeta: metav1.ObjectMeta{Name: "d", ResourceVersion: rv},
 			Spec:       appsv1.DeploymentSpec{Replicas: &replicas},
-		})
-		require.NoError(t, err)
-		return hashBody(b)
+		}, typedByName("deployments"))
 	}
 	assert.Equal(t, d(2, "1"), d(2, "9"))
 	assert.NotEqual(t, d(2, "1"), d(3, "1"))
 
-	// Leases: renewTime is a heartbeat.
+	hpa := func(current int32) uint64 {
+		return hash(&autoscalingv2.HorizontalPodAutoscaler{
+			ObjectMeta: metav1.ObjectMeta{Name: "h"},
+			Status: autoscalingv2.HorizontalPodAutoscalerStatus{CurrentReplicas: 2, CurrentMetrics: []autoscalingv2.MetricStatus{{
+				Type:     autoscalingv2.ResourceMetricSourceType,
+				Resource: &autoscalingv2.ResourceMetricStatus{Name: corev1.ResourceCPU, Current: autoscalingv2.MetricValueStatus{AverageUtilization: &current}},
+			}}},
+		}, typedByName("horizontalpodautoscalers"))
+	}
+	assert.Equal(t, hpa(40), hpa(70))
+
+	leader := func(annotation string) uint64 {
+		return hash(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "lock", Annotations: map[string]string{leaderAnnotation: annotation}}}, typedByName("configmaps"))
+	}
+	assert.Equal(t, leader(`{"renewTime":"t1"}`), leader(`{"renewTime":"t2"}`))
+
 	lease := func(renew, holder string) uint64 {
-		return hashBody(map[string]any{"spec": map[string]any{"renewTime": renew, "holderIdentity": holder}})
+		return hash(&unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+			"metadata": map[string]any{"name": "n1", "resourceVersion": renew},
+			"spec":     map[string]any{"renewTime": renew, "holderIdentity": holder},
+		}}, &resource{kind: "Lease"})
 	}
 	assert.Equal(t, lease("t1", "a"), lease("t2", "a"))
 	assert.NotEqual(t, lease("t1", "a"), lease("t1", "b"))
+
+	cond := func(probe, heartbeat string) uint64 {
+		return hash(&unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "example.com/v1", "kind": "Thing", "metadata": map[string]any{"name": "x"},
+			"status": map[string]any{"conditions": []any{map[string]any{"type": "Ready", "lastProbeTime": probe, "lastHeartbeatTime": heartbeat}}},
+		}}, &resource{kind: "Thing"})
+	}
+	assert.Equal(t, cond("a", "b"), cond("c", "d"))
 }
 
-// Values of different types or shapes do not hash alike.
-func TestHashDistinguishesShapes(t *testing.T) {
-	bodies := []map[string]any{
-		{"a": "1"},
-		{"a": int64(1)},
-		{"a": 1.0},
-		{"a": true},
-		{"a": nil},
-		{"a": []any{"1"}},
-		{"a": map[string]any{"1": nil}},
-		{"a": []any{"1", "2"}},
-		{"a": []any{"12"}},
-		{"ab": ""},
-		{"a": "b"},
-	}
-	seen := map[uint64]int{}
-	for i, b := range bodies {
-		h := hashBody(b)
-		if j, ok := seen[h]; ok {
-			t.Errorf("bodies %d and %d hash alike", j, i)
-		}
-		seen[h] = i
-	}
+// What relationships need is kept apart from the body.
+func TestTransformKeeps(t *testing.T) {
+	svc := transform(t, typedByName("services"), &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "shop"},
+		Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": "api"}},
+	}, false, false)
+	assert.Equal(t, map[string]string{"app": "api"}, svc.selector)
+
+	sts := transform(t, typedByName("statefulsets"), &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop"},
+		Spec:       appsv1.StatefulSetSpec{VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"}}, {ObjectMeta: metav1.ObjectMeta{Name: "wal"}}}},
+	}, false, false)
+	assert.Equal(t, []string{"data", "wal"}, sts.claimTemplates)
+
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+	assert.Equal(t, statusGreen, transform(t, typedByName("pods"), p, false, false).status)
 }

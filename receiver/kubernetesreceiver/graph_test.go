@@ -310,4 +310,3 @@ func TestEntityState(t *testing.T) {
 	assert.Equal(t, "uid-shop-kubernetes.namespace-", g.id(entityKey{typeNamespace, "", "shop"}))
 	assert.Equal(t, "uid--kubernetes.node-n1", g.id(entityKey{typeNode, "", "n1"}))
 }
-

@@ -51,10 +51,14 @@ func (l *refs) add(r ref) {
 }
 
 // from adds a reference to a parent (the object is the child).
-func (l *refs) from(typ, ns, name string) { l.add(ref{dir: entity.Incoming, typ: typ, ns: ns, name: name}) }
+func (l *refs) from(typ, ns, name string) {
+	l.add(ref{dir: entity.Incoming, typ: typ, ns: ns, name: name})
+}
 
 // to adds a reference to a child or a used object.
-func (l *refs) to(typ, ns, name string) { l.add(ref{dir: entity.Outgoing, typ: typ, ns: ns, name: name}) }
+func (l *refs) to(typ, ns, name string) {
+	l.add(ref{dir: entity.Outgoing, typ: typ, ns: ns, name: name})
+}
 
 func (l *refs) owners(m metav1.Object) {
 	for _, o := range m.GetOwnerReferences() {

@@ -85,7 +85,7 @@ func TestTransformUnstructured(t *testing.T) {
 		"apiVersion": "v1", "kind": "Secret",
 		"metadata": map[string]any{
 			"name": "s", "namespace": "ns", "resourceVersion": "7", "managedFields": []any{map[string]any{"manager": "x"}},
-			"annotations": map[string]any{lastAppliedAnnotation: "{}", "keep": "me"},
+			"annotations":     map[string]any{lastAppliedAnnotation: "{}", "keep": "me"},
 			"ownerReferences": []any{map[string]any{"apiVersion": "example.com/v1", "kind": "Vault", "name": "v", "uid": "1"}},
 		},
 		"data": map[string]any{"k": "c2VjcmV0"},

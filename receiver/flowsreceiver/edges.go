@@ -120,6 +120,13 @@ func (s *edges) update(entries []flowEntry, now time.Time, resolve func(*flowEnt
 	}
 }
 
+// live reports whether a kernel entry changed since the last update or has
+// open connections.
+func (s *edges) live(e *flowEntry) bool {
+	prev, known := s.last[e.key]
+	return !known || prev != e.counters || e.opened > e.closed
+}
+
 // sorted lists the edges in a stable order (for records and tests).
 func (s *edges) sorted() []*edge {
 	out := make([]*edge, 0, len(s.byKey))

@@ -651,3 +651,53 @@ func TestKubernetesMode(t *testing.T) {
 	assert.Equal(t, int64(goodConns), points["coordimap.flow.connections.opened client "+server])
 	assert.Equal(t, int64(1), points["coordimap.flow.connections.failed client "+svcIP+":8080"])
 }
+
+// A program that stops listening (and serving) is deleted.
+func TestProcessDeleted(t *testing.T) {
+	requireRoot(t)
+	p := newNetnsPair(t)
+	run := start(t, "deleted", serverModeConfig(), nil)
+	ln := p.a.listen(t, serverPort)
+	serve(t, ln)
+	request(t, p.b, netip.AddrPortFrom(p.a.addr, serverPort).String())
+	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
+		return c["server "+netip.AddrPortFrom(p.a.addr, serverPort).String()].closed == 1
+	})
+	hostname, err := os.Hostname()
+	require.NoError(t, err)
+	procID := internalid.Process("flows-test-scope", hostname, testComm(t))
+	kinds := func() map[entity.Kind]bool {
+		require.NoError(t, run.r.collect(context.Background()))
+		lds := run.logs.AllLogs()
+		out := map[entity.Kind]bool{}
+		for _, rec := range records(lds[len(lds)-1]) {
+			if rec.InternalID() == procID {
+				out[rec.Kind()] = true
+			}
+		}
+		return out
+	}
+	assert.Equal(t, map[entity.Kind]bool{entity.KindState: true}, kinds())
+	require.NoError(t, ln.Close())
+	waitListenersGone(t, run.r, p.a.netns)
+	assert.Equal(t, map[entity.Kind]bool{entity.KindDelete: true}, kinds())
+	assert.Empty(t, kinds(), "deleted once")
+}
+
+// waitListenersGone waits until the kernel forgot the listeners of a
+// network namespace.
+func waitListenersGone(t *testing.T, r *flowsReceiver, netns uint32) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		ls, err := r.tracer.listeners()
+		require.NoError(t, err)
+		for _, l := range ls {
+			if l.netns == netns {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 10*time.Millisecond)
+}

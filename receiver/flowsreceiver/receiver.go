@@ -56,8 +56,8 @@ type flowsReceiver struct {
 	host   *host
 	procs  *procCache
 	edges  *edges
-	// seen holds the process IDs of the last batch, for deletes.
-	seen map[string]struct{}
+	// seen holds the entities of the last batch, for deletes.
+	seen entity.Set
 	// stats holds the kernel's "map full" counters at the last warning.
 	stats kernelStats
 	// healthy and lastErr drive status and logs once per change.
@@ -75,7 +75,7 @@ func newReceiver(cfg *Config, set receiver.Settings) *flowsReceiver {
 		newKube:       newKubeClient,
 		dataSourceID:  cfg.DataSourceID,
 		edges:         newEdges(),
-		seen:          map[string]struct{}{},
+		seen:          entity.Set{},
 	}
 	if r.dataSourceID == "" {
 		r.dataSourceID = set.ID.String()
@@ -236,7 +236,7 @@ func (r *flowsReceiver) collect(ctx context.Context) error {
 		r.host.addrs = hostAddrs()
 		view := newServerView(r.scope, r.host, r.procs)
 		view.addListeners(ls)
-		view.addServerFlows(entries)
+		view.addServerFlows(entries, r.edges.live)
 		states = view.entities(r.cfg.CollectionInterval)
 		resolve = view.resolve
 	}
@@ -264,22 +264,13 @@ var errNotSynced = errors.New("waiting for the pod and service caches to sync wi
 // batch and the observations of the edges with traffic or open connections.
 func (r *flowsReceiver) emitLogs(ctx context.Context, now time.Time, states []entity.Entity, list []*edge) error {
 	batch := entity.NewBatch(r.source())
-	cur := make(map[string]struct{}, len(states))
+	cur := make(entity.Set, len(states))
 	for _, s := range states {
-		if s.Type == internalid.TypeProcess {
-			cur[s.InternalID] = struct{}{}
-		}
+		cur.Add(s.Ref)
 	}
-	gone := make([]string, 0)
-	for id := range r.seen {
-		if _, ok := cur[id]; !ok {
-			gone = append(gone, id)
-		}
-	}
-	slices.Sort(gone)
-	for _, id := range gone {
-		batch.AddDelete(now, entity.Ref{Type: internalid.TypeProcess, InternalID: id})
-	}
+	// Deletes go first (processes that no longer listen); the host is in
+	// every batch.
+	batch.AddDeletes(now, r.seen, cur)
 	for _, s := range states {
 		if err := batch.AddState(now, s); err != nil {
 			return fmt.Errorf("%s %q: %w", s.Type, s.InternalID, err)

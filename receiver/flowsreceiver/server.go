@@ -202,11 +202,12 @@ func (v *serverView) addListeners(ls []listener) {
 
 // addServerFlows registers the processes that accepted connections (they
 // listened, perhaps on a socket closed since) and the addresses they were
-// reached on.
-func (v *serverView) addServerFlows(entries []flowEntry) {
+// reached on; only flows with traffic or open connections since the last
+// collection count, so that a program that stopped serving goes away.
+func (v *serverView) addServerFlows(entries []flowEntry, live func(*flowEntry) bool) {
 	for i := range entries {
 		e := &entries[i]
-		if e.key.side != sideServer || e.pid == 0 {
+		if e.key.side != sideServer || e.pid == 0 || !live(e) {
 			continue
 		}
 		p := v.process(v.procs.info(e.pid, e.comm, e.key.cgroup))

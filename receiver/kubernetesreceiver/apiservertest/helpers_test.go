@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -42,6 +43,13 @@ type running struct {
 // it stops with the test.
 func startReceiver(t testing.TB, kubeconfig string, modify func(*kubernetesreceiver.Config)) *running {
 	t.Helper()
+	return startReceiverWith(t, kubeconfig, modify, nil)
+}
+
+// startReceiverWith puts wrap (if not nil) between the receiver and the
+// sink.
+func startReceiverWith(t testing.TB, kubeconfig string, modify func(*kubernetesreceiver.Config), wrap func(consumer.Logs) consumer.Logs) *running {
+	t.Helper()
 	f := kubernetesreceiver.NewFactory()
 	cfg := f.CreateDefaultConfig().(*kubernetesreceiver.Config)
 	cfg.AuthType = kubernetesreceiver.AuthKubeConfig
@@ -55,7 +63,11 @@ func startReceiver(t testing.TB, kubeconfig string, modify func(*kubernetesrecei
 	set.ID = component.NewIDWithName(f.Type(), strings.ReplaceAll(t.Name(), "/", "_"))
 	set.Logger = zap.New(core)
 	sink := new(consumertest.LogsSink)
-	rcv, err := f.CreateLogs(context.Background(), set, cfg, sink)
+	var next consumer.Logs = sink
+	if wrap != nil {
+		next = wrap(sink)
+	}
+	rcv, err := f.CreateLogs(context.Background(), set, cfg, next)
 	require.NoError(t, err)
 	host := &statusHost{Host: componenttest.NewNopHost()}
 	require.NoError(t, rcv.Start(context.Background(), host))

@@ -3,18 +3,22 @@ package apiservertest
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -22,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
@@ -42,6 +47,44 @@ func TestAPIServer(t *testing.T) {
 	t.Run("SecretDataOptIn", func(t *testing.T) { testSecretDataOptIn(t, srv) })
 	t.Run("Changes", func(t *testing.T) { testChanges(t, srv) })
 	t.Run("AllResources", func(t *testing.T) { testAllResources(t, srv) })
+	t.Run("RefusedAndPeriodic", func(t *testing.T) { testRefusedAndPeriodic(t, srv) })
+}
+
+// refuseFirst refuses the first ConsumeLogs call.
+type refuseFirst struct {
+	consumer.Logs
+	refused atomic.Bool
+}
+
+func (r *refuseFirst) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if r.refused.CompareAndSwap(false, true) {
+		return errors.New("memory limiter: refused")
+	}
+	return r.Logs.ConsumeLogs(ctx, ld)
+}
+
+// testRefusedAndPeriodic: a snapshot the next consumer refuses is sent
+// again; the full state is sent again every report_interval.
+func testRefusedAndPeriodic(t *testing.T, srv *Server) {
+	r := startReceiverWith(t, srv.Kubeconfig, func(c *kubernetesreceiver.Config) {
+		c.ScopeID = "s"
+		c.Resources = []string{"namespaces"}
+		c.ReportInterval = time.Second
+	}, func(next consumer.Logs) consumer.Logs { return &refuseFirst{Logs: next} })
+	r.waitSnapshot(t)
+	shop := "state s-shop-kubernetes.namespace-"
+	r.waitFor(t, 0, has(shop))
+	assert.Contains(t, r.host.statuses(), componentstatus.StatusRecoverableError)
+	require.Eventually(t, func() bool {
+		st := r.host.statuses()
+		return st[len(st)-1] == componentstatus.StatusOK
+	}, waitTimeout, 10*time.Millisecond)
+	// Two more full reports: every namespace (and the namespace's label
+	// element) again, nothing else.
+	evs := r.waitFor(t, 0, func(evs []string) bool { return count(evs, shop) >= 3 })
+	for _, e := range evs {
+		assert.True(t, strings.HasSuffix(e, "-kubernetes.namespace-") || e == "state s-shop-kubernetes.label_part_of-shop", e)
+	}
 }
 
 // testGolden compares the initial snapshot of the whole cluster with
@@ -332,7 +375,7 @@ var (
 
 // createCRD defines a namespaced kind in group example.com and waits until
 // it is served.
-func createCRD(t *testing.T, dyn dynamic.Interface, kind, plural string) schema.GroupVersionResource {
+func createCRD(t *testing.T, dyn dynamic.Interface, disc discovery.DiscoveryInterface, kind, plural string) schema.GroupVersionResource {
 	ctx := context.Background()
 	crd := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apiextensions.k8s.io/v1",
@@ -353,8 +396,20 @@ func createCRD(t *testing.T, dyn dynamic.Interface, kind, plural string) schema.
 	must(dyn.Resource(crdGVR).Create(ctx, crd, metav1.CreateOptions{}))(t)
 	gvr := schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: plural}
 	require.Eventually(t, func() bool {
-		_, err := dyn.Resource(gvr).Namespace("default").List(ctx, metav1.ListOptions{})
-		return err == nil
+		if _, err := dyn.Resource(gvr).Namespace("default").List(ctx, metav1.ListOptions{}); err != nil {
+			return false
+		}
+		// Discovery, which the receiver reads, may lag behind serving.
+		rl, err := disc.ServerResourcesForGroupVersion("example.com/v1")
+		if err != nil {
+			return false
+		}
+		for _, r := range rl.APIResources {
+			if r.Name == plural {
+				return true
+			}
+		}
+		return false
 	}, waitTimeout, 50*time.Millisecond)
 	return gvr
 }
@@ -374,7 +429,9 @@ func testAllResources(t *testing.T, srv *Server) {
 	ctx := context.Background()
 	dyn, err := dynamic.NewForConfig(srv.Config)
 	require.NoError(t, err)
-	widgets := createCRD(t, dyn, "Widget", "widgets")
+	disc, err := discovery.NewDiscoveryClientForConfig(srv.Config)
+	require.NoError(t, err)
+	widgets := createCRD(t, dyn, disc, "Widget", "widgets")
 	w := must(dyn.Resource(widgets).Namespace("shop").Create(ctx, customResource(widgets, "Widget", "shop", "blue", map[string]any{"size": int64(3)}), metav1.CreateOptions{}))(t)
 	// A config map a widget owns.
 	cm := &corev1.ConfigMap{ObjectMeta: meta("shop", "blue-widget", nil)}
@@ -415,7 +472,7 @@ func testAllResources(t *testing.T, srv *Server) {
 	assert.Empty(t, v.ids("api.1"))
 
 	// A kind defined after the start is found and watched.
-	gadgets := createCRD(t, dyn, "Gadget", "gadgets")
+	gadgets := createCRD(t, dyn, disc, "Gadget", "gadgets")
 	from := len(r.sink.AllLogs())
 	require.Eventually(t, func() bool {
 		_, err := dyn.Resource(gadgets).Namespace("shop").Create(ctx, customResource(gadgets, "Gadget", "shop", "g1", nil), metav1.CreateOptions{})

@@ -85,6 +85,7 @@ func TestRoundTrip(t *testing.T) {
 	o := obs.Observation()
 	assert.Equal(t, int64(3), o.Connections)
 	assert.Equal(t, ExternalDestination, o.External)
+	assert.Equal(t, map[string]any{"process": "psql"}, o.Attributes)
 	assert.Equal(t, int64(5432), o.DestinationPort)
 	assert.Equal(t, ts, o.FirstSeen)
 	assert.Equal(t, ts.Add(time.Second), o.LastSeen)

@@ -236,6 +236,14 @@ func (r Record) Observation() Observation {
 		BytesSent:         integer(attrs, AttrRelBytesSent),
 		BytesReceived:     integer(attrs, AttrRelBytesReceived),
 	}
+	for k, v := range attrs.All() {
+		if !observationKeys[k] {
+			if o.Attributes == nil {
+				o.Attributes = map[string]any{}
+			}
+			o.Attributes[k] = v.AsRaw()
+		}
+	}
 	if ns := integer(attrs, AttrRelFirstSeen); ns != 0 {
 		o.FirstSeen = time.Unix(0, ns).UTC()
 	}
@@ -243,6 +251,13 @@ func (r Record) Observation() Observation {
 		o.LastSeen = time.Unix(0, ns).UTC()
 	}
 	return o
+}
+
+// observationKeys are the attributes Observation reads into its own fields.
+var observationKeys = map[string]bool{
+	AttrRelType: true, AttrRelExternal: true, AttrRelSource: true, AttrRelDestination: true,
+	AttrRelDestinationPort: true, AttrPartition: true, AttrRelConnections: true, AttrRelFailed: true,
+	AttrRelBytesSent: true, AttrRelBytesReceived: true, AttrRelFirstSeen: true, AttrRelLastSeen: true,
 }
 
 // SetObservationEndpoints rewrites the source and destination of a

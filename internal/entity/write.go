@@ -173,7 +173,7 @@ func putRef(attrs pcommon.Map, r Ref) {
 func (b *Batch) AddObservation(ts time.Time, o Observation) error {
 	lr := b.newRecord(ts, EventRelationship)
 	attrs := lr.Attributes()
-	if err := attrs.FromRaw(o.Attributes); err != nil {
+	if err := putSorted(attrs, o.Attributes); err != nil {
 		return err
 	}
 	attrs.PutStr(AttrRelType, o.Type)

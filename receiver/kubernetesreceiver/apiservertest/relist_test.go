@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +16,8 @@ import (
 	"go.opentelemetry.io/collector/component/componentstatus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	featuregatetesting "k8s.io/component-base/featuregate/testing"
 
 	"github.com/coordimap/otelcol-coordimap/receiver/kubernetesreceiver"
 )
@@ -27,7 +31,19 @@ import (
 // compaction makes the old resource version unusable, and the informers
 // fall back from streaming (watch-list needs the cache) to paginated lists,
 // so the page size is exercised too (1,200 config maps: three pages).
-func TestRelist(t *testing.T) {
+func TestRelist(t *testing.T) { testRelist(t, true) }
+
+// TestRelistPagedLists is TestRelist with client-go's watch-list turned
+// off, as against servers that cannot stream an informer's initial state:
+// the informers list, 500 objects a page. (In this test binary client-go's
+// feature gates are Kubernetes' own; in the collector, set
+// KUBE_FEATURE_WatchListClient=false.)
+func TestRelistPagedLists(t *testing.T) {
+	featuregatetesting.SetFeatureGateDuringTest(t, utilfeature.DefaultFeatureGate, "WatchListClient", false)
+	testRelist(t, false)
+}
+
+func testRelist(t *testing.T, watchList bool) {
 	srv := Start(t, "--watch-cache=false")
 	ctx := context.Background()
 	c := srv.Client
@@ -46,6 +62,7 @@ func TestRelist(t *testing.T) {
 	t.Cleanup(proxy.Close)
 	kubeconfig, err := srv.WriteKubeconfig(t.TempDir(), proxy.Addr())
 	require.NoError(t, err)
+	listsBefore := listRequests(t, srv, "configmaps")
 	r := startReceiver(t, kubeconfig, func(cfg *kubernetesreceiver.Config) {
 		cfg.ScopeID = "s"
 		cfg.Namespaces = []string{ns}
@@ -54,6 +71,12 @@ func TestRelist(t *testing.T) {
 	n := r.waitSnapshot(t)
 	v := newView(r.sink.AllLogs()[:n])
 	assert.Len(t, v.ids("kubernetes.config_map-cm-"), 1200, "every page listed")
+	lists := listRequests(t, srv, "configmaps") - listsBefore
+	if watchList {
+		assert.Equal(t, 1, lists, "the access check only: the state is streamed")
+	} else {
+		assert.Equal(t, 1+3, lists, "the access check, then 1,200 config maps in pages of 500")
+	}
 	assert.Len(t, v.ids("kubernetes.pod-"), 3)
 
 	// The gap: connections cut, the cluster changes, etcd forgets.
@@ -101,6 +124,26 @@ func TestRelist(t *testing.T) {
 		return st[len(st)-1] == componentstatus.StatusOK
 	}, waitTimeout, 10*time.Millisecond)
 	assert.Equal(t, 1, r.logs.FilterMessage("Kubernetes crawl recovered").Len())
+}
+
+// listRequests is how many LIST requests the server answered for a
+// resource (apiserver_request_total).
+func listRequests(t *testing.T, srv *Server, resource string) int {
+	t.Helper()
+	raw, err := srv.Client.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
+	require.NoError(t, err)
+	total := 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "apiserver_request_total{") || !strings.Contains(line, `resource="`+resource+`"`) ||
+			!strings.Contains(line, `verb="LIST"`) {
+			continue
+		}
+		f := strings.Fields(line)
+		n, err := strconv.Atoi(f[len(f)-1])
+		require.NoError(t, err, line)
+		total += n
+	}
+	return total
 }
 
 // parallel runs fn(0..n-1) on 16 goroutines.

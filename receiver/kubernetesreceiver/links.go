@@ -82,7 +82,8 @@ func specRefs(l *refs, obj runtime.Object) {
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		t := o.Spec.ScaleTargetRef
 		l.add(ref{dir: entity.Outgoing, group: groupOf(t.APIVersion), kind: t.Kind, ns: o.Namespace, name: t.Name})
-	case *corev1.Endpoints: //nolint:staticcheck // the agent's element
+	//lint:ignore SA1019 v1 Endpoints are the agent's kubernetes.endpoint element
+	case *corev1.Endpoints:
 		// An Endpoints object belongs to the service of the same name.
 		l.from(typeService, o.Namespace, o.Name)
 	case *discoveryv1.EndpointSlice:

@@ -176,7 +176,8 @@ func TestSpecLinks(t *testing.T) {
 		"uid-shop-kubernetes.namespace- -> uid-shop-kubernetes.horizontal_pod_autoscaler-api",
 	}, linesOf(t, typedByName("horizontalpodautoscalers"), hpa))
 
-	ep := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "shop"}} //nolint:staticcheck // the agent's element
+	//lint:ignore SA1019 v1 Endpoints are the agent's kubernetes.endpoint element
+	ep := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "shop"}}
 	assert.ElementsMatch(t, []string{
 		"uid-shop-kubernetes.namespace- -> uid-shop-kubernetes.endpoint-api",
 		"uid-shop-kubernetes.service-api -> uid-shop-kubernetes.endpoint-api",

@@ -103,7 +103,8 @@ var typedResources = []*resource{
 	typed("jobs", "batch", "v1", "Job", typeJob, true, &batchv1.Job{}, true),
 	typed("cronjobs", "batch", "v1", "CronJob", typeCronJob, true, &batchv1.CronJob{}, true),
 	typed("services", "", "v1", "Service", typeService, true, &corev1.Service{}, true),
-	typed("endpoints", "", "v1", "Endpoints", typeEndpoint, true, &corev1.Endpoints{}, true), //nolint:staticcheck // the agent's element
+	//lint:ignore SA1019 v1 Endpoints are the agent's kubernetes.endpoint element
+	typed("endpoints", "", "v1", "Endpoints", typeEndpoint, true, &corev1.Endpoints{}, true),
 	typed("endpointslices", "discovery.k8s.io", "v1", "EndpointSlice", typeEndpointSlice, true, &discoveryv1.EndpointSlice{}, false),
 	typed("ingresses", "networking.k8s.io", "v1", "Ingress", typeIngress, true, &networkingv1.Ingress{}, true),
 	typed("persistentvolumes", "", "v1", "PersistentVolume", typePV, false, &corev1.PersistentVolume{}, true),

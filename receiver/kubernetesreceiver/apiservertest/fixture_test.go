@@ -176,9 +176,11 @@ func createFixture(t testing.TB, c kubernetes.Interface) {
 		ObjectMeta: meta("shop", "api", apiLabels),
 		Spec:       corev1.ServiceSpec{Selector: selector, Ports: []corev1.ServicePort{{Name: "http", Port: 80}}},
 	}, create))(t)
-	must(c.CoreV1().Endpoints("shop").Create(ctx, &corev1.Endpoints{ //nolint:staticcheck // the agent's element
+	//lint:ignore SA1019 v1 Endpoints are the agent's kubernetes.endpoint element
+	must(c.CoreV1().Endpoints("shop").Create(ctx, &corev1.Endpoints{
 		ObjectMeta: meta("shop", "api", nil),
-		Subsets: []corev1.EndpointSubset{{ //nolint:staticcheck // the agent's element
+		//lint:ignore SA1019 v1 Endpoints are the agent's kubernetes.endpoint element
+		Subsets: []corev1.EndpointSubset{{
 			Addresses: []corev1.EndpointAddress{{IP: "10.244.1.5", TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "api-7c9f6d5b8-abcde"}}},
 			Ports:     []corev1.EndpointPort{{Name: "http", Port: 8080}},
 		}},

@@ -14,6 +14,9 @@ import (
 type Health struct {
 	// Source names what is crawled in log messages ("PostgreSQL").
 	Source string
+	// Retry says in the failure log how the receiver tries again; empty
+	// means the backoff of Loop.
+	Retry string
 	// ID is the receiver's component ID; errors are prefixed with it.
 	ID       component.ID
 	Endpoint string
@@ -50,7 +53,11 @@ func (h *Health) Report(err error) {
 		class = h.Classify(err)
 	}
 	if !h.failing || class != h.lastClass {
-		h.Logger.Error(h.Source+" crawl failed; retrying with backoff up to collection_interval", zap.Error(err))
+		retry := h.Retry
+		if retry == "" {
+			retry = "retrying with backoff up to collection_interval"
+		}
+		h.Logger.Error(h.Source+" crawl failed; "+retry, zap.Error(err))
 		if h.host != nil {
 			componentstatus.ReportStatus(h.host, componentstatus.NewRecoverableErrorEvent(err))
 		}

@@ -107,7 +107,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *k8sRec
 		skipped:      map[watchKey]string{},
 		notify:       make(chan struct{}, 1),
 		rediscover:   make(chan struct{}, 1),
-		health:       crawl.Health{Source: "Kubernetes", ID: set.ID, Logger: set.Logger, Classify: errorClass},
+		health:       crawl.Health{Source: "Kubernetes", Retry: "the watches retry on their own", ID: set.ID, Logger: set.Logger, Classify: errorClass},
 	}
 	if r.dataSourceID == "" {
 		r.dataSourceID = set.ID.String()

@@ -32,6 +32,7 @@ import (
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
+	"github.com/coordimap/otelcol-coordimap/internal/netnstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -51,47 +52,14 @@ const (
 	byteSlack = 2
 )
 
-// serve answers every connection of ln until it is closed.
-func serve(t *testing.T, ln net.Listener) {
-	t.Helper()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				buf := make([]byte, reqBytes)
-				if _, err := io.ReadFull(c, buf); err != nil {
-					return
-				}
-				_, _ = c.Write(make([]byte, respBytes))
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		wg.Wait()
-	})
-}
+// serve answers every connection of ln until it is closed: reqBytes in,
+// respBytes out.
+func serve(t *testing.T, ln net.Listener) { netnstest.Serve(t, ln, reqBytes, respBytes) }
 
 // request sends one request from b to addr and reads the whole answer.
 func request(t *testing.T, b netnsHost, addr string) {
 	t.Helper()
-	c, err := b.dial(addr, 5*time.Second)
-	require.NoError(t, err)
-	defer c.Close()
-	_, err = c.Write(make([]byte, reqBytes))
-	require.NoError(t, err)
-	got, err := io.ReadAll(c)
-	require.NoError(t, err)
-	require.Len(t, got, respBytes)
+	netnstest.Request(t, b, addr, reqBytes, respBytes)
 }
 
 // kernelTotals sums the kernel's counters of the flows whose client or
@@ -151,22 +119,22 @@ func TestServerMode(t *testing.T) {
 		"status: %v %v", run.host.last().Status(), run.host.last().Err())
 
 	// Listening after start: the programs see listen().
-	serve(t, p.a.listen(t, serverPort))
-	server := netip.AddrPortFrom(p.a.addr, serverPort).String()
-	closed := netip.AddrPortFrom(p.a.addr, closedPort).String()
-	blackhole := netip.AddrPortFrom(p.unassigned, serverPort).String()
+	serve(t, p.A.Listen(t, serverPort))
+	server := netip.AddrPortFrom(p.A.Addr, serverPort).String()
+	closed := netip.AddrPortFrom(p.A.Addr, closedPort).String()
+	blackhole := netip.AddrPortFrom(p.Unassigned, serverPort).String()
 	for range goodConns {
-		request(t, p.b, server)
+		request(t, p.B, server)
 	}
 	for range refused {
-		_, err := p.b.dial(closed, 5*time.Second)
+		_, err := p.B.Dial(closed, 5*time.Second)
 		require.ErrorContains(t, err, "connection refused")
 	}
 	// Nobody answers ARP for this address: the connect times out.
-	_, err := p.b.dial(blackhole, 200*time.Millisecond)
+	_, err := p.B.Dial(blackhole, 200*time.Millisecond)
 	require.Error(t, err)
 
-	got := waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
+	got := waitKernel(t, run.r, p.Subnet, func(c map[string]counters) bool {
 		return c["client "+server].closed == goodConns && c["server "+server].closed == goodConns &&
 			c["client "+closed].failed == refused && c["client "+blackhole].failed == 1
 	})
@@ -181,7 +149,7 @@ func TestServerMode(t *testing.T) {
 	hostname, err := os.Hostname()
 	require.NoError(t, err)
 	procID := internalid.Process("flows-test-scope", hostname, comm)
-	obs := observations(batch, p.subnet)
+	obs := observations(batch, p.Subnet)
 	require.Len(t, obs, 4, "observations: %+v", obs)
 
 	// Client side: the process, which listens, → the server's ip:port.
@@ -196,7 +164,7 @@ func TestServerMode(t *testing.T) {
 
 	// Server side: the client's ip (its port is ephemeral) → the process
 	// that listens, with the listening port.
-	o = obs[p.b.addr.String()+" → "+procID]
+	o = obs[p.B.Addr.String()+" → "+procID]
 	assert.Equal(t, int64(goodConns), o.Connections)
 	assert.InDelta(t, goodConns*reqBytes, o.BytesSent, goodConns*byteSlack, "client to server")
 	assert.InDelta(t, goodConns*respBytes, o.BytesReceived, goodConns*byteSlack, "server to client")
@@ -232,7 +200,7 @@ func TestServerMode(t *testing.T) {
 	// Metrics: cumulative sums per edge.
 	ms := run.metrics.AllMetrics()
 	require.NotEmpty(t, ms)
-	points := metricPoints(ms[len(ms)-1], p.subnet)
+	points := metricPoints(ms[len(ms)-1], p.Subnet)
 	assert.Equal(t, int64(goodConns), points["coordimap.flow.connections.opened client "+server])
 	assert.Equal(t, int64(goodConns), points["coordimap.flow.connections.opened server "+server])
 	assert.Equal(t, int64(0), points["coordimap.flow.connections.active client "+server])
@@ -244,9 +212,9 @@ func TestServerMode(t *testing.T) {
 	// Nothing new: the next collection has no observation for these flows,
 	// and the metrics keep their totals.
 	require.NoError(t, run.r.collect(context.Background()))
-	assert.Empty(t, observations(run.logs.AllLogs()[len(run.logs.AllLogs())-1], p.subnet))
+	assert.Empty(t, observations(run.logs.AllLogs()[len(run.logs.AllLogs())-1], p.Subnet))
 	ms = run.metrics.AllMetrics()
-	assert.Equal(t, int64(goodConns), metricPoints(ms[len(ms)-1], p.subnet)["coordimap.flow.connections.opened client "+server])
+	assert.Equal(t, int64(goodConns), metricPoints(ms[len(ms)-1], p.Subnet)["coordimap.flow.connections.opened client "+server])
 }
 
 // sortMap orders a map's keys, so that regenerating a golden file only
@@ -345,7 +313,7 @@ func goldenLogs(t *testing.T, ld plog.Logs, p *netnsPair, hostname, comm string)
 		}
 		s = strings.ReplaceAll(s, "-host-"+hostname, "-host-test-host")
 		s = strings.ReplaceAll(s, "-process-"+hostname+"-", "-process-test-host-")
-		return strings.ReplaceAll(s, p.subnet+".", "10.200.7.")
+		return strings.ReplaceAll(s, p.Subnet+".", "10.200.7.")
 	}
 	var fix func(k string, v pcommon.Value)
 	fix = func(k string, v pcommon.Value) {
@@ -393,7 +361,7 @@ func goldenLogs(t *testing.T, ld plog.Logs, p *netnsPair, hostname, comm string)
 					return rec.Type() == internalid.TypeProcess && rec.Name() != comm
 				case entity.KindObservation:
 					o := rec.Observation()
-					return !strings.Contains(o.SourceID, p.subnet+".") && !strings.Contains(o.DestinationID, p.subnet+".")
+					return !strings.Contains(o.SourceID, p.Subnet+".") && !strings.Contains(o.DestinationID, p.Subnet+".")
 				}
 				return true
 			})
@@ -435,8 +403,8 @@ func dropIngress(t *testing.T, h netnsHost) (restore func()) {
 	})
 	require.NoError(t, err)
 	var l link.Link
-	err = inNetns(h.path, func() error {
-		iface, err := net.InterfaceByName(h.dev)
+	err = inNetns(h.Path, func() error {
+		iface, err := net.InterfaceByName(h.Dev)
 		if err != nil {
 			return err
 		}
@@ -463,29 +431,29 @@ func TestRetransmits(t *testing.T) {
 	requireRoot(t)
 	p := newNetnsPair(t)
 	run := start(t, "retransmits", serverModeConfig(), nil)
-	serve(t, p.a.listen(t, serverPort))
-	server := netip.AddrPortFrom(p.a.addr, serverPort).String()
-	c, err := p.b.dial(server, 5*time.Second)
+	serve(t, p.A.Listen(t, serverPort))
+	server := netip.AddrPortFrom(p.A.Addr, serverPort).String()
+	c, err := p.B.Dial(server, 5*time.Second)
 	require.NoError(t, err)
 	defer c.Close()
 
-	restore := dropIngress(t, p.a)
+	restore := dropIngress(t, p.A)
 	_, err = c.Write(make([]byte, reqBytes))
 	require.NoError(t, err)
-	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool { return c["client "+server].retransmits >= 1 })
+	waitKernel(t, run.r, p.Subnet, func(c map[string]counters) bool { return c["client "+server].retransmits >= 1 })
 	restore()
 	got, err := io.ReadAll(c)
 	require.NoError(t, err)
 	require.Len(t, got, respBytes)
 	require.NoError(t, c.Close())
-	totals := waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool { return c["client "+server].closed == 1 })
+	totals := waitKernel(t, run.r, p.Subnet, func(c map[string]counters) bool { return c["client "+server].closed == 1 })
 	assert.GreaterOrEqual(t, totals["client "+server].retransmits, uint64(1))
 
 	require.NoError(t, run.r.collect(context.Background()))
 	ms := run.metrics.AllMetrics()
-	assert.GreaterOrEqual(t, metricPoints(ms[len(ms)-1], p.subnet)["coordimap.flow.retransmits client "+server], int64(1))
+	assert.GreaterOrEqual(t, metricPoints(ms[len(ms)-1], p.Subnet)["coordimap.flow.retransmits client "+server], int64(1))
 	lds := run.logs.AllLogs()
-	o := observations(lds[len(lds)-1], p.subnet)
+	o := observations(lds[len(lds)-1], p.Subnet)
 	for k, v := range o {
 		if strings.HasSuffix(k, server) {
 			assert.GreaterOrEqual(t, v.Attributes[attrRetransmits], int64(1), k)
@@ -499,22 +467,22 @@ func TestActiveConnections(t *testing.T) {
 	requireRoot(t)
 	p := newNetnsPair(t)
 	run := start(t, "active", serverModeConfig(), nil)
-	serve(t, p.a.listen(t, serverPort))
-	server := netip.AddrPortFrom(p.a.addr, serverPort).String()
-	c, err := p.b.dial(server, 5*time.Second)
+	serve(t, p.A.Listen(t, serverPort))
+	server := netip.AddrPortFrom(p.A.Addr, serverPort).String()
+	c, err := p.B.Dial(server, 5*time.Second)
 	require.NoError(t, err)
 	defer c.Close()
-	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
+	waitKernel(t, run.r, p.Subnet, func(c map[string]counters) bool {
 		return c["client "+server].opened == 1 && c["server "+server].opened == 1
 	})
 	activeOf := func() (logs map[string]any, metrics map[string]int64) {
 		require.NoError(t, run.r.collect(context.Background()))
 		lds, ms := run.logs.AllLogs(), run.metrics.AllMetrics()
 		logs = map[string]any{}
-		for k, o := range observations(lds[len(lds)-1], p.subnet) {
+		for k, o := range observations(lds[len(lds)-1], p.Subnet) {
 			logs[k] = o.Attributes[attrActive]
 		}
-		return logs, metricPoints(ms[len(ms)-1], p.subnet)
+		return logs, metricPoints(ms[len(ms)-1], p.Subnet)
 	}
 	for range 2 {
 		logs, metrics := activeOf()
@@ -530,7 +498,7 @@ func TestActiveConnections(t *testing.T) {
 	_, err = io.ReadAll(c)
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
-	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
+	waitKernel(t, run.r, p.Subnet, func(c map[string]counters) bool {
 		return c["client "+server].closed == 1 && c["server "+server].closed == 1
 	})
 	logs, metrics := activeOf()
@@ -547,11 +515,11 @@ func TestActiveConnections(t *testing.T) {
 func TestKubernetesMode(t *testing.T) {
 	requireRoot(t)
 	p := newNetnsPair(t)
-	svcIP := p.subnet + ".100" // a ClusterIP nothing answers on
+	svcIP := p.Subnet + ".100" // a ClusterIP nothing answers on
 	client := fake.NewClientset(
 		kubeSystem(clusterUID),
-		pod("shop", "server-0", corev1.PodRunning, p.a.addr.String()),
-		pod("shop", "client-0", corev1.PodRunning, p.b.addr.String()),
+		pod("shop", "server-0", corev1.PodRunning, p.A.Addr.String()),
+		pod("shop", "client-0", corev1.PodRunning, p.B.Addr.String()),
 		&corev1.Service{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "backend"},
 			Spec:       corev1.ServiceSpec{ClusterIP: svcIP, ClusterIPs: []string{svcIP}},
@@ -565,14 +533,14 @@ func TestKubernetesMode(t *testing.T) {
 	run := start(t, "kube", cfg, func(r *flowsReceiver) { r.newKube = func() (kubeClient, error) { return client, nil } })
 	require.Eventually(t, func() bool { return run.host.last().Status() == componentstatus.StatusOK }, 30*time.Second, 10*time.Millisecond)
 
-	serve(t, p.a.listen(t, serverPort))
-	server := netip.AddrPortFrom(p.a.addr, serverPort).String()
+	serve(t, p.A.Listen(t, serverPort))
+	server := netip.AddrPortFrom(p.A.Addr, serverPort).String()
 	for range goodConns {
-		request(t, p.b, server)
+		request(t, p.B, server)
 	}
-	_, err := p.b.dial(netip.AddrPortFrom(netip.MustParseAddr(svcIP), serverPort).String(), 200*time.Millisecond)
+	_, err := p.B.Dial(netip.AddrPortFrom(netip.MustParseAddr(svcIP), serverPort).String(), 200*time.Millisecond)
 	require.Error(t, err)
-	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
+	waitKernel(t, run.r, p.Subnet, func(c map[string]counters) bool {
 		return c["client "+server].closed == goodConns && c["server "+server].closed == goodConns &&
 			c["client "+svcIP+":8080"].failed == 1
 	})
@@ -630,7 +598,7 @@ func TestKubernetesMode(t *testing.T) {
 					case entity.AttrRelFirstSeen, entity.AttrRelLastSeen:
 						v.SetInt(0)
 					case attrClientAddress, attrServerAddress:
-						v.SetStr(strings.ReplaceAll(v.Str(), p.subnet+".", "10.200.7."))
+						v.SetStr(strings.ReplaceAll(v.Str(), p.Subnet+".", "10.200.7."))
 					}
 				}
 				sortMap(lr.Attributes())
@@ -647,7 +615,7 @@ func TestKubernetesMode(t *testing.T) {
 	}
 
 	ms := run.metrics.AllMetrics()
-	points := metricPoints(ms[len(ms)-1], p.subnet)
+	points := metricPoints(ms[len(ms)-1], p.Subnet)
 	assert.Equal(t, int64(goodConns), points["coordimap.flow.connections.opened client "+server])
 	assert.Equal(t, int64(1), points["coordimap.flow.connections.failed client "+svcIP+":8080"])
 }
@@ -657,11 +625,11 @@ func TestProcessDeleted(t *testing.T) {
 	requireRoot(t)
 	p := newNetnsPair(t)
 	run := start(t, "deleted", serverModeConfig(), nil)
-	ln := p.a.listen(t, serverPort)
+	ln := p.A.Listen(t, serverPort)
 	serve(t, ln)
-	request(t, p.b, netip.AddrPortFrom(p.a.addr, serverPort).String())
-	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
-		return c["server "+netip.AddrPortFrom(p.a.addr, serverPort).String()].closed == 1
+	request(t, p.B, netip.AddrPortFrom(p.A.Addr, serverPort).String())
+	waitKernel(t, run.r, p.Subnet, func(c map[string]counters) bool {
+		return c["server "+netip.AddrPortFrom(p.A.Addr, serverPort).String()].closed == 1
 	})
 	hostname, err := os.Hostname()
 	require.NoError(t, err)
@@ -679,7 +647,7 @@ func TestProcessDeleted(t *testing.T) {
 	}
 	assert.Equal(t, map[entity.Kind]bool{entity.KindState: true}, kinds())
 	require.NoError(t, ln.Close())
-	waitListenersGone(t, run.r, p.a.netns)
+	waitListenersGone(t, run.r, p.A.Netns)
 	assert.Equal(t, map[entity.Kind]bool{entity.KindDelete: true}, kinds())
 	assert.Empty(t, kinds(), "deleted once")
 }

@@ -91,16 +91,16 @@ func TestRawTracepointFallback(t *testing.T) {
 	p := newNetnsPair(t)
 	run := start(t, "rawtp", serverModeConfig(), func(r *flowsReceiver) { r.forceRawTP = true })
 	require.Equal(t, attachRawTP, run.r.tracer.mode)
-	serve(t, p.a.listen(t, serverPort))
-	server := netip.AddrPortFrom(p.a.addr, serverPort).String()
+	serve(t, p.A.Listen(t, serverPort))
+	server := netip.AddrPortFrom(p.A.Addr, serverPort).String()
 	for range 2 {
-		request(t, p.b, server)
+		request(t, p.B, server)
 	}
-	_, err := p.b.dial(netip.AddrPortFrom(p.a.addr, closedPort).String(), 5*time.Second)
+	_, err := p.B.Dial(netip.AddrPortFrom(p.A.Addr, closedPort).String(), 5*time.Second)
 	require.Error(t, err)
-	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
+	waitKernel(t, run.r, p.Subnet, func(c map[string]counters) bool {
 		return c["client "+server].closed == 2 && c["server "+server].closed == 2 &&
-			c["client "+netip.AddrPortFrom(p.a.addr, closedPort).String()].failed == 1
+			c["client "+netip.AddrPortFrom(p.A.Addr, closedPort).String()].failed == 1
 	})
 }
 
@@ -111,22 +111,22 @@ func TestInterfaceName(t *testing.T) {
 	requireRoot(t)
 	p := newNetnsPair(t)
 	cfg := serverModeConfig()
-	cfg.InterfaceName = p.b.dev
-	run := start(t, "iface", cfg, func(r *flowsReceiver) { r.ifaceNetnsPath = p.b.path })
-	serve(t, p.a.listen(t, serverPort))
+	cfg.InterfaceName = p.B.Dev
+	run := start(t, "iface", cfg, func(r *flowsReceiver) { r.ifaceNetnsPath = p.B.Path })
+	serve(t, p.A.Listen(t, serverPort))
 	// A server in b on loopback: routed through lo, not counted.
-	lo := netnsHost{name: p.b.name, path: p.b.path, addr: netip.MustParseAddr("127.0.0.1")}
-	serve(t, lo.listen(t, serverPort))
-	server := netip.AddrPortFrom(p.a.addr, serverPort).String()
-	local := netip.AddrPortFrom(lo.addr, serverPort).String()
+	lo := netnsHost{Name: p.B.Name, Path: p.B.Path, Addr: netip.MustParseAddr("127.0.0.1")}
+	serve(t, lo.Listen(t, serverPort))
+	server := netip.AddrPortFrom(p.A.Addr, serverPort).String()
+	local := netip.AddrPortFrom(lo.Addr, serverPort).String()
 	for range 3 {
-		request(t, p.b, server)
-		request(t, p.b, local)
+		request(t, p.B, server)
+		request(t, p.B, local)
 	}
-	_, err := p.b.dial(netip.AddrPortFrom(p.a.addr, closedPort).String(), 5*time.Second)
+	_, err := p.B.Dial(netip.AddrPortFrom(p.A.Addr, closedPort).String(), 5*time.Second)
 	require.Error(t, err)
-	got := waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool {
-		return c["client "+server].closed == 3 && c["client "+netip.AddrPortFrom(p.a.addr, closedPort).String()].failed == 1
+	got := waitKernel(t, run.r, p.Subnet, func(c map[string]counters) bool {
+		return c["client "+server].closed == 3 && c["client "+netip.AddrPortFrom(p.A.Addr, closedPort).String()].failed == 1
 	})
 	assert.Zero(t, got["server "+server], "a's sockets are in another namespace")
 	run.r.mu.Lock()
@@ -134,7 +134,7 @@ func TestInterfaceName(t *testing.T) {
 	entries, err := run.r.tracer.flows()
 	require.NoError(t, err)
 	for _, e := range entries {
-		assert.NotEqual(t, lo.addr, e.key.server, "loopback flows of b are not routed through %s: %+v", p.b.dev, e)
+		assert.NotEqual(t, lo.Addr, e.key.server, "loopback flows of b are not routed through %s: %+v", p.B.Dev, e)
 	}
 }
 
@@ -144,10 +144,10 @@ func TestExistingListener(t *testing.T) {
 	requireRoot(t)
 	p := newNetnsPair(t)
 	const port = 9090
-	addr := netip.AddrPortFrom(p.a.addr, port).String()
+	addr := netip.AddrPortFrom(p.A.Addr, port).String()
 	bin := helperBinary(t, "oldserver")
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", p.a.name, bin, "-test.run=^TestHelperProcess$")
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", p.A.Name, bin, "-test.run=^TestHelperProcess$")
 	cmd.Env = append(os.Environ(), helperEnv+"=serve:"+addr)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -161,12 +161,12 @@ func TestExistingListener(t *testing.T) {
 	require.Equal(t, "ready\n", line)
 
 	run := start(t, "existing", serverModeConfig(), nil)
-	c, err := p.b.dial(addr, 5*time.Second)
+	c, err := p.B.Dial(addr, 5*time.Second)
 	require.NoError(t, err)
 	_, err = c.Write([]byte("hello"))
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
-	waitKernel(t, run.r, p.subnet, func(c map[string]counters) bool { return c["server "+addr].opened == 1 })
+	waitKernel(t, run.r, p.Subnet, func(c map[string]counters) bool { return c["server "+addr].opened == 1 })
 
 	run.r.mu.Lock()
 	entries, err := run.r.tracer.flows()
@@ -174,7 +174,7 @@ func TestExistingListener(t *testing.T) {
 	var pid uint32
 	var comm string
 	for _, e := range entries {
-		if e.key.side == sideServer && e.key.port == port && e.key.server == p.a.addr {
+		if e.key.side == sideServer && e.key.port == port && e.key.server == p.A.Addr {
 			pid, comm = e.pid, e.comm
 		}
 	}

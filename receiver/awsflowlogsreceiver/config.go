@@ -1,0 +1,104 @@
+package awsflowlogsreceiver
+
+import (
+	"errors"
+	"net/url"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/confmap"
+)
+
+const (
+	defaultCollectionInterval = 5 * time.Minute
+)
+
+var (
+	errMissingBucket      = errors.New("bucket: must not be empty")
+	errMissingRegion      = errors.New("region: must not be empty")
+	errCollectionInterval = errors.New("collection_interval: must be positive")
+	errKeyPair            = errors.New("access_key_id and secret_access_key: set both or neither")
+	errExternalID         = errors.New("external_id: needs assume_role_arn")
+	errEndpoint           = errors.New("endpoint: must be an http or https URL")
+)
+
+// Config is what users set for a coordimap_aws_flow_logs receiver.
+type Config struct {
+	// Bucket the VPC flow logs are delivered to.
+	Bucket string `mapstructure:"bucket"`
+	// Prefix of the objects to read (e.g. "AWSLogs/123456789012/vpcflowlogs/");
+	// empty reads the whole bucket.
+	Prefix string `mapstructure:"prefix"`
+	// Region of the bucket.
+	Region string `mapstructure:"region"`
+	// LogFormat is the flow log's format: "default" (AWS's version 2
+	// format), "all" (every v2–v5 field, as the original agent defined it)
+	// or the ${field} list the flow log was created with. The header line
+	// of each object, when present, takes precedence.
+	LogFormat string `mapstructure:"log_format"`
+	// AccessKeyID and SecretAccessKey, when set, replace the default
+	// credential chain (environment, shared files, IMDS, web identity).
+	AccessKeyID     configopaque.String `mapstructure:"access_key_id"`
+	SecretAccessKey configopaque.String `mapstructure:"secret_access_key"`
+	// AssumeRoleARN is a role assumed (with STS) on top of the credentials
+	// above; ExternalID goes with it.
+	AssumeRoleARN string `mapstructure:"assume_role_arn"`
+	ExternalID    string `mapstructure:"external_id"`
+	// Endpoint overrides the S3 endpoint (S3-compatible stores, tests); it
+	// switches to path-style addressing.
+	Endpoint string `mapstructure:"endpoint"`
+	// CollectionInterval is the time between two listings of the bucket;
+	// the first runs at start.
+	CollectionInterval time.Duration `mapstructure:"collection_interval"`
+	// ScopeID is the AWS account ID the flows belong to.
+	ScopeID string `mapstructure:"scope_id"`
+	// DataSourceID defaults to the component ID.
+	DataSourceID string `mapstructure:"data_source_id"`
+	// Storage is the ID of a storage extension (file_storage) that keeps
+	// the checkpoint. Without it the checkpoint lives in memory and a
+	// restart reads every object under prefix again.
+	Storage *component.ID `mapstructure:"storage"`
+}
+
+var (
+	_ component.Config  = (*Config)(nil)
+	_ confmap.Validator = (*Config)(nil)
+)
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		LogFormat:          "default",
+		CollectionInterval: defaultCollectionInterval,
+	}
+}
+
+// Validate reports every problem of the configuration at once.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.Bucket == "" {
+		errs = append(errs, errMissingBucket)
+	}
+	if cfg.Region == "" {
+		errs = append(errs, errMissingRegion)
+	}
+	if _, err := parseFormat(cfg.LogFormat); err != nil {
+		errs = append(errs, err)
+	}
+	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
+		errs = append(errs, errKeyPair)
+	}
+	if cfg.ExternalID != "" && cfg.AssumeRoleARN == "" {
+		errs = append(errs, errExternalID)
+	}
+	if cfg.Endpoint != "" {
+		u, err := url.Parse(cfg.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errEndpoint)
+		}
+	}
+	if cfg.CollectionInterval <= 0 {
+		errs = append(errs, errCollectionInterval)
+	}
+	return errors.Join(errs...)
+}

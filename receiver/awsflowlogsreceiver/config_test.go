@@ -1,0 +1,120 @@
+package awsflowlogsreceiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	storageID := component.MustNewIDWithName("file_storage", "flows")
+
+	tests := []struct {
+		id      component.ID
+		want    *Config
+		wantErr string
+	}{
+		{
+			id:      component.NewID(typeStr),
+			wantErr: "bucket: must not be empty\nregion: must not be empty",
+		},
+		{
+			id: component.NewIDWithName(typeStr, "all"),
+			want: &Config{
+				Bucket:             "my-flow-logs",
+				Prefix:             "AWSLogs/123456789012/vpcflowlogs/",
+				Region:             "eu-west-1",
+				LogFormat:          "${version} ${vpc-id} ${subnet-id} ${instance-id} ${interface-id} ${srcaddr} ${dstaddr} ${packets} ${bytes} ${action} ${log-status}",
+				AccessKeyID:        configopaque.String("${env:AWS_ACCESS_KEY_ID}"),
+				SecretAccessKey:    configopaque.String("${env:AWS_SECRET_ACCESS_KEY}"),
+				AssumeRoleARN:      "arn:aws:iam::123456789012:role/coordimap-read",
+				ExternalID:         "coordimap",
+				Endpoint:           "https://s3.example.internal",
+				CollectionInterval: time.Minute,
+				ScopeID:            "123456789012",
+				DataSourceID:       "aws-flows",
+				Storage:            &storageID,
+			},
+		},
+		{
+			id: component.NewIDWithName(typeStr, "format_all"),
+			want: &Config{
+				Bucket:             "my-flow-logs",
+				Region:             "us-east-1",
+				LogFormat:          "all",
+				CollectionInterval: defaultCollectionInterval,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			err = confmap.Validate(cfg)
+			if tt.wantErr != "" {
+				require.EqualError(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, cfg)
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	valid := func() *Config {
+		cfg := createDefaultConfig().(*Config)
+		cfg.Bucket = "b"
+		cfg.Region = "us-east-1"
+		return cfg
+	}
+	tests := []struct {
+		name    string
+		modify  func(*Config)
+		wantErr string
+	}{
+		{name: "minimal", modify: func(*Config) {}},
+		{name: "no bucket", modify: func(c *Config) { c.Bucket = "" }, wantErr: "bucket: must not be empty"},
+		{name: "no region", modify: func(c *Config) { c.Region = "" }, wantErr: "region: must not be empty"},
+		{name: "bad format", modify: func(c *Config) { c.LogFormat = "${srcaddr} ${foo}" }, wantErr: `log_format: unknown field "foo"`},
+		{name: "key without secret", modify: func(c *Config) { c.AccessKeyID = "AKID" }, wantErr: "access_key_id and secret_access_key: set both or neither"},
+		{name: "secret without key", modify: func(c *Config) { c.SecretAccessKey = "s" }, wantErr: "access_key_id and secret_access_key: set both or neither"},
+		{name: "external id alone", modify: func(c *Config) { c.ExternalID = "x" }, wantErr: "external_id: needs assume_role_arn"},
+		{name: "endpoint not a URL", modify: func(c *Config) { c.Endpoint = "localhost:9000" }, wantErr: "endpoint: must be an http or https URL"},
+		{name: "endpoint http", modify: func(c *Config) { c.Endpoint = "http://127.0.0.1:9000" }},
+		{name: "zero interval", modify: func(c *Config) { c.CollectionInterval = 0 }, wantErr: "collection_interval: must be positive"},
+		{
+			name: "every problem at once",
+			modify: func(c *Config) {
+				c.Bucket, c.Region, c.LogFormat, c.AccessKeyID, c.ExternalID, c.Endpoint, c.CollectionInterval = "", "", "x", "k", "e", "ftp://h", -1
+			},
+			wantErr: "bucket: must not be empty\nregion: must not be empty\n" +
+				`log_format: "x" is not a ${field}` + "\n" +
+				"access_key_id and secret_access_key: set both or neither\nexternal_id: needs assume_role_arn\n" +
+				"endpoint: must be an http or https URL\ncollection_interval: must be positive",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := valid()
+			tt.modify(cfg)
+			err := cfg.Validate()
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.EqualError(t, err, tt.wantErr)
+		})
+	}
+}

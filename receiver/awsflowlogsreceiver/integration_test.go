@@ -1,0 +1,244 @@
+package awsflowlogsreceiver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"flag"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/extension/extensiontest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+const (
+	testBucket  = "flow-logs"
+	testAccount = "123456789012"
+	keyPrefix   = "AWSLogs/" + testAccount + "/vpcflowlogs/us-east-1/2026/11/22/"
+)
+
+// fakeS3 is gofakes3 in process: the real SDK client talks HTTP to it.
+// Objects are stored through the backend so their LastModified follows
+// clock, which each put advances by a minute.
+type fakeS3 struct {
+	backend *s3mem.Backend
+	clock   gofakes3.TimeSourceAdvancer
+	url     string
+}
+
+func newFakeS3(t *testing.T) *fakeS3 {
+	t.Helper()
+	clock := gofakes3.FixedTimeSource(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	backend := s3mem.New(s3mem.WithTimeSource(clock))
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(srv.Close)
+	require.NoError(t, backend.CreateBucket(testBucket))
+	return &fakeS3{backend: backend, clock: clock, url: srv.URL}
+}
+
+// put stores testdata/objects/<fixture>, gzipped like AWS delivers it
+// unless plain.
+func (f *fakeS3) put(t *testing.T, key, fixture string, plain bool) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "objects", fixture))
+	require.NoError(t, err)
+	body := raw
+	if !plain {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, err = zw.Write(raw)
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+		body = buf.Bytes()
+	}
+	f.putBytes(t, key, body)
+}
+
+func (f *fakeS3) putBytes(t *testing.T, key string, body []byte) {
+	t.Helper()
+	_, err := f.backend.PutObject(testBucket, key, map[string]string{}, bytes.NewReader(body), int64(len(body)), nil)
+	require.NoError(t, err)
+	f.clock.Advance(time.Minute)
+}
+
+func testConfig(endpoint string) *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Bucket = testBucket
+	cfg.Region = "us-east-1"
+	cfg.Endpoint = endpoint
+	cfg.AccessKeyID = "AKIDFAKEFAKEFAKE"
+	cfg.SecretAccessKey = "fake-secret"
+	cfg.CollectionInterval = time.Hour // only the crawl at start
+	return cfg
+}
+
+// startReceiver starts a receiver whose component ID is fixed (the storage
+// key derives from it) and returns it with its sink.
+func startReceiver(t *testing.T, cfg *Config, host component.Host, name string) (*flowLogsReceiver, *consumertest.LogsSink) {
+	t.Helper()
+	set := receivertest.NewNopSettings(typeStr)
+	set.ID = component.NewIDWithName(typeStr, name)
+	sink := new(consumertest.LogsSink)
+	r := newReceiver(cfg, set, sink)
+	require.NoError(t, r.Start(context.Background(), host))
+	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
+	return r, sink
+}
+
+// firstBatch waits for the crawl at start to emit, then stops the receiver
+// (which waits for the crawl to finish, checkpoint included).
+func firstBatch(t *testing.T, r *flowLogsReceiver, sink *consumertest.LogsSink) []plog.Logs {
+	t.Helper()
+	require.Eventually(t, func() bool { return sink.LogRecordCount() > 0 }, 30*time.Second, 10*time.Millisecond)
+	require.NoError(t, r.Shutdown(context.Background()))
+	return sink.AllLogs()
+}
+
+func compareGolden(t *testing.T, name string, actual plog.Logs) {
+	t.Helper()
+	file := filepath.Join("testdata", "golden", name+".yaml")
+	if *update {
+		require.NoError(t, golden.WriteLogsToFile(file, actual))
+	}
+	expected, err := golden.ReadLogs(file)
+	require.NoError(t, err)
+	require.NoError(t, plogtest.CompareLogs(expected, actual,
+		plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
+}
+
+// The default format and a custom v5 format (fields in another order,
+// with packet addresses), both gzip with their header line; the scope is
+// discovered from the records' account-id.
+func TestGoldenDefaultAndCustom(t *testing.T) {
+	s3 := newFakeS3(t)
+	s3.put(t, keyPrefix+testAccount+"_vpcflowlogs_us-east-1_fl-0001_20261122T1000Z_aaaa.log.gz", "default.log", false)
+	s3.put(t, keyPrefix+testAccount+"_vpcflowlogs_us-east-1_fl-0002_20261122T1000Z_bbbb.log.gz", "custom.log", false)
+	s3.put(t, "elsewhere/other.log.gz", "default.log", false) // outside prefix
+
+	cfg := testConfig(s3.url)
+	cfg.Prefix = "AWSLogs/"
+	r, sink := startReceiver(t, cfg, componenttest.NewNopHost(), "golden")
+	logs := firstBatch(t, r, sink)
+	require.Len(t, logs, 1)
+	compareGolden(t, "default_custom", logs[0])
+	assert.EqualValues(t, 3, r.totalMalformed, "short row, garbage, bad number")
+}
+
+// log_format: all as the seed documents it, in a plain (not gzip) object
+// without a header line.
+func TestGoldenFormatAll(t *testing.T) {
+	s3 := newFakeS3(t)
+	s3.put(t, "all/flows.log", "all.log", true)
+
+	cfg := testConfig(s3.url)
+	cfg.Prefix = "all/"
+	cfg.LogFormat = "all"
+	cfg.ScopeID = "210987654321" // differs from the records: warned, used
+	r, sink := startReceiver(t, cfg, componenttest.NewNopHost(), "all")
+	logs := firstBatch(t, r, sink)
+	require.Len(t, logs, 1)
+	compareGolden(t, "all", logs[0])
+	assert.EqualValues(t, 1, r.totalMalformed)
+	scope, ok := logs[0].ResourceLogs().At(0).Resource().Attributes().Get(entity.AttrScopeID)
+	require.True(t, ok)
+	assert.Equal(t, "210987654321", scope.Str())
+}
+
+type extensionHost struct {
+	component.Host
+	ext map[component.ID]component.Component
+}
+
+func (h *extensionHost) GetExtensions() map[component.ID]component.Component { return h.ext }
+
+// A restart with the checkpoint in file_storage reads only the objects
+// delivered since, and an object that could not be read is read later.
+func TestCheckpointSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	storageID := component.MustNewID("file_storage")
+	newHost := func() (*extensionHost, func()) {
+		f := filestorage.NewFactory()
+		fcfg := f.CreateDefaultConfig().(*filestorage.Config)
+		fcfg.Directory = dir
+		ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), fcfg)
+		require.NoError(t, err)
+		require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+		return &extensionHost{Host: componenttest.NewNopHost(), ext: map[component.ID]component.Component{storageID: ext}},
+			func() { require.NoError(t, ext.Shutdown(context.Background())) }
+	}
+	s3 := newFakeS3(t)
+	s3.put(t, keyPrefix+"a_20261122T1000Z.log.gz", "default.log", false)
+	s3.putBytes(t, keyPrefix+"b_20261122T1005Z.log.gz", []byte{0x1f, 0x8b, 0x08, 0x00}) // truncated gzip
+	cfg := testConfig(s3.url)
+	cfg.Prefix = "AWSLogs/"
+	cfg.Storage = &storageID
+
+	// Run 1: a is read and emitted; b fails and is not checkpointed.
+	host, stop := newHost()
+	r, sink := startReceiver(t, cfg, host, "resume")
+	logs := firstBatch(t, r, sink)
+	require.Len(t, logs, 1)
+	assert.Equal(t, []string{"10.0.1.5>10.0.2.7", "10.0.2.7>10.0.1.5", "203.0.113.9>10.0.1.5"}, edges(logs))
+	stop()
+
+	// b is replaced by a readable object, c is delivered.
+	s3.put(t, keyPrefix+"b_20261122T1005Z.log.gz", "all.log", true)
+	s3.put(t, keyPrefix+"c_20261122T1010Z.log.gz", "custom.log", false)
+
+	// Run 2: b and c only, not a again.
+	host, stop = newHost()
+	cfg.LogFormat = "all" // b has no header; c has its own
+	r, sink = startReceiver(t, cfg, host, "resume")
+	logs = firstBatch(t, r, sink)
+	assert.Equal(t, []string{
+		"10.0.3.9>10.0.4.2", "10.0.3.9>52.94.5.1", "10.0.5.5>10.0.5.6", "10.0.5.9>10.0.5.5", "100.64.1.20>10.0.3.9",
+	}, edges(logs))
+	stop()
+
+	// Run 3: only d, delivered since.
+	s3.put(t, keyPrefix+"d_20261122T1015Z.log.gz", "default.log", false)
+	host, stop = newHost()
+	r, sink = startReceiver(t, cfg, host, "resume")
+	logs = firstBatch(t, r, sink)
+	assert.Equal(t, []string{"10.0.1.5>10.0.2.7", "10.0.2.7>10.0.1.5", "203.0.113.9>10.0.1.5"}, edges(logs))
+	stop()
+}
+
+func edges(all []plog.Logs) []string {
+	var out []string
+	for _, l := range all {
+		rls := l.ResourceLogs()
+		for i := 0; i < rls.Len(); i++ {
+			sls := rls.At(i).ScopeLogs()
+			for j := 0; j < sls.Len(); j++ {
+				recs := sls.At(j).LogRecords()
+				for k := 0; k < recs.Len(); k++ {
+					a := recs.At(k).Attributes()
+					src, _ := a.Get(entity.AttrRelSource)
+					dst, _ := a.Get(entity.AttrRelDestination)
+					out = append(out, src.Str()+">"+dst.Str())
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,293 @@
+package awsflowlogsreceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/receiver"
+	"go.uber.org/zap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/crawl"
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+)
+
+const (
+	dataSourceType = "aws_flow_logs"
+	// objectsPerBatch bounds the objects aggregated into one emitted batch
+	// (and one checkpoint save), so memory stays bounded on a backlog.
+	objectsPerBatch = 200
+	// minCrawlTimeout bounds one crawl when the interval is shorter.
+	minCrawlTimeout = 5 * time.Minute
+	closeTimeout    = 5 * time.Second
+)
+
+var errNoScope = errors.New("scope_id is not set and no object names an account (AWSLogs/<account-id>/ or account-id field)")
+
+type flowLogsReceiver struct {
+	cfg  *Config
+	set  receiver.Settings
+	next consumer.Logs
+
+	format       format
+	dataSourceID string
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// Set in Start, then owned by the crawl loop.
+	client         *client
+	store          checkpointStore
+	cp             *checkpoint
+	health         crawl.Health
+	scopeID        string
+	scopeWarned    bool
+	totalMalformed int64
+}
+
+func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *flowLogsReceiver {
+	f, _ := parseFormat(cfg.LogFormat) // validated by the collector
+	r := &flowLogsReceiver{
+		cfg:          cfg,
+		set:          set,
+		next:         next,
+		format:       f,
+		dataSourceID: cfg.DataSourceID,
+		scopeID:      cfg.ScopeID,
+		health: crawl.Health{
+			Source: "AWS flow logs", ID: set.ID, Endpoint: "s3://" + cfg.Bucket + "/" + cfg.Prefix, Logger: set.Logger,
+		},
+	}
+	if r.dataSourceID == "" {
+		r.dataSourceID = set.ID.String()
+	}
+	return r
+}
+
+// Start opens the checkpoint storage, loads the checkpoint and starts the
+// crawl loop. The bucket is first reached by the loop, so an unreachable
+// bucket does not stop the collector.
+func (r *flowLogsReceiver) Start(ctx context.Context, host component.Host) error {
+	if r.cfg.Storage != nil {
+		ext, ok := host.GetExtensions()[*r.cfg.Storage]
+		if !ok {
+			return fmt.Errorf("%s: storage: extension %q not found", r.set.ID, r.cfg.Storage)
+		}
+		se, ok := ext.(storage.Extension)
+		if !ok {
+			return fmt.Errorf("%s: storage: extension %q is not a storage extension", r.set.ID, r.cfg.Storage)
+		}
+		sc, err := se.GetClient(ctx, component.KindReceiver, r.set.ID, "")
+		if err != nil {
+			return fmt.Errorf("%s: storage: %w", r.set.ID, err)
+		}
+		r.store = checkpointStore{client: sc}
+	} else {
+		r.set.Logger.Warn("No storage configured: the checkpoint is kept in memory and a restart reads every object under prefix again",
+			zap.String("bucket", r.cfg.Bucket), zap.String("prefix", r.cfg.Prefix))
+	}
+	cp, err := r.store.load(ctx)
+	if err != nil {
+		_ = r.store.close(ctx)
+		return fmt.Errorf("%s: %w", r.set.ID, err)
+	}
+	r.cp = cp
+	c, err := newClient(ctx, r.cfg)
+	if err != nil {
+		_ = r.store.close(ctx)
+		return fmt.Errorf("%s: %w", r.set.ID, err)
+	}
+	r.client = c
+	r.health.Start(host)
+	loopCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.set.Logger.Info("Starting AWS flow-log crawl",
+		zap.String("bucket", r.cfg.Bucket), zap.String("prefix", r.cfg.Prefix), zap.String("region", r.cfg.Region),
+		zap.Duration("collection_interval", r.cfg.CollectionInterval))
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		loop := crawl.Loop{Interval: r.cfg.CollectionInterval, Timeout: max(r.cfg.CollectionInterval, minCrawlTimeout)}
+		loop.Run(loopCtx, r.crawl, r.health.Report)
+	}()
+	return nil
+}
+
+// Shutdown stops the crawl loop, waits for it and closes the storage
+// client. Safe without Start.
+func (r *flowLogsReceiver) Shutdown(ctx context.Context) error {
+	if r.cancel == nil {
+		return nil
+	}
+	r.cancel()
+	r.cancel = nil
+	r.wg.Wait()
+	cctx, cancel := context.WithTimeout(ctx, closeTimeout)
+	defer cancel()
+	err := r.store.close(cctx)
+	r.set.Logger.Info("Stopped AWS flow-log crawl", zap.String("bucket", r.cfg.Bucket))
+	return err
+}
+
+// crawl lists the prefix and reads the objects not yet read, in batches of
+// objectsPerBatch: each batch is emitted, then checkpointed. An object
+// that cannot be read is left for the next crawl; the others go on.
+func (r *flowLogsReceiver) crawl(ctx context.Context) error {
+	objs, err := r.client.list(ctx, r.cfg.Prefix)
+	if err != nil {
+		return err
+	}
+	pending := r.cp.pending(objs)
+	var errs []error
+	for start := 0; start < len(pending); start += objectsPerBatch {
+		batch := pending[start:min(start+objectsPerBatch, len(pending))]
+		readErrs, err := r.readBatch(ctx, batch)
+		errs = append(errs, readErrs...)
+		if err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+	}
+	if len(errs) == 0 {
+		r.cp.advance(objs)
+		if err := r.save(ctx); err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readBatch reads, emits and checkpoints one batch. readErrs are objects
+// that could not be read (left for later); err stops the crawl.
+func (r *flowLogsReceiver) readBatch(ctx context.Context, batch []object) (readErrs []error, err error) {
+	agg := newAggregator()
+	var read []object
+	for _, o := range batch {
+		if err := r.readOne(ctx, agg, o); err != nil {
+			if ctx.Err() != nil {
+				return readErrs, ctx.Err()
+			}
+			readErrs = append(readErrs, err)
+			continue
+		}
+		read = append(read, o)
+	}
+	if agg.stats.Malformed > 0 {
+		r.set.Logger.Warn("Skipped malformed flow-log lines",
+			zap.Int64("malformed", agg.stats.Malformed), zap.Int64("lines", agg.stats.Lines), zap.Int("objects", len(read)))
+	}
+	r.totalMalformed += agg.stats.Malformed
+	if obs := agg.observations(); len(obs) > 0 {
+		scope, err := r.scope(agg.accountID, read)
+		if err != nil {
+			return readErrs, err
+		}
+		b := entity.NewBatch(r.source(scope))
+		now := time.Now()
+		for _, o := range obs {
+			if err := b.AddObservation(now, o); err != nil {
+				return readErrs, err
+			}
+		}
+		if err := r.next.ConsumeLogs(ctx, b.Logs()); err != nil {
+			return readErrs, fmt.Errorf("consume: %w", err)
+		}
+	}
+	for _, o := range read {
+		r.cp.markDone(o)
+	}
+	return readErrs, r.save(ctx)
+}
+
+// save writes the checkpoint even when the crawl is being cancelled: what
+// was emitted must be recorded, or a restart would read it again.
+func (r *flowLogsReceiver) save(ctx context.Context) error {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
+	return r.store.save(sctx, r.cp)
+}
+
+func (r *flowLogsReceiver) readOne(ctx context.Context, agg *aggregator, o object) error {
+	rc, err := r.client.open(ctx, o.Key)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := agg.readObject(rc, r.format); err != nil {
+		return fmt.Errorf("s3://%s/%s: %w", r.cfg.Bucket, o.Key, err)
+	}
+	return nil
+}
+
+// scope returns the account the flows belong to: scope_id, or the account
+// the objects name. A configured scope_id that differs from it is warned
+// about once.
+func (r *flowLogsReceiver) scope(recordAccount string, objs []object) (string, error) {
+	found := recordAccount
+	if found == "" {
+		for _, o := range objs {
+			if a := accountFromKey(o.Key); a != "" {
+				found = a
+				break
+			}
+		}
+	}
+	if r.cfg.ScopeID != "" {
+		if found != "" && found != r.cfg.ScopeID && !r.scopeWarned {
+			r.scopeWarned = true
+			r.set.Logger.Warn("scope_id differs from the account the flow logs belong to; using scope_id",
+				zap.String("scope_id", r.cfg.ScopeID), zap.String("account_id", found))
+		}
+		return r.cfg.ScopeID, nil
+	}
+	if found == "" {
+		if r.scopeID == "" {
+			return "", errNoScope
+		}
+		return r.scopeID, nil
+	}
+	r.scopeID = found
+	return found, nil
+}
+
+// accountFromKey reads the account from AWS's key layout
+// `<prefix>AWSLogs/<account-id>/vpcflowlogs/<region>/YYYY/MM/DD/<file>`.
+func accountFromKey(key string) string {
+	_, rest, ok := strings.Cut(key, "AWSLogs/")
+	if !ok {
+		return ""
+	}
+	acct, _, ok := strings.Cut(rest, "/")
+	if !ok {
+		return ""
+	}
+	if _, isNum := parseUint(acct); !isNum || len(acct) != 12 {
+		return ""
+	}
+	return acct
+}
+
+func (r *flowLogsReceiver) source(scope string) entity.Source {
+	return entity.Source{
+		ScopeID:        scope,
+		DataSourceType: dataSourceType,
+		DataSourceID:   r.dataSourceID,
+		Name:           r.dataSourceID,
+		Config: map[string]string{
+			"bucket":     r.cfg.Bucket,
+			"prefix":     r.cfg.Prefix,
+			"region":     r.cfg.Region,
+			"log_format": r.cfg.LogFormat,
+		},
+		Attributes: map[string]string{
+			"cloud.provider":   "aws",
+			"cloud.account.id": scope,
+			"cloud.region":     r.cfg.Region,
+		},
+	}
+}

@@ -2,6 +2,9 @@ package awsflowlogsreceiver
 
 import (
 	"bufio"
+	"compress/flate"
+	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -23,6 +26,16 @@ const (
 
 // maxLineBytes bounds one line; a longer one is malformed.
 const maxLineBytes = 64 << 10
+
+// errCorrupt marks an object whose content cannot be read (a broken or
+// truncated gzip stream), as opposed to S3 failing to serve it.
+var errCorrupt = errors.New("corrupt object")
+
+func isCorrupt(err error) bool {
+	var ce flate.CorruptInputError
+	return errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce)
+}
 
 type flowKey struct{ src, dst string }
 
@@ -139,9 +152,43 @@ func (a *aggregator) readObject(rd io.Reader, def format) error {
 			a.stats.Malformed++
 			return nil
 		}
+		if isCorrupt(err) {
+			return fmt.Errorf("%w: %w", errCorrupt, err)
+		}
 		return fmt.Errorf("read: %w", err)
 	}
 	return nil
+}
+
+// merge adds what other aggregated (one object read in full).
+func (a *aggregator) merge(other *aggregator) {
+	a.stats.Lines += other.stats.Lines
+	a.stats.Records += other.stats.Records
+	a.stats.NoData += other.stats.NoData
+	a.stats.Malformed += other.stats.Malformed
+	if a.accountID == "" {
+		a.accountID = other.accountID
+	}
+	for k, of := range other.flows {
+		f, ok := a.flows[k]
+		if !ok {
+			a.flows[k] = of
+			continue
+		}
+		f.packets += of.packets
+		f.bytes += of.bytes
+		f.accepted += of.accepted
+		f.rejected += of.rejected
+		if of.first > 0 && (f.first == 0 || of.first < f.first) {
+			f.first = of.first
+		}
+		f.last = max(f.last, of.last)
+		for _, i := range of.interfaces {
+			if !slices.Contains(f.interfaces, i) {
+				f.interfaces = append(f.interfaces, i)
+			}
+		}
+	}
 }
 
 // observations returns the flows, ordered by source then destination.

@@ -111,6 +111,9 @@ func (c *client) open(ctx context.Context, key string) (io.ReadCloser, error) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			_ = res.Body.Close()
+			if isCorrupt(err) {
+				err = fmt.Errorf("%w: %w", errCorrupt, err)
+			}
 			return nil, fmt.Errorf("gunzip s3://%s/%s: %w", c.bucket, key, err)
 		}
 		return readCloser{Reader: zr, close: res.Body.Close}, nil

@@ -93,12 +93,15 @@ func testConfig(endpoint string) *Config {
 
 // startReceiver starts a receiver whose component ID is fixed (the storage
 // key derives from it) and returns it with its sink.
-func startReceiver(t *testing.T, cfg *Config, host component.Host, name string) (*flowLogsReceiver, *consumertest.LogsSink) {
+func startReceiver(t *testing.T, cfg *Config, host component.Host, name string, mods ...func(*flowLogsReceiver)) (*flowLogsReceiver, *consumertest.LogsSink) {
 	t.Helper()
 	set := receivertest.NewNopSettings(typeStr)
 	set.ID = component.NewIDWithName(typeStr, name)
 	sink := new(consumertest.LogsSink)
 	r := newReceiver(cfg, set, sink)
+	for _, m := range mods {
+		m(r)
+	}
 	require.NoError(t, r.Start(context.Background(), host))
 	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
 	return r, sink
@@ -194,7 +197,9 @@ func TestCheckpointSurvivesRestart(t *testing.T) {
 
 	// Run 1: a is read and emitted; b fails and is not checkpointed.
 	host, stop := newHost()
-	r, sink := startReceiver(t, cfg, host, "resume")
+	// However often the crawl is retried before the test stops it, b is
+	// not given up.
+	r, sink := startReceiver(t, cfg, host, "resume", func(r *flowLogsReceiver) { r.corruptAttempts = 1 << 30 })
 	logs := firstBatch(t, r, sink)
 	require.Len(t, logs, 1)
 	assert.Equal(t, []string{"10.0.1.5>10.0.2.7", "10.0.2.7>10.0.1.5", "203.0.113.9>10.0.1.5"}, edges(logs))
@@ -241,4 +246,19 @@ func edges(all []plog.Logs) []string {
 		}
 	}
 	return out
+}
+
+// A corrupt object is given up after corruptAttempts crawls: recorded as
+// read, so the checkpoint moves on; the readable objects are emitted.
+func TestCorruptObjectGivenUp(t *testing.T) {
+	s3 := newFakeS3(t)
+	s3.putBytes(t, keyPrefix+"a_bad.log.gz", []byte{0x1f, 0x8b, 0x08, 0x00, 0x00})
+	s3.put(t, keyPrefix+"b_good.log.gz", "default.log", false)
+	cfg := testConfig(s3.url)
+	r, sink := startReceiver(t, cfg, componenttest.NewNopHost(), "corrupt", func(r *flowLogsReceiver) { r.corruptAttempts = 1 })
+	logs := firstBatch(t, r, sink)
+	assert.Equal(t, []string{"10.0.1.5>10.0.2.7", "10.0.2.7>10.0.1.5", "203.0.113.9>10.0.1.5"}, edges(logs))
+	assert.EqualValues(t, 1, r.skipped)
+	assert.Contains(t, r.cp.Done, keyPrefix+"a_bad.log.gz")
+	assert.False(t, r.cp.Horizon.IsZero(), "the horizon moved")
 }

@@ -23,6 +23,9 @@ const (
 	// objectsPerBatch bounds the objects aggregated into one emitted batch
 	// (and one checkpoint save), so memory stays bounded on a backlog.
 	objectsPerBatch = 200
+	// maxCorruptAttempts is how many crawls try a corrupt object before it
+	// is given up (logged, and recorded as read so the checkpoint moves on).
+	maxCorruptAttempts = 3
 	// minCrawlTimeout bounds one crawl when the interval is shorter.
 	minCrawlTimeout = 5 * time.Minute
 	closeTimeout    = 5 * time.Second
@@ -49,17 +52,24 @@ type flowLogsReceiver struct {
 	scopeID        string
 	scopeWarned    bool
 	totalMalformed int64
+	// corrupt counts the failed attempts per corrupt object.
+	corrupt         map[string]int
+	corruptAttempts int
+	// skipped counts the objects given up as corrupt.
+	skipped int64
 }
 
 func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *flowLogsReceiver {
 	f, _ := parseFormat(cfg.LogFormat) // validated by the collector
 	r := &flowLogsReceiver{
-		cfg:          cfg,
-		set:          set,
-		next:         next,
-		format:       f,
-		dataSourceID: cfg.DataSourceID,
-		scopeID:      cfg.ScopeID,
+		cfg:             cfg,
+		set:             set,
+		next:            next,
+		format:          f,
+		dataSourceID:    cfg.DataSourceID,
+		scopeID:         cfg.ScopeID,
+		corrupt:         map[string]int{},
+		corruptAttempts: maxCorruptAttempts,
 		health: crawl.Health{
 			Source: "AWS flow logs", ID: set.ID, Endpoint: "s3://" + cfg.Bucket + "/" + cfg.Prefix, Logger: set.Logger,
 		},
@@ -167,14 +177,31 @@ func (r *flowLogsReceiver) crawl(ctx context.Context) error {
 func (r *flowLogsReceiver) readBatch(ctx context.Context, batch []object) (readErrs []error, err error) {
 	agg := newAggregator()
 	var read []object
+	var given []object
 	for _, o := range batch {
-		if err := r.readOne(ctx, agg, o); err != nil {
+		// Each object is aggregated on its own and merged only when read
+		// in full, so that one read again later is not counted twice.
+		one := newAggregator()
+		if err := r.readOne(ctx, one, o); err != nil {
 			if ctx.Err() != nil {
 				return readErrs, ctx.Err()
+			}
+			if errors.Is(err, errCorrupt) {
+				r.corrupt[o.Key]++
+				if r.corrupt[o.Key] >= r.corruptAttempts {
+					r.set.Logger.Error("Giving up a corrupt flow-log object", zap.String("key", o.Key),
+						zap.Int("attempts", r.corrupt[o.Key]), zap.Error(err))
+					delete(r.corrupt, o.Key)
+					r.skipped++
+					given = append(given, o)
+					continue
+				}
 			}
 			readErrs = append(readErrs, err)
 			continue
 		}
+		delete(r.corrupt, o.Key)
+		agg.merge(one)
 		read = append(read, o)
 	}
 	if agg.stats.Malformed > 0 {
@@ -198,7 +225,7 @@ func (r *flowLogsReceiver) readBatch(ctx context.Context, batch []object) (readE
 			return readErrs, fmt.Errorf("consume: %w", err)
 		}
 	}
-	for _, o := range read {
+	for _, o := range append(read, given...) {
 		r.cp.markDone(o)
 	}
 	return readErrs, r.save(ctx)

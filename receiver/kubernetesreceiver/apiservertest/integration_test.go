@@ -270,7 +270,7 @@ func testChanges(t *testing.T, srv *Server) {
 	// Scale up: the deployment changes and the "controller" adds a pod.
 	from := len(r.sink.AllLogs())
 	dep.Spec.Replicas = ptr(int32(2))
-	dep = must(c.AppsV1().Deployments(ns).Update(ctx, dep, metav1.UpdateOptions{}))(t)
+	_ = must(c.AppsV1().Deployments(ns).Update(ctx, dep, metav1.UpdateOptions{}))(t)
 	newPod("web-5d4f-bbbbb")
 	evs := r.waitFor(t, from, func(evs []string) bool {
 		return slices.Contains(evs, "state s-changes-kubernetes.deployment-web") && slices.Contains(evs, "state "+podB)

@@ -1,0 +1,137 @@
+package awsreceiver
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// client is the seam over the SDK: one STS client and one EC2 client per
+// region, all sharing the credentials.
+type client struct {
+	cfg    aws.Config
+	sts    *sts.Client
+	ec2EP  string
+	ec2ByR map[string]*ec2.Client
+}
+
+func newClient(ctx context.Context, cfg *Config) (*client, error) {
+	opts := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithRegion(cfg.Region),
+		// Throttling (RequestLimitExceeded, Throttling) is retried with
+		// backoff and slows the client down.
+		awsconfig.WithRetryMode(aws.RetryModeAdaptive),
+	}
+	if cfg.AccessKeyID != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(string(cfg.AccessKeyID), string(cfg.SecretAccessKey), "")))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	stsOpts := func(o *sts.Options) {
+		if cfg.Endpoints.STS != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoints.STS)
+		}
+	}
+	if cfg.AssumeRoleARN != "" {
+		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(awsCfg, stsOpts), cfg.AssumeRoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "otelcol-coordimap"
+			if cfg.ExternalID != "" {
+				o.ExternalID = aws.String(cfg.ExternalID)
+			}
+		})
+		awsCfg.Credentials = aws.NewCredentialsCache(provider)
+	}
+	return &client{
+		cfg:    awsCfg,
+		sts:    sts.NewFromConfig(awsCfg, stsOpts),
+		ec2EP:  cfg.Endpoints.EC2,
+		ec2ByR: map[string]*ec2.Client{},
+	}, nil
+}
+
+func (c *client) ec2(region string) *ec2.Client {
+	cl, ok := c.ec2ByR[region]
+	if !ok {
+		cl = ec2.NewFromConfig(c.cfg, func(o *ec2.Options) {
+			o.Region = region
+			if c.ec2EP != "" {
+				o.BaseEndpoint = aws.String(c.ec2EP)
+			}
+		})
+		c.ec2ByR[region] = cl
+	}
+	return cl
+}
+
+// account is the account of the credentials.
+func (c *client) account(ctx context.Context) (string, error) {
+	out, err := c.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("sts GetCallerIdentity: %w", err)
+	}
+	return aws.ToString(out.Account), nil
+}
+
+// regions lists the regions enabled for the account.
+func (c *client) regions(ctx context.Context, home string) ([]string, error) {
+	out, err := c.ec2(home).DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeRegions: %w", err)
+	}
+	var names []string
+	for _, r := range out.Regions {
+		names = append(names, aws.ToString(r.RegionName))
+	}
+	return names, nil
+}
+
+func (c *client) vpcs(ctx context.Context, region string) ([]ec2types.Vpc, error) {
+	var out []ec2types.Vpc
+	p := ec2.NewDescribeVpcsPaginator(c.ec2(region), &ec2.DescribeVpcsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeVpcs %s: %w", region, err)
+		}
+		out = append(out, page.Vpcs...)
+	}
+	return out, nil
+}
+
+func (c *client) subnets(ctx context.Context, region string) ([]ec2types.Subnet, error) {
+	var out []ec2types.Subnet
+	p := ec2.NewDescribeSubnetsPaginator(c.ec2(region), &ec2.DescribeSubnetsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeSubnets %s: %w", region, err)
+		}
+		out = append(out, page.Subnets...)
+	}
+	return out, nil
+}
+
+func (c *client) instances(ctx context.Context, region string) ([]ec2types.Instance, error) {
+	var out []ec2types.Instance
+	p := ec2.NewDescribeInstancesPaginator(c.ec2(region), &ec2.DescribeInstancesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeInstances %s: %w", region, err)
+		}
+		for _, res := range page.Reservations {
+			out = append(out, res.Instances...)
+		}
+	}
+	return out, nil
+}

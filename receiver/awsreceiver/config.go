@@ -1,0 +1,102 @@
+package awsreceiver
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/confmap"
+)
+
+const (
+	defaultCollectionInterval = 5 * time.Minute
+	defaultRegion             = "us-east-1"
+)
+
+var (
+	errCollectionInterval = errors.New("collection_interval: must be positive")
+	errKeyPair            = errors.New("access_key_id and secret_access_key: set both or neither")
+	errExternalID         = errors.New("external_id: needs assume_role_arn")
+	errEmptyRegion        = errors.New("regions: names must not be empty")
+	errHomeRegion         = errors.New("region: must not be empty")
+)
+
+// Endpoints override the service endpoints (AWS-compatible clouds, tests).
+type Endpoints struct {
+	EC2 string `mapstructure:"ec2"`
+	STS string `mapstructure:"sts"`
+}
+
+// Config is what users set for a coordimap_aws receiver.
+type Config struct {
+	// Regions to crawl; empty means every region enabled for the account
+	// (EC2 DescribeRegions).
+	Regions []string `mapstructure:"regions"`
+	// Region is where STS and the region discovery are called.
+	Region string `mapstructure:"region"`
+	// AccessKeyID and SecretAccessKey, when set, replace the default
+	// credential chain.
+	AccessKeyID     configopaque.String `mapstructure:"access_key_id"`
+	SecretAccessKey configopaque.String `mapstructure:"secret_access_key"`
+	// AssumeRoleARN is a role assumed on top of the credentials above.
+	AssumeRoleARN string `mapstructure:"assume_role_arn"`
+	ExternalID    string `mapstructure:"external_id"`
+	// Endpoints override service endpoints.
+	Endpoints Endpoints `mapstructure:"endpoints"`
+	// CollectionInterval is the time between two crawls; the first runs at
+	// start.
+	CollectionInterval time.Duration `mapstructure:"collection_interval"`
+	// ScopeID overrides the account ID discovered with STS.
+	ScopeID string `mapstructure:"scope_id"`
+	// DataSourceID defaults to the component ID.
+	DataSourceID string `mapstructure:"data_source_id"`
+}
+
+var (
+	_ component.Config  = (*Config)(nil)
+	_ confmap.Validator = (*Config)(nil)
+)
+
+func createDefaultConfig() component.Config {
+	return &Config{Region: defaultRegion, CollectionInterval: defaultCollectionInterval}
+}
+
+// Validate reports every problem of the configuration at once.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.Region == "" {
+		errs = append(errs, errHomeRegion)
+	}
+	seen := map[string]bool{}
+	for _, r := range cfg.Regions {
+		switch {
+		case r == "":
+			errs = append(errs, errEmptyRegion)
+		case seen[r]:
+			errs = append(errs, fmt.Errorf("regions: %q is listed twice", r))
+		}
+		seen[r] = true
+	}
+	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
+		errs = append(errs, errKeyPair)
+	}
+	if cfg.ExternalID != "" && cfg.AssumeRoleARN == "" {
+		errs = append(errs, errExternalID)
+	}
+	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}} {
+		name, e := ep.name, ep.url
+		if e == "" {
+			continue
+		}
+		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("endpoints: %s: must be an http or https URL", name))
+		}
+	}
+	if cfg.CollectionInterval <= 0 {
+		errs = append(errs, errCollectionInterval)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,210 @@
+package awsreceiver
+
+import (
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/internalid"
+)
+
+// Element types, as coordimap-agent's pkg/domain/aws.
+const (
+	TypeVPC      = "aws.vpc"
+	TypeSubnet   = "aws.subnet"
+	TypeInstance = "aws.instance"
+)
+
+const (
+	statusGreen  = "Green"
+	statusOrange = "Orange"
+	statusRed    = "Red"
+)
+
+// regionInventory is what one region's crawl returned.
+type regionInventory struct {
+	vpcs      []ec2types.Vpc
+	subnets   []ec2types.Subnet
+	instances []ec2types.Instance
+}
+
+// entities turns one region's inventory into entities, VPCs first, then
+// subnets, then instances, each in API order.
+func entities(scope, region string, inv regionInventory, interval time.Duration) []entity.Entity {
+	var out []entity.Entity
+	for _, v := range inv.vpcs {
+		id := aws.ToString(v.VpcId)
+		out = append(out, entity.Entity{
+			// The agent put the internal ID in the name and the raw VPC ID
+			// in the ID; here the ID is the internal ID.
+			Ref:    entity.Ref{Type: TypeVPC, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.vpc.id": id}},
+			Name:   nameOr(v.Tags, id),
+			Status: availability(string(v.State)),
+			Description: map[string]any{
+				"cloud.region": region,
+				"cidr_block":   aws.ToString(v.CidrBlock),
+				"is_default":   aws.ToBool(v.IsDefault),
+			},
+			Body: map[string]any{
+				"vpc_id":          id,
+				"cidr_block":      aws.ToString(v.CidrBlock),
+				"state":           string(v.State),
+				"is_default":      aws.ToBool(v.IsDefault),
+				"owner_id":        aws.ToString(v.OwnerId),
+				"dhcp_options_id": aws.ToString(v.DhcpOptionsId),
+				"region":          region,
+				"tags":            tags(v.Tags),
+			},
+			ReportInterval: interval,
+		})
+	}
+	for _, s := range inv.subnets {
+		id := aws.ToString(s.SubnetId)
+		out = append(out, entity.Entity{
+			Ref:    entity.Ref{Type: TypeSubnet, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.subnet.id": id}},
+			Name:   nameOr(s.Tags, id),
+			Status: availability(string(s.State)),
+			Description: map[string]any{
+				"cloud.region":            region,
+				"cloud.availability_zone": aws.ToString(s.AvailabilityZone),
+				"cidr_block":              aws.ToString(s.CidrBlock),
+			},
+			Links: []entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(s.VpcId)))},
+			Body: map[string]any{
+				"subnet_id":                  id,
+				"vpc_id":                     aws.ToString(s.VpcId),
+				"cidr_block":                 aws.ToString(s.CidrBlock),
+				"availability_zone":          aws.ToString(s.AvailabilityZone),
+				"availability_zone_id":       aws.ToString(s.AvailabilityZoneId),
+				"available_ip_address_count": int64(aws.ToInt32(s.AvailableIpAddressCount)),
+				"map_public_ip_on_launch":    aws.ToBool(s.MapPublicIpOnLaunch),
+				"state":                      string(s.State),
+				"owner_id":                   aws.ToString(s.OwnerId),
+				"tags":                       tags(s.Tags),
+			},
+			ReportInterval: interval,
+		})
+	}
+	for _, in := range inv.instances {
+		out = append(out, instanceEntity(scope, region, in, interval))
+	}
+	return out
+}
+
+func instanceEntity(scope, region string, in ec2types.Instance, interval time.Duration) entity.Entity {
+	id := aws.ToString(in.InstanceId)
+	state := ""
+	if in.State != nil {
+		state = string(in.State.Name)
+	}
+	az := ""
+	if in.Placement != nil {
+		az = aws.ToString(in.Placement.AvailabilityZone)
+	}
+	var addrs []string
+	var enis []any
+	addAddr := func(a string) {
+		if a == "" {
+			return
+		}
+		for _, x := range addrs {
+			if x == a {
+				return
+			}
+		}
+		addrs = append(addrs, a)
+	}
+	addAddr(aws.ToString(in.PrivateIpAddress))
+	addAddr(aws.ToString(in.PublicIpAddress))
+	for _, ni := range in.NetworkInterfaces {
+		enis = append(enis, aws.ToString(ni.NetworkInterfaceId))
+		for _, pa := range ni.PrivateIpAddresses {
+			addAddr(aws.ToString(pa.PrivateIpAddress))
+		}
+	}
+	var links []entity.Link
+	if s := aws.ToString(in.SubnetId); s != "" {
+		links = append(links, parent(TypeSubnet, internalid.AWS(scope, s)))
+	}
+	launch := ""
+	if in.LaunchTime != nil {
+		launch = in.LaunchTime.UTC().Format(time.RFC3339)
+	}
+	return entity.Entity{
+		Ref:    entity.Ref{Type: TypeInstance, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"host.id": id}},
+		Name:   nameOr(in.Tags, id),
+		Status: instanceStatus(state),
+		Description: map[string]any{
+			"cloud.region":            region,
+			"cloud.availability_zone": az,
+			"host.type":               string(in.InstanceType),
+			"state":                   state,
+		},
+		Addresses: addrs,
+		Links:     links,
+		Body: map[string]any{
+			"instance_id":        id,
+			"instance_type":      string(in.InstanceType),
+			"image_id":           aws.ToString(in.ImageId),
+			"state":              state,
+			"subnet_id":          aws.ToString(in.SubnetId),
+			"vpc_id":             aws.ToString(in.VpcId),
+			"private_ip_address": aws.ToString(in.PrivateIpAddress),
+			"public_ip_address":  aws.ToString(in.PublicIpAddress),
+			"availability_zone":  az,
+			"launch_time":        launch,
+			"network_interfaces": enis,
+			"tags":               tags(in.Tags),
+		},
+		ReportInterval: interval,
+	}
+}
+
+// parent is the structural edge a child lists to its parent.
+func parent(typ, id string) entity.Link {
+	return entity.Link{Type: entity.RelParentChild, Direction: entity.Incoming, Target: entity.Ref{Type: typ, InternalID: id}}
+}
+
+func tags(ts []ec2types.Tag) map[string]any {
+	m := make(map[string]any, len(ts))
+	for _, t := range ts {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+// nameOr is the Name tag, else fallback.
+func nameOr(ts []ec2types.Tag, fallback string) string {
+	for _, t := range ts {
+		if aws.ToString(t.Key) == "Name" && aws.ToString(t.Value) != "" {
+			return aws.ToString(t.Value)
+		}
+	}
+	return fallback
+}
+
+func availability(state string) string {
+	switch state {
+	case "available":
+		return statusGreen
+	case "pending":
+		return statusOrange
+	case "":
+		return ""
+	}
+	return statusRed
+}
+
+func instanceStatus(state string) string {
+	switch state {
+	case "running":
+		return statusGreen
+	case "pending", "stopping", "shutting-down", "rebooting":
+		return statusOrange
+	case "stopped", "terminated":
+		return statusRed
+	}
+	return ""
+}

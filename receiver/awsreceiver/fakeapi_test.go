@@ -1,0 +1,117 @@
+package awsreceiver
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fakeAPI serves recorded EC2 and STS Query-API responses from
+// testdata/api: <Action>.xml, or <Action>_<NextToken>.xml for the next
+// page. The first throttle[Action] calls of an action answer 503
+// RequestLimitExceeded; regions in denied answer 401 AuthFailure (an
+// opt-in region that is not enabled).
+type fakeAPI struct {
+	url string
+
+	mu       sync.Mutex
+	throttle map[string]int
+	denied   map[string]bool
+	calls    map[string]int // "<region> <Action>[ <NextToken>]"
+}
+
+func newFakeAPI(t *testing.T) *fakeAPI {
+	t.Helper()
+	f := &fakeAPI{throttle: map[string]int{}, denied: map[string]bool{}, calls: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(srv.Close)
+	f.url = srv.URL
+	return f
+}
+
+// region reads the region of the SigV4 credential scope
+// (Credential=<key>/<date>/<region>/<service>/aws4_request).
+func region(r *http.Request) string {
+	_, cred, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	if !ok {
+		return ""
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[2]
+}
+
+func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	action, token, reg := r.Form.Get("Action"), r.Form.Get("NextToken"), region(r)
+	key := reg + " " + action
+	if token != "" {
+		key += " " + token
+	}
+	f.mu.Lock()
+	f.calls[key]++
+	throttled := f.throttle[action] > 0
+	if throttled {
+		f.throttle[action]--
+	}
+	denied := f.denied[reg] && action != "GetCallerIdentity"
+	f.mu.Unlock()
+
+	file := action + ".xml"
+	if token != "" {
+		file = action + "_" + token + ".xml"
+	}
+	code := http.StatusOK
+	switch {
+	case throttled:
+		file, code = "RequestLimitExceeded.xml", http.StatusServiceUnavailable
+	case denied:
+		file, code = "AuthFailure.xml", http.StatusUnauthorized
+	}
+	body, err := os.ReadFile(filepath.Join("testdata", "api", file))
+	if err != nil {
+		http.Error(w, "no recorded response for "+file, http.StatusNotImplemented)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
+}
+
+func (f *fakeAPI) callCounts() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.calls))
+	for k, v := range f.calls {
+		out[k] = v
+	}
+	return out
+}
+
+func (f *fakeAPI) requireCalled(t *testing.T, key string, n int) {
+	t.Helper()
+	require.Equal(t, n, f.callCounts()[key], key)
+}
+
+func (f *fakeAPI) setThrottle(action string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.throttle[action] = n
+}
+
+func (f *fakeAPI) setDenied(region string, denied bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.denied[region] = denied
+}

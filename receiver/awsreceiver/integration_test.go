@@ -1,0 +1,97 @@
+package awsreceiver
+
+import (
+	"context"
+	"flag"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+func testConfig(endpoint string) *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Region = "eu-west-1"
+	cfg.AccessKeyID = "AKIDFAKEFAKEFAKE"
+	cfg.SecretAccessKey = "fake-secret"
+	cfg.Endpoints = Endpoints{EC2: endpoint, STS: endpoint}
+	cfg.CollectionInterval = time.Hour // only the crawl at start
+	return cfg
+}
+
+// The real SDK clients against recorded responses: account from STS,
+// regions discovered (one of them an opt-in region that refuses), VPCs
+// and instances over two pages, one throttled DescribeInstances retried.
+func TestGoldenEC2(t *testing.T) {
+	api := newFakeAPI(t)
+	api.setThrottle("DescribeInstances", 1)
+	api.setDenied("ap-southeast-3", true)
+
+	set := receivertest.NewNopSettings(typeStr)
+	set.ID = component.NewIDWithName(typeStr, "golden")
+	sink := new(consumertest.LogsSink)
+	r := newReceiver(testConfig(api.url), set, sink)
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	require.Eventually(t, func() bool { return sink.LogRecordCount() > 0 }, 60*time.Second, 10*time.Millisecond)
+	require.NoError(t, r.Shutdown(context.Background()))
+
+	logs := sink.AllLogs()
+	require.Len(t, logs, 1)
+	file := filepath.Join("testdata", "golden", "ec2.yaml")
+	if *update {
+		require.NoError(t, golden.WriteLogsToFile(file, logs[0]))
+	}
+	expected, err := golden.ReadLogs(file)
+	require.NoError(t, err)
+	require.NoError(t, plogtest.CompareLogs(expected, logs[0], plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
+
+	api.requireCalled(t, "eu-west-1 DescribeVpcs", 1)
+	api.requireCalled(t, "eu-west-1 DescribeVpcs vpcs-page-2", 1)
+	api.requireCalled(t, "eu-west-1 DescribeInstances", 2) // throttled, then retried
+	api.requireCalled(t, "eu-west-1 DescribeInstances instances-page-2", 1)
+	assert.Positive(t, api.callCounts()["ap-southeast-3 DescribeVpcs"], "the opt-in region was tried")
+	assert.NotContains(t, r.seen, "ap-southeast-3")
+	assert.Len(t, r.seen["eu-west-1"], 6)
+}
+
+// A second crawl deletes what vanished; a region that fails keeps what it
+// had (no deletes for it).
+func TestDeletesAndFailingRegion(t *testing.T) {
+	api := newFakeAPI(t)
+	set := receivertest.NewNopSettings(typeStr)
+	sink := new(consumertest.LogsSink)
+	cfg := testConfig(api.url)
+	cfg.Regions = []string{"eu-west-1"}
+	r := newReceiver(cfg, set, sink)
+	c, err := newClient(context.Background(), cfg)
+	require.NoError(t, err)
+	r.client = c
+
+	require.NoError(t, r.crawl(context.Background()))
+	require.Len(t, r.seen["eu-west-1"], 6)
+
+	// The region now refuses: reported, nothing deleted, nothing emitted.
+	api.setDenied("eu-west-1", true)
+	require.ErrorContains(t, r.crawl(context.Background()), "AuthFailure")
+	assert.Equal(t, 1, len(sink.AllLogs()))
+	require.Len(t, r.seen["eu-west-1"], 6)
+
+	// The region is no longer configured: everything it had is deleted.
+	api.setDenied("eu-west-1", false)
+	cfg.Regions = []string{"eu-central-1"}
+	api.setDenied("eu-central-1", true)
+	require.Error(t, r.crawl(context.Background()))
+	require.Len(t, sink.AllLogs(), 2)
+	assert.Equal(t, 6, sink.AllLogs()[1].LogRecordCount())
+	assert.NotContains(t, r.seen, "eu-west-1")
+}

@@ -1,0 +1,207 @@
+package awsreceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+	"go.uber.org/zap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/crawl"
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+)
+
+const (
+	dataSourceType  = "aws"
+	minCrawlTimeout = 5 * time.Minute
+)
+
+type awsReceiver struct {
+	cfg  *Config
+	set  receiver.Settings
+	next consumer.Logs
+
+	dataSourceID string
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// Set in Start, then owned by the crawl loop.
+	client      *client
+	health      crawl.Health
+	scopeWarned bool
+	// seen holds, per region, what the last successful crawl of the region
+	// emitted.
+	seen map[string]entity.Set
+}
+
+func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *awsReceiver {
+	r := &awsReceiver{
+		cfg:          cfg,
+		set:          set,
+		next:         next,
+		dataSourceID: cfg.DataSourceID,
+		seen:         map[string]entity.Set{},
+		health:       crawl.Health{Source: "AWS", ID: set.ID, Endpoint: cfg.Endpoints.EC2, Logger: set.Logger},
+	}
+	if r.dataSourceID == "" {
+		r.dataSourceID = set.ID.String()
+	}
+	return r
+}
+
+// Start builds the SDK clients (no network) and starts the crawl loop.
+func (r *awsReceiver) Start(ctx context.Context, host component.Host) error {
+	c, err := newClient(ctx, r.cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.set.ID, err)
+	}
+	r.client = c
+	r.health.Start(host)
+	loopCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.set.Logger.Info("Starting AWS crawl", zap.Strings("regions", r.cfg.Regions),
+		zap.Duration("collection_interval", r.cfg.CollectionInterval))
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		loop := crawl.Loop{Interval: r.cfg.CollectionInterval, Timeout: max(r.cfg.CollectionInterval, minCrawlTimeout)}
+		loop.Run(loopCtx, r.crawl, r.health.Report)
+	}()
+	return nil
+}
+
+// Shutdown stops the crawl loop and waits for it. Safe without Start.
+func (r *awsReceiver) Shutdown(context.Context) error {
+	if r.cancel == nil {
+		return nil
+	}
+	r.cancel()
+	r.cancel = nil
+	r.wg.Wait()
+	r.set.Logger.Info("Stopped AWS crawl")
+	return nil
+}
+
+// scope is the account of the credentials (STS); a configured scope_id
+// wins and is warned about once when it differs.
+func (r *awsReceiver) scope(ctx context.Context) (string, error) {
+	account, err := r.client.account(ctx)
+	if err != nil {
+		return "", err
+	}
+	if r.cfg.ScopeID == "" {
+		return account, nil
+	}
+	if account != r.cfg.ScopeID && !r.scopeWarned {
+		r.scopeWarned = true
+		r.set.Logger.Warn("scope_id differs from the account of the credentials; using scope_id",
+			zap.String("scope_id", r.cfg.ScopeID), zap.String("account_id", account))
+	}
+	return r.cfg.ScopeID, nil
+}
+
+// crawl reads every region and emits one batch. A region that fails is
+// reported and keeps what it emitted last time; the others are emitted.
+func (r *awsReceiver) crawl(ctx context.Context) error {
+	now := time.Now()
+	scope, err := r.scope(ctx)
+	if err != nil {
+		return err
+	}
+	regions := r.cfg.Regions
+	if len(regions) == 0 {
+		if regions, err = r.client.regions(ctx, r.cfg.Region); err != nil {
+			return err
+		}
+	}
+	regions = slices.Clone(regions)
+	sort.Strings(regions)
+
+	batch := entity.NewBatch(r.source(scope))
+	var errs []error
+	cur := map[string]entity.Set{}
+	// Regions no longer crawled (disabled, removed from regions): gone.
+	for region, prev := range r.seen {
+		if !slices.Contains(regions, region) {
+			batch.AddDeletes(now, prev, nil)
+			cur[region] = nil
+		}
+	}
+	for _, region := range regions {
+		inv, err := r.crawlRegion(ctx, region)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			errs = append(errs, err)
+			continue
+		}
+		ents := entities(scope, region, inv, r.cfg.CollectionInterval)
+		keys := entity.Set{}
+		for _, e := range ents {
+			keys.Add(e.Ref)
+		}
+		batch.AddDeletes(now, r.seen[region], keys)
+		for _, e := range ents {
+			if err := batch.AddState(now, e); err != nil {
+				return err
+			}
+		}
+		cur[region] = keys
+	}
+	if batch.Len() > 0 {
+		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
+			return errors.Join(append(errs, fmt.Errorf("consume: %w", err))...)
+		}
+	}
+	for region, keys := range cur {
+		if keys == nil {
+			delete(r.seen, region)
+			continue
+		}
+		r.seen[region] = keys
+	}
+	return errors.Join(errs...)
+}
+
+func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInventory, error) {
+	var inv regionInventory
+	var err error
+	if inv.vpcs, err = r.client.vpcs(ctx, region); err != nil {
+		return inv, err
+	}
+	if inv.subnets, err = r.client.subnets(ctx, region); err != nil {
+		return inv, err
+	}
+	if inv.instances, err = r.client.instances(ctx, region); err != nil {
+		return inv, err
+	}
+	return inv, nil
+}
+
+func (r *awsReceiver) source(scope string) entity.Source {
+	cfg := map[string]string{"region": r.cfg.Region}
+	if len(r.cfg.Regions) > 0 {
+		cfg["regions"] = strings.Join(r.cfg.Regions, ",")
+	}
+	return entity.Source{
+		ScopeID:        scope,
+		DataSourceType: dataSourceType,
+		DataSourceID:   r.dataSourceID,
+		Name:           r.dataSourceID,
+		Config:         cfg,
+		Attributes: map[string]string{
+			"cloud.provider":   "aws",
+			"cloud.account.id": scope,
+		},
+	}
+}

@@ -3,6 +3,7 @@ package awsreceiver
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -19,6 +20,7 @@ type client struct {
 	cfg    aws.Config
 	sts    *sts.Client
 	ec2EP  string
+	mu     sync.Mutex
 	ec2ByR map[string]*ec2.Client
 }
 
@@ -60,6 +62,8 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 }
 
 func (c *client) ec2(region string) *ec2.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	cl, ok := c.ec2ByR[region]
 	if !ok {
 		cl = ec2.NewFromConfig(c.cfg, func(o *ec2.Options) {

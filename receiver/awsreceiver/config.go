@@ -14,6 +14,7 @@ import (
 const (
 	defaultCollectionInterval = 5 * time.Minute
 	defaultRegion             = "us-east-1"
+	defaultMaxConcurrency     = 4
 )
 
 var (
@@ -22,6 +23,7 @@ var (
 	errExternalID         = errors.New("external_id: needs assume_role_arn")
 	errEmptyRegion        = errors.New("regions: names must not be empty")
 	errHomeRegion         = errors.New("region: must not be empty")
+	errMaxConcurrency     = errors.New("max_concurrency: must be at least 1")
 )
 
 // Endpoints override the service endpoints (AWS-compatible clouds, tests).
@@ -49,6 +51,8 @@ type Config struct {
 	// CollectionInterval is the time between two crawls; the first runs at
 	// start.
 	CollectionInterval time.Duration `mapstructure:"collection_interval"`
+	// MaxConcurrency bounds the regions crawled at the same time.
+	MaxConcurrency int `mapstructure:"max_concurrency"`
 	// ScopeID overrides the account ID discovered with STS.
 	ScopeID string `mapstructure:"scope_id"`
 	// DataSourceID defaults to the component ID.
@@ -61,7 +65,7 @@ var (
 )
 
 func createDefaultConfig() component.Config {
-	return &Config{Region: defaultRegion, CollectionInterval: defaultCollectionInterval}
+	return &Config{Region: defaultRegion, CollectionInterval: defaultCollectionInterval, MaxConcurrency: defaultMaxConcurrency}
 }
 
 // Validate reports every problem of the configuration at once.
@@ -97,6 +101,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.CollectionInterval <= 0 {
 		errs = append(errs, errCollectionInterval)
+	}
+	if cfg.MaxConcurrency < 1 {
+		errs = append(errs, errMaxConcurrency)
 	}
 	return errors.Join(errs...)
 }

@@ -136,16 +136,31 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 			cur[region] = nil
 		}
 	}
-	for _, region := range regions {
-		inv, err := r.crawlRegion(ctx, region)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			errs = append(errs, err)
+	// Regions are crawled concurrently, at most max_concurrency at a time;
+	// the batch is built afterwards in region order.
+	invs := make([]regionInventory, len(regions))
+	regionErrs := make([]error, len(regions))
+	sem := make(chan struct{}, max(r.cfg.MaxConcurrency, 1))
+	var wg sync.WaitGroup
+	for i, region := range regions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			invs[i], regionErrs[i] = r.crawlRegion(ctx, region)
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	for i, region := range regions {
+		if regionErrs[i] != nil {
+			errs = append(errs, regionErrs[i])
 			continue
 		}
-		ents := entities(scope, region, inv, r.cfg.CollectionInterval)
+		ents := entities(scope, region, invs[i], r.cfg.CollectionInterval)
 		keys := entity.Set{}
 		for _, e := range ents {
 			keys.Add(e.Ref)

@@ -139,3 +139,16 @@ func (c *client) instances(ctx context.Context, region string) ([]ec2types.Insta
 	}
 	return out, nil
 }
+
+func (c *client) securityGroups(ctx context.Context, region string) ([]ec2types.SecurityGroup, error) {
+	var out []ec2types.SecurityGroup
+	p := ec2.NewDescribeSecurityGroupsPaginator(c.ec2(region), &ec2.DescribeSecurityGroupsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeSecurityGroups %s: %w", region, err)
+		}
+		out = append(out, page.SecurityGroups...)
+	}
+	return out, nil
+}

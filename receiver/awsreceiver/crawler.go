@@ -15,6 +15,7 @@ const (
 	TypeVPC      = "aws.vpc"
 	TypeSubnet   = "aws.subnet"
 	TypeInstance = "aws.instance"
+	TypeSG       = "aws.security_group"
 )
 
 const (
@@ -25,9 +26,10 @@ const (
 
 // regionInventory is what one region's crawl returned.
 type regionInventory struct {
-	vpcs      []ec2types.Vpc
-	subnets   []ec2types.Subnet
-	instances []ec2types.Instance
+	vpcs           []ec2types.Vpc
+	subnets        []ec2types.Subnet
+	securityGroups []ec2types.SecurityGroup
+	instances      []ec2types.Instance
 }
 
 // entities turns one region's inventory into entities, VPCs first, then
@@ -87,6 +89,33 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 			ReportInterval: interval,
 		})
 	}
+	for _, g := range inv.securityGroups {
+		id := aws.ToString(g.GroupId)
+		var links []entity.Link
+		if v := aws.ToString(g.VpcId); v != "" {
+			links = append(links, parent(TypeVPC, internalid.AWS(scope, v)))
+		}
+		out = append(out, entity.Entity{
+			Ref:  entity.Ref{Type: TypeSG, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.security_group.id": id}},
+			Name: aws.ToString(g.GroupName),
+			Description: map[string]any{
+				"cloud.region": region,
+				"description":  aws.ToString(g.Description),
+			},
+			Links: links,
+			Body: map[string]any{
+				"group_id":      id,
+				"group_name":    aws.ToString(g.GroupName),
+				"description":   aws.ToString(g.Description),
+				"vpc_id":        aws.ToString(g.VpcId),
+				"owner_id":      aws.ToString(g.OwnerId),
+				"ingress_rules": permissions(g.IpPermissions),
+				"egress_rules":  permissions(g.IpPermissionsEgress),
+				"tags":          tags(g.Tags),
+			},
+			ReportInterval: interval,
+		})
+	}
 	for _, in := range inv.instances {
 		out = append(out, instanceEntity(scope, region, in, interval))
 	}
@@ -128,6 +157,14 @@ func instanceEntity(scope, region string, in ec2types.Instance, interval time.Du
 	if s := aws.ToString(in.SubnetId); s != "" {
 		links = append(links, parent(TypeSubnet, internalid.AWS(scope, s)))
 	}
+	var groups []any
+	for _, g := range in.SecurityGroups {
+		gid := aws.ToString(g.GroupId)
+		groups = append(groups, gid)
+		// instance → security group, listed by the instance.
+		links = append(links, entity.Link{Type: entity.RelParentChild, Direction: entity.Outgoing,
+			Target: entity.Ref{Type: TypeSG, InternalID: internalid.AWS(scope, gid)}})
+	}
 	launch := ""
 	if in.LaunchTime != nil {
 		launch = in.LaunchTime.UTC().Format(time.RFC3339)
@@ -156,10 +193,37 @@ func instanceEntity(scope, region string, in ec2types.Instance, interval time.Du
 			"availability_zone":  az,
 			"launch_time":        launch,
 			"network_interfaces": enis,
+			"security_groups":    groups,
 			"tags":               tags(in.Tags),
 		},
 		ReportInterval: interval,
 	}
+}
+
+// permissions flattens security group rules: protocol, ports, and the
+// CIDRs and groups they allow.
+func permissions(ps []ec2types.IpPermission) []any {
+	out := make([]any, 0, len(ps))
+	for _, p := range ps {
+		var cidrs, groups []any
+		for _, r := range p.IpRanges {
+			cidrs = append(cidrs, aws.ToString(r.CidrIp))
+		}
+		for _, r := range p.Ipv6Ranges {
+			cidrs = append(cidrs, aws.ToString(r.CidrIpv6))
+		}
+		for _, g := range p.UserIdGroupPairs {
+			groups = append(groups, aws.ToString(g.GroupId))
+		}
+		out = append(out, map[string]any{
+			"protocol":  aws.ToString(p.IpProtocol),
+			"from_port": int64(aws.ToInt32(p.FromPort)),
+			"to_port":   int64(aws.ToInt32(p.ToPort)),
+			"cidrs":     cidrs,
+			"groups":    groups,
+		})
+	}
+	return out
 }
 
 // parent is the structural edge a child lists to its parent.

@@ -197,6 +197,9 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInv
 	if inv.subnets, err = r.client.subnets(ctx, region); err != nil {
 		return inv, err
 	}
+	if inv.securityGroups, err = r.client.securityGroups(ctx, region); err != nil {
+		return inv, err
+	}
 	if inv.instances, err = r.client.instances(ctx, region); err != nil {
 		return inv, err
 	}

@@ -152,3 +152,16 @@ func (c *client) securityGroups(ctx context.Context, region string) ([]ec2types.
 	}
 	return out, nil
 }
+
+func (c *client) networkInterfaces(ctx context.Context, region string) ([]ec2types.NetworkInterface, error) {
+	var out []ec2types.NetworkInterface
+	p := ec2.NewDescribeNetworkInterfacesPaginator(c.ec2(region), &ec2.DescribeNetworkInterfacesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeNetworkInterfaces %s: %w", region, err)
+		}
+		out = append(out, page.NetworkInterfaces...)
+	}
+	return out, nil
+}

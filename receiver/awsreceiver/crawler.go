@@ -16,6 +16,8 @@ const (
 	TypeSubnet   = "aws.subnet"
 	TypeInstance = "aws.instance"
 	TypeSG       = "aws.security_group"
+	// TypeENI is new: the agent had no element for network interfaces.
+	TypeENI = "aws.network_interface"
 )
 
 const (
@@ -30,6 +32,8 @@ type regionInventory struct {
 	subnets        []ec2types.Subnet
 	securityGroups []ec2types.SecurityGroup
 	instances      []ec2types.Instance
+	// networkInterfaces are emitted after instances.
+	networkInterfaces []ec2types.NetworkInterface
 }
 
 // entities turns one region's inventory into entities, VPCs first, then
@@ -119,7 +123,88 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	for _, in := range inv.instances {
 		out = append(out, instanceEntity(scope, region, in, interval))
 	}
+	for _, ni := range inv.networkInterfaces {
+		out = append(out, eniEntity(scope, region, ni, interval))
+	}
 	return out
+}
+
+// eniEntity is a network interface. Its addresses are announced only when
+// no instance is attached: an instance's addresses resolve to the instance,
+// the others (NAT gateways, load balancers, Lambda, RDS …) to the
+// interface.
+func eniEntity(scope, region string, ni ec2types.NetworkInterface, interval time.Duration) entity.Entity {
+	id := aws.ToString(ni.NetworkInterfaceId)
+	var ips []any
+	var addrs []string
+	for _, pa := range ni.PrivateIpAddresses {
+		ips = append(ips, aws.ToString(pa.PrivateIpAddress))
+		addrs = append(addrs, aws.ToString(pa.PrivateIpAddress))
+	}
+	public := ""
+	if ni.Association != nil {
+		public = aws.ToString(ni.Association.PublicIp)
+		if public != "" {
+			addrs = append(addrs, public)
+		}
+	}
+	var links []entity.Link
+	if s := aws.ToString(ni.SubnetId); s != "" {
+		links = append(links, parent(TypeSubnet, internalid.AWS(scope, s)))
+	}
+	instance := ""
+	if ni.Attachment != nil {
+		instance = aws.ToString(ni.Attachment.InstanceId)
+	}
+	if instance != "" {
+		links = append(links, parent(TypeInstance, internalid.AWS(scope, instance)))
+		addrs = nil
+	}
+	var groups []any
+	for _, g := range ni.Groups {
+		groups = append(groups, aws.ToString(g.GroupId))
+	}
+	return entity.Entity{
+		Ref:    entity.Ref{Type: TypeENI, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.network_interface.id": id}},
+		Name:   nameOr(ni.TagSet, id),
+		Status: eniStatus(string(ni.Status)),
+		Description: map[string]any{
+			"cloud.region":            region,
+			"cloud.availability_zone": aws.ToString(ni.AvailabilityZone),
+			"interface_type":          string(ni.InterfaceType),
+			"description":             aws.ToString(ni.Description),
+		},
+		Addresses: addrs,
+		Links:     links,
+		Body: map[string]any{
+			"network_interface_id": id,
+			"interface_type":       string(ni.InterfaceType),
+			"description":          aws.ToString(ni.Description),
+			"status":               string(ni.Status),
+			"subnet_id":            aws.ToString(ni.SubnetId),
+			"vpc_id":               aws.ToString(ni.VpcId),
+			"instance_id":          instance,
+			"requester_id":         aws.ToString(ni.RequesterId),
+			"mac_address":          aws.ToString(ni.MacAddress),
+			"private_ip_addresses": ips,
+			"public_ip":            public,
+			"security_groups":      groups,
+			"tags":                 tags(ni.TagSet),
+		},
+		ReportInterval: interval,
+	}
+}
+
+func eniStatus(s string) string {
+	switch s {
+	case "in-use", "available":
+		return statusGreen
+	case "attaching", "detaching", "associated":
+		return statusOrange
+	case "":
+		return ""
+	}
+	return statusRed
 }
 
 func instanceEntity(scope, region string, in ec2types.Instance, interval time.Duration) entity.Entity {

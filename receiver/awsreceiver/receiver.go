@@ -203,6 +203,9 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInv
 	if inv.instances, err = r.client.instances(ctx, region); err != nil {
 		return inv, err
 	}
+	if inv.networkInterfaces, err = r.client.networkInterfaces(ctx, region); err != nil {
+		return inv, err
+	}
 	return inv, nil
 }
 

@@ -165,3 +165,55 @@ func (c *client) networkInterfaces(ctx context.Context, region string) ([]ec2typ
 	}
 	return out, nil
 }
+
+func (c *client) routeTables(ctx context.Context, region string) ([]ec2types.RouteTable, error) {
+	var out []ec2types.RouteTable
+	p := ec2.NewDescribeRouteTablesPaginator(c.ec2(region), &ec2.DescribeRouteTablesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeRouteTables %s: %w", region, err)
+		}
+		out = append(out, page.RouteTables...)
+	}
+	return out, nil
+}
+
+func (c *client) internetGateways(ctx context.Context, region string) ([]ec2types.InternetGateway, error) {
+	var out []ec2types.InternetGateway
+	p := ec2.NewDescribeInternetGatewaysPaginator(c.ec2(region), &ec2.DescribeInternetGatewaysInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeInternetGateways %s: %w", region, err)
+		}
+		out = append(out, page.InternetGateways...)
+	}
+	return out, nil
+}
+
+func (c *client) natGateways(ctx context.Context, region string) ([]ec2types.NatGateway, error) {
+	var out []ec2types.NatGateway
+	p := ec2.NewDescribeNatGatewaysPaginator(c.ec2(region), &ec2.DescribeNatGatewaysInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeNatGateways %s: %w", region, err)
+		}
+		out = append(out, page.NatGateways...)
+	}
+	return out, nil
+}
+
+func (c *client) networkACLs(ctx context.Context, region string) ([]ec2types.NetworkAcl, error) {
+	var out []ec2types.NetworkAcl
+	p := ec2.NewDescribeNetworkAclsPaginator(c.ec2(region), &ec2.DescribeNetworkAclsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeNetworkAcls %s: %w", region, err)
+		}
+		out = append(out, page.NetworkAcls...)
+	}
+	return out, nil
+}

@@ -12,10 +12,15 @@ import (
 
 // Element types, as coordimap-agent's pkg/domain/aws.
 const (
-	TypeVPC      = "aws.vpc"
-	TypeSubnet   = "aws.subnet"
-	TypeInstance = "aws.instance"
-	TypeSG       = "aws.security_group"
+	TypeVPC        = "aws.vpc"
+	TypeSubnet     = "aws.subnet"
+	TypeInstance   = "aws.instance"
+	TypeSG         = "aws.security_group"
+	TypeRouteTable = "aws.route_table"
+	TypeNATGateway = "aws.natgw"
+	TypeNetworkACL = "aws.network_acl"
+	// TypeInternetGateway is new: the agent had no element for it.
+	TypeInternetGateway = "aws.internet_gateway"
 	// TypeENI is new: the agent had no element for network interfaces.
 	TypeENI = "aws.network_interface"
 )
@@ -28,10 +33,14 @@ const (
 
 // regionInventory is what one region's crawl returned.
 type regionInventory struct {
-	vpcs           []ec2types.Vpc
-	subnets        []ec2types.Subnet
-	securityGroups []ec2types.SecurityGroup
-	instances      []ec2types.Instance
+	vpcs             []ec2types.Vpc
+	subnets          []ec2types.Subnet
+	routeTables      []ec2types.RouteTable
+	internetGateways []ec2types.InternetGateway
+	natGateways      []ec2types.NatGateway
+	networkACLs      []ec2types.NetworkAcl
+	securityGroups   []ec2types.SecurityGroup
+	instances        []ec2types.Instance
 	// networkInterfaces are emitted after instances.
 	networkInterfaces []ec2types.NetworkInterface
 }
@@ -93,6 +102,7 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 			ReportInterval: interval,
 		})
 	}
+	out = append(out, networkEntities(scope, region, inv, interval)...)
 	for _, g := range inv.securityGroups {
 		id := aws.ToString(g.GroupId)
 		var links []entity.Link
@@ -129,10 +139,147 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	return out
 }
 
+// networkEntities are the route tables, internet and NAT gateways and
+// network ACLs of a region.
+func networkEntities(scope, region string, inv regionInventory, interval time.Duration) []entity.Entity {
+	var out []entity.Entity
+	for _, rt := range inv.routeTables {
+		id := aws.ToString(rt.RouteTableId)
+		links := []entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(rt.VpcId)))}
+		var subnets []any
+		main := false
+		for _, a := range rt.Associations {
+			main = main || aws.ToBool(a.Main)
+			if s := aws.ToString(a.SubnetId); s != "" {
+				subnets = append(subnets, s)
+				links = append(links, child(TypeSubnet, internalid.AWS(scope, s)))
+			}
+		}
+		var routes []any
+		for _, r := range rt.Routes {
+			dest := aws.ToString(r.DestinationCidrBlock)
+			if dest == "" {
+				dest = aws.ToString(r.DestinationIpv6CidrBlock)
+			}
+			if dest == "" {
+				dest = aws.ToString(r.DestinationPrefixListId)
+			}
+			target := firstNonEmpty(aws.ToString(r.GatewayId), aws.ToString(r.NatGatewayId), aws.ToString(r.InstanceId),
+				aws.ToString(r.NetworkInterfaceId), aws.ToString(r.TransitGatewayId), aws.ToString(r.VpcPeeringConnectionId),
+				aws.ToString(r.EgressOnlyInternetGatewayId), aws.ToString(r.LocalGatewayId), aws.ToString(r.CarrierGatewayId))
+			routes = append(routes, map[string]any{"destination": dest, "target": target, "state": string(r.State)})
+		}
+		out = append(out, entity.Entity{
+			Ref:            entity.Ref{Type: TypeRouteTable, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.route_table.id": id}},
+			Name:           nameOr(rt.Tags, id),
+			Description:    map[string]any{"cloud.region": region, "main": main},
+			Links:          links,
+			Body:           map[string]any{"route_table_id": id, "vpc_id": aws.ToString(rt.VpcId), "owner_id": aws.ToString(rt.OwnerId), "main": main, "subnets": subnets, "routes": routes, "tags": tags(rt.Tags)},
+			ReportInterval: interval,
+		})
+	}
+	for _, g := range inv.internetGateways {
+		id := aws.ToString(g.InternetGatewayId)
+		var links []entity.Link
+		var vpcs []any
+		for _, a := range g.Attachments {
+			if v := aws.ToString(a.VpcId); v != "" {
+				vpcs = append(vpcs, v)
+				links = append(links, parent(TypeVPC, internalid.AWS(scope, v)))
+			}
+		}
+		out = append(out, entity.Entity{
+			Ref:            entity.Ref{Type: TypeInternetGateway, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.internet_gateway.id": id}},
+			Name:           nameOr(g.Tags, id),
+			Description:    map[string]any{"cloud.region": region},
+			Links:          links,
+			Body:           map[string]any{"internet_gateway_id": id, "owner_id": aws.ToString(g.OwnerId), "vpcs": vpcs, "tags": tags(g.Tags)},
+			ReportInterval: interval,
+		})
+	}
+	for _, n := range inv.natGateways {
+		id := aws.ToString(n.NatGatewayId)
+		var addrs []string
+		var addrBody []any
+		for _, a := range n.NatGatewayAddresses {
+			for _, ip := range []string{aws.ToString(a.PrivateIp), aws.ToString(a.PublicIp)} {
+				if ip != "" {
+					addrs = append(addrs, ip)
+				}
+			}
+			addrBody = append(addrBody, map[string]any{
+				"private_ip": aws.ToString(a.PrivateIp), "public_ip": aws.ToString(a.PublicIp),
+				"network_interface_id": aws.ToString(a.NetworkInterfaceId), "allocation_id": aws.ToString(a.AllocationId),
+			})
+		}
+		created := ""
+		if n.CreateTime != nil {
+			created = n.CreateTime.UTC().Format(time.RFC3339)
+		}
+		out = append(out, entity.Entity{
+			Ref:            entity.Ref{Type: TypeNATGateway, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.nat_gateway.id": id}},
+			Name:           nameOr(n.Tags, id),
+			Status:         availability(string(n.State)),
+			Description:    map[string]any{"cloud.region": region, "connectivity_type": string(n.ConnectivityType)},
+			Addresses:      addrs,
+			Links:          []entity.Link{parent(TypeSubnet, internalid.AWS(scope, aws.ToString(n.SubnetId)))},
+			Body:           map[string]any{"nat_gateway_id": id, "subnet_id": aws.ToString(n.SubnetId), "vpc_id": aws.ToString(n.VpcId), "state": string(n.State), "connectivity_type": string(n.ConnectivityType), "create_time": created, "addresses": addrBody, "tags": tags(n.Tags)},
+			ReportInterval: interval,
+		})
+	}
+	for _, acl := range inv.networkACLs {
+		id := aws.ToString(acl.NetworkAclId)
+		links := []entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(acl.VpcId)))}
+		var subnets []any
+		for _, a := range acl.Associations {
+			if s := aws.ToString(a.SubnetId); s != "" {
+				subnets = append(subnets, s)
+				links = append(links, child(TypeSubnet, internalid.AWS(scope, s)))
+			}
+		}
+		var entries []any
+		for _, e := range acl.Entries {
+			entry := map[string]any{
+				"rule_number": int64(aws.ToInt32(e.RuleNumber)), "protocol": aws.ToString(e.Protocol),
+				"action": string(e.RuleAction), "egress": aws.ToBool(e.Egress),
+				"cidr": firstNonEmpty(aws.ToString(e.CidrBlock), aws.ToString(e.Ipv6CidrBlock)),
+			}
+			if e.PortRange != nil {
+				entry["from_port"] = int64(aws.ToInt32(e.PortRange.From))
+				entry["to_port"] = int64(aws.ToInt32(e.PortRange.To))
+			}
+			entries = append(entries, entry)
+		}
+		out = append(out, entity.Entity{
+			Ref:            entity.Ref{Type: TypeNetworkACL, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.network_acl.id": id}},
+			Name:           nameOr(acl.Tags, id),
+			Description:    map[string]any{"cloud.region": region, "is_default": aws.ToBool(acl.IsDefault)},
+			Links:          links,
+			Body:           map[string]any{"network_acl_id": id, "vpc_id": aws.ToString(acl.VpcId), "owner_id": aws.ToString(acl.OwnerId), "is_default": aws.ToBool(acl.IsDefault), "subnets": subnets, "entries": entries, "tags": tags(acl.Tags)},
+			ReportInterval: interval,
+		})
+	}
+	return out
+}
+
+// child is the structural edge a parent lists to its child.
+func child(typ, id string) entity.Link {
+	return entity.Link{Type: entity.RelParentChild, Direction: entity.Outgoing, Target: entity.Ref{Type: typ, InternalID: id}}
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
 // eniEntity is a network interface. Its addresses are announced only when
-// no instance is attached: an instance's addresses resolve to the instance,
-// the others (NAT gateways, load balancers, Lambda, RDS …) to the
-// interface.
+// no instance is attached and it is not a NAT gateway's: an instance's and
+// a NAT gateway's addresses resolve to them, the others (load balancers,
+// Lambda, RDS …) to the interface.
 func eniEntity(scope, region string, ni ec2types.NetworkInterface, interval time.Duration) entity.Entity {
 	id := aws.ToString(ni.NetworkInterfaceId)
 	var ips []any
@@ -158,6 +305,10 @@ func eniEntity(scope, region string, ni ec2types.NetworkInterface, interval time
 	}
 	if instance != "" {
 		links = append(links, parent(TypeInstance, internalid.AWS(scope, instance)))
+		addrs = nil
+	}
+	if ni.InterfaceType == ec2types.NetworkInterfaceTypeNatGateway {
+		// The NAT gateway announces these addresses.
 		addrs = nil
 	}
 	var groups []any

@@ -197,6 +197,18 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInv
 	if inv.subnets, err = r.client.subnets(ctx, region); err != nil {
 		return inv, err
 	}
+	if inv.routeTables, err = r.client.routeTables(ctx, region); err != nil {
+		return inv, err
+	}
+	if inv.internetGateways, err = r.client.internetGateways(ctx, region); err != nil {
+		return inv, err
+	}
+	if inv.natGateways, err = r.client.natGateways(ctx, region); err != nil {
+		return inv, err
+	}
+	if inv.networkACLs, err = r.client.networkACLs(ctx, region); err != nil {
+		return inv, err
+	}
 	if inv.securityGroups, err = r.client.securityGroups(ctx, region); err != nil {
 		return inv, err
 	}

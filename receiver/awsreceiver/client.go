@@ -217,3 +217,16 @@ func (c *client) networkACLs(ctx context.Context, region string) ([]ec2types.Net
 	}
 	return out, nil
 }
+
+func (c *client) volumes(ctx context.Context, region string) ([]ec2types.Volume, error) {
+	var out []ec2types.Volume
+	p := ec2.NewDescribeVolumesPaginator(c.ec2(region), &ec2.DescribeVolumesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeVolumes %s: %w", region, err)
+		}
+		out = append(out, page.Volumes...)
+	}
+	return out, nil
+}

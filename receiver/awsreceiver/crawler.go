@@ -16,6 +16,7 @@ const (
 	TypeSubnet     = "aws.subnet"
 	TypeInstance   = "aws.instance"
 	TypeSG         = "aws.security_group"
+	TypeVolume     = "aws.volume"
 	TypeRouteTable = "aws.route_table"
 	TypeNATGateway = "aws.natgw"
 	TypeNetworkACL = "aws.network_acl"
@@ -43,6 +44,7 @@ type regionInventory struct {
 	instances        []ec2types.Instance
 	// networkInterfaces are emitted after instances.
 	networkInterfaces []ec2types.NetworkInterface
+	volumes           []ec2types.Volume
 }
 
 // entities turns one region's inventory into entities, VPCs first, then
@@ -136,7 +138,68 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	for _, ni := range inv.networkInterfaces {
 		out = append(out, eniEntity(scope, region, ni, interval))
 	}
+	for _, v := range inv.volumes {
+		out = append(out, volumeEntity(scope, region, v, interval))
+	}
 	return out
+}
+
+// volumeEntity is an EBS volume; each instance it is attached to lists
+// it: instance → volume.
+func volumeEntity(scope, region string, v ec2types.Volume, interval time.Duration) entity.Entity {
+	id := aws.ToString(v.VolumeId)
+	var links []entity.Link
+	var attachments []any
+	for _, a := range v.Attachments {
+		inst := aws.ToString(a.InstanceId)
+		if inst == "" {
+			continue
+		}
+		links = append(links, parent(TypeInstance, internalid.AWS(scope, inst)))
+		attachments = append(attachments, map[string]any{"instance_id": inst, "device": aws.ToString(a.Device), "state": string(a.State)})
+	}
+	created := ""
+	if v.CreateTime != nil {
+		created = v.CreateTime.UTC().Format(time.RFC3339)
+	}
+	return entity.Entity{
+		Ref:    entity.Ref{Type: TypeVolume, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.volume.id": id}},
+		Name:   nameOr(v.Tags, id),
+		Status: volumeStatus(string(v.State)),
+		Description: map[string]any{
+			"cloud.region":            region,
+			"cloud.availability_zone": aws.ToString(v.AvailabilityZone),
+			"volume_type":             string(v.VolumeType),
+			"size_gib":                int64(aws.ToInt32(v.Size)),
+		},
+		Links: links,
+		Body: map[string]any{
+			"volume_id":         id,
+			"volume_type":       string(v.VolumeType),
+			"size_gib":          int64(aws.ToInt32(v.Size)),
+			"iops":              int64(aws.ToInt32(v.Iops)),
+			"encrypted":         aws.ToBool(v.Encrypted),
+			"snapshot_id":       aws.ToString(v.SnapshotId),
+			"availability_zone": aws.ToString(v.AvailabilityZone),
+			"state":             string(v.State),
+			"create_time":       created,
+			"attachments":       attachments,
+			"tags":              tags(v.Tags),
+		},
+		ReportInterval: interval,
+	}
+}
+
+func volumeStatus(s string) string {
+	switch s {
+	case "in-use", "available":
+		return statusGreen
+	case "creating", "deleting":
+		return statusOrange
+	case "":
+		return ""
+	}
+	return statusRed
 }
 
 // networkEntities are the route tables, internet and NAT gateways and

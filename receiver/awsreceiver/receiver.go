@@ -218,6 +218,9 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInv
 	if inv.networkInterfaces, err = r.client.networkInterfaces(ctx, region); err != nil {
 		return inv, err
 	}
+	if inv.volumes, err = r.client.volumes(ctx, region); err != nil {
+		return inv, err
+	}
 	return inv, nil
 }
 

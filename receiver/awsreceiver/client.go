@@ -3,6 +3,7 @@ package awsreceiver
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/time/rate"
 )
 
 // client is the seam over the SDK: one STS client and one EC2 client per
@@ -39,6 +41,12 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
+	if cfg.RequestsPerSecond > 0 {
+		awsCfg.HTTPClient = limitedClient{
+			next: awsCfg.HTTPClient,
+			lim:  rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), max(1, int(cfg.RequestsPerSecond))),
+		}
+	}
 	stsOpts := func(o *sts.Options) {
 		if cfg.Endpoints.STS != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoints.STS)
@@ -59,6 +67,20 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 		ec2EP:  cfg.Endpoints.EC2,
 		ec2ByR: map[string]*ec2.Client{},
 	}, nil
+}
+
+// limitedClient makes every request (retries included) wait for the
+// receiver's request rate.
+type limitedClient struct {
+	next aws.HTTPClient
+	lim  *rate.Limiter
+}
+
+func (c limitedClient) Do(r *http.Request) (*http.Response, error) {
+	if err := c.lim.Wait(r.Context()); err != nil {
+		return nil, err
+	}
+	return c.next.Do(r)
 }
 
 func (c *client) ec2(region string) *ec2.Client {

@@ -15,6 +15,7 @@ const (
 	defaultCollectionInterval = 5 * time.Minute
 	defaultRegion             = "us-east-1"
 	defaultMaxConcurrency     = 4
+	defaultRequestsPerSecond  = 20
 )
 
 var (
@@ -24,6 +25,7 @@ var (
 	errEmptyRegion        = errors.New("regions: names must not be empty")
 	errHomeRegion         = errors.New("region: must not be empty")
 	errMaxConcurrency     = errors.New("max_concurrency: must be at least 1")
+	errRequestsPerSecond  = errors.New("requests_per_second: must not be negative")
 )
 
 // Endpoints override the service endpoints (AWS-compatible clouds, tests).
@@ -53,6 +55,9 @@ type Config struct {
 	CollectionInterval time.Duration `mapstructure:"collection_interval"`
 	// MaxConcurrency bounds the regions crawled at the same time.
 	MaxConcurrency int `mapstructure:"max_concurrency"`
+	// RequestsPerSecond bounds the API requests of the receiver (all
+	// regions and services together, retries included); 0 means no bound.
+	RequestsPerSecond float64 `mapstructure:"requests_per_second"`
 	// ScopeID overrides the account ID discovered with STS.
 	ScopeID string `mapstructure:"scope_id"`
 	// DataSourceID defaults to the component ID.
@@ -65,7 +70,7 @@ var (
 )
 
 func createDefaultConfig() component.Config {
-	return &Config{Region: defaultRegion, CollectionInterval: defaultCollectionInterval, MaxConcurrency: defaultMaxConcurrency}
+	return &Config{Region: defaultRegion, CollectionInterval: defaultCollectionInterval, MaxConcurrency: defaultMaxConcurrency, RequestsPerSecond: defaultRequestsPerSecond}
 }
 
 // Validate reports every problem of the configuration at once.
@@ -104,6 +109,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.MaxConcurrency < 1 {
 		errs = append(errs, errMaxConcurrency)
+	}
+	if cfg.RequestsPerSecond < 0 {
+		errs = append(errs, errRequestsPerSecond)
 	}
 	return errors.Join(errs...)
 }

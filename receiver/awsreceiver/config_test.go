@@ -36,6 +36,7 @@ func TestLoadConfig(t *testing.T) {
 				ScopeID:            "123456789012",
 				DataSourceID:       "aws-prod",
 				MaxConcurrency:     defaultMaxConcurrency,
+				RequestsPerSecond:  5,
 			},
 		},
 		{

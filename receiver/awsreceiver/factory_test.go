@@ -46,6 +46,8 @@ func TestValidate(t *testing.T) {
 		{name: "bad endpoints", modify: func(c *Config) { c.Endpoints = Endpoints{EC2: "localhost:1", STS: "ftp://x"} },
 			wantErr: "endpoints: ec2: must be an http or https URL\nendpoints: sts: must be an http or https URL"},
 		{name: "zero interval", modify: func(c *Config) { c.CollectionInterval = 0 }, wantErr: "collection_interval: must be positive"},
+		{name: "negative rate", modify: func(c *Config) { c.RequestsPerSecond = -1 }, wantErr: "requests_per_second: must not be negative"},
+		{name: "no rate bound", modify: func(c *Config) { c.RequestsPerSecond = 0 }},
 		{name: "zero concurrency", modify: func(c *Config) { c.MaxConcurrency = 0 }, wantErr: "max_concurrency: must be at least 1"},
 	}
 	for _, tt := range tests {

@@ -252,3 +252,23 @@ func (c *client) volumes(ctx context.Context, region string) ([]ec2types.Volume,
 	}
 	return out, nil
 }
+
+// images returns the AMIs with the given IDs. A filter, not ImageIds, so
+// that a deregistered AMI an instance still runs does not fail the call.
+func (c *client) images(ctx context.Context, region string, ids []string) ([]ec2types.Image, error) {
+	var out []ec2types.Image
+	for start := 0; start < len(ids); start += 200 {
+		chunk := ids[start:min(start+200, len(ids))]
+		p := ec2.NewDescribeImagesPaginator(c.ec2(region), &ec2.DescribeImagesInput{
+			Filters: []ec2types.Filter{{Name: aws.String("image-id"), Values: chunk}},
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("ec2 DescribeImages %s: %w", region, err)
+			}
+			out = append(out, page.Images...)
+		}
+	}
+	return out, nil
+}

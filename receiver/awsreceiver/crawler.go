@@ -17,6 +17,7 @@ const (
 	TypeInstance   = "aws.instance"
 	TypeSG         = "aws.security_group"
 	TypeVolume     = "aws.volume"
+	TypeAMI        = "aws.ami"
 	TypeRouteTable = "aws.route_table"
 	TypeNATGateway = "aws.natgw"
 	TypeNetworkACL = "aws.network_acl"
@@ -45,6 +46,8 @@ type regionInventory struct {
 	// networkInterfaces are emitted after instances.
 	networkInterfaces []ec2types.NetworkInterface
 	volumes           []ec2types.Volume
+	// images are the AMIs the instances run.
+	images []ec2types.Image
 }
 
 // entities turns one region's inventory into entities, VPCs first, then
@@ -132,8 +135,46 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 			ReportInterval: interval,
 		})
 	}
+	for _, img := range inv.images {
+		id := aws.ToString(img.ImageId)
+		out = append(out, entity.Entity{
+			Ref:    entity.Ref{Type: TypeAMI, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.ami.id": id}},
+			Name:   firstNonEmpty(aws.ToString(img.Name), id),
+			Status: availability(string(img.State)),
+			Description: map[string]any{
+				"cloud.region": region,
+				"architecture": string(img.Architecture),
+				"platform":     aws.ToString(img.PlatformDetails),
+			},
+			Body: map[string]any{
+				"image_id":            id,
+				"name":                aws.ToString(img.Name),
+				"description":         aws.ToString(img.Description),
+				"owner_id":            aws.ToString(img.OwnerId),
+				"owner_alias":         aws.ToString(img.ImageOwnerAlias),
+				"state":               string(img.State),
+				"architecture":        string(img.Architecture),
+				"platform_details":    aws.ToString(img.PlatformDetails),
+				"root_device_type":    string(img.RootDeviceType),
+				"virtualization_type": string(img.VirtualizationType),
+				"creation_date":       aws.ToString(img.CreationDate),
+				"public":              aws.ToBool(img.Public),
+				"tags":                tags(img.Tags),
+			},
+			ReportInterval: interval,
+		})
+	}
+	amis := map[string]bool{}
+	for _, img := range inv.images {
+		amis[aws.ToString(img.ImageId)] = true
+	}
 	for _, in := range inv.instances {
-		out = append(out, instanceEntity(scope, region, in, interval))
+		e := instanceEntity(scope, region, in, interval)
+		// AMI → instance, when the AMI still exists.
+		if ami := aws.ToString(in.ImageId); amis[ami] {
+			e.Links = append(e.Links, parent(TypeAMI, internalid.AWS(scope, ami)))
+		}
+		out = append(out, e)
 	}
 	for _, ni := range inv.networkInterfaces {
 		out = append(out, eniEntity(scope, region, ni, interval))

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
@@ -220,6 +221,18 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInv
 	}
 	if inv.volumes, err = r.client.volumes(ctx, region); err != nil {
 		return inv, err
+	}
+	var amis []string
+	for _, in := range inv.instances {
+		if id := aws.ToString(in.ImageId); id != "" && !slices.Contains(amis, id) {
+			amis = append(amis, id)
+		}
+	}
+	if len(amis) > 0 {
+		sort.Strings(amis)
+		if inv.images, err = r.client.images(ctx, region, amis); err != nil {
+			return inv, err
+		}
 	}
 	return inv, nil
 }

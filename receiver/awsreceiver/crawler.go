@@ -16,6 +16,7 @@ const (
 	TypeSubnet     = "aws.subnet"
 	TypeInstance   = "aws.instance"
 	TypeSG         = "aws.security_group"
+	TypeOwner      = "aws.owner"
 	TypeVolume     = "aws.volume"
 	TypeAMI        = "aws.ami"
 	TypeRouteTable = "aws.route_table"
@@ -67,6 +68,7 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 				"cidr_block":   aws.ToString(v.CidrBlock),
 				"is_default":   aws.ToBool(v.IsDefault),
 			},
+			Links: ownerLinks(scope, v.OwnerId),
 			Body: map[string]any{
 				"vpc_id":          id,
 				"cidr_block":      aws.ToString(v.CidrBlock),
@@ -91,7 +93,7 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 				"cloud.availability_zone": aws.ToString(s.AvailabilityZone),
 				"cidr_block":              aws.ToString(s.CidrBlock),
 			},
-			Links: []entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(s.VpcId)))},
+			Links: append([]entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(s.VpcId)))}, ownerLinks(scope, s.OwnerId)...),
 			Body: map[string]any{
 				"subnet_id":                  id,
 				"vpc_id":                     aws.ToString(s.VpcId),
@@ -170,9 +172,9 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	}
 	for _, in := range inv.instances {
 		e := instanceEntity(scope, region, in, interval)
-		// AMI → instance, when the AMI still exists.
+		// instance → AMI (as the agent), when the AMI still exists.
 		if ami := aws.ToString(in.ImageId); amis[ami] {
-			e.Links = append(e.Links, parent(TypeAMI, internalid.AWS(scope, ami)))
+			e.Links = append(e.Links, child(TypeAMI, internalid.AWS(scope, ami)))
 		}
 		out = append(out, e)
 	}
@@ -249,7 +251,7 @@ func networkEntities(scope, region string, inv regionInventory, interval time.Du
 	var out []entity.Entity
 	for _, rt := range inv.routeTables {
 		id := aws.ToString(rt.RouteTableId)
-		links := []entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(rt.VpcId)))}
+		links := append([]entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(rt.VpcId)))}, ownerLinks(scope, rt.OwnerId)...)
 		var subnets []any
 		main := false
 		for _, a := range rt.Associations {
@@ -321,12 +323,15 @@ func networkEntities(scope, region string, inv regionInventory, interval time.Du
 			created = n.CreateTime.UTC().Format(time.RFC3339)
 		}
 		out = append(out, entity.Entity{
-			Ref:            entity.Ref{Type: TypeNATGateway, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.nat_gateway.id": id}},
-			Name:           nameOr(n.Tags, id),
-			Status:         availability(string(n.State)),
-			Description:    map[string]any{"cloud.region": region, "connectivity_type": string(n.ConnectivityType)},
-			Addresses:      addrs,
-			Links:          []entity.Link{parent(TypeSubnet, internalid.AWS(scope, aws.ToString(n.SubnetId)))},
+			Ref:         entity.Ref{Type: TypeNATGateway, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.nat_gateway.id": id}},
+			Name:        nameOr(n.Tags, id),
+			Status:      availability(string(n.State)),
+			Description: map[string]any{"cloud.region": region, "connectivity_type": string(n.ConnectivityType)},
+			Addresses:   addrs,
+			Links: []entity.Link{
+				parent(TypeVPC, internalid.AWS(scope, aws.ToString(n.VpcId))),
+				parent(TypeSubnet, internalid.AWS(scope, aws.ToString(n.SubnetId))),
+			},
 			Body:           map[string]any{"nat_gateway_id": id, "subnet_id": aws.ToString(n.SubnetId), "vpc_id": aws.ToString(n.VpcId), "state": string(n.State), "connectivity_type": string(n.ConnectivityType), "create_time": created, "addresses": addrBody, "tags": tags(n.Tags)},
 			ReportInterval: interval,
 		})
@@ -494,6 +499,9 @@ func instanceEntity(scope, region string, in ec2types.Instance, interval time.Du
 		}
 	}
 	var links []entity.Link
+	if v := aws.ToString(in.VpcId); v != "" {
+		links = append(links, parent(TypeVPC, internalid.AWS(scope, v)))
+	}
 	if s := aws.ToString(in.SubnetId); s != "" {
 		links = append(links, parent(TypeSubnet, internalid.AWS(scope, s)))
 	}
@@ -564,6 +572,25 @@ func permissions(ps []ec2types.IpPermission) []any {
 		})
 	}
 	return out
+}
+
+// ownerEntity is the account: the agent's aws.owner element.
+func ownerEntity(scope string, interval time.Duration) entity.Entity {
+	return entity.Entity{
+		Ref:            entity.Ref{Type: TypeOwner, InternalID: internalid.AWS(scope, scope), NativeIDs: map[string]any{"cloud.account.id": scope}},
+		Name:           scope,
+		Body:           map[string]any{"account_id": scope},
+		ReportInterval: interval,
+	}
+}
+
+// ownerLinks is owner → resource, listed by the resource, as the agent
+// did for VPCs, subnets and route tables.
+func ownerLinks(scope string, owner *string) []entity.Link {
+	if aws.ToString(owner) == "" {
+		return nil
+	}
+	return []entity.Link{parent(TypeOwner, internalid.AWS(scope, aws.ToString(owner)))}
 }
 
 // parent is the structural edge a child lists to its parent.

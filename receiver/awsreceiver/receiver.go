@@ -128,6 +128,9 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 	sort.Strings(regions)
 
 	batch := entity.NewBatch(r.source(scope))
+	if err := batch.AddState(now, ownerEntity(scope, r.cfg.CollectionInterval)); err != nil {
+		return err
+	}
 	var errs []error
 	cur := map[string]entity.Set{}
 	// Regions no longer crawled (disabled, removed from regions): gone.
@@ -174,7 +177,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		}
 		cur[region] = keys
 	}
-	if batch.Len() > 0 {
+	if batch.Len() > 1 || len(errs) == 0 {
 		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
 			return errors.Join(append(errs, fmt.Errorf("consume: %w", err))...)
 		}

@@ -272,3 +272,11 @@ func (c *client) images(ctx context.Context, region string, ids []string) ([]ec2
 	}
 	return out, nil
 }
+
+func (c *client) availabilityZones(ctx context.Context, region string) ([]ec2types.AvailabilityZone, error) {
+	out, err := c.ec2(region).DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{})
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeAvailabilityZones %s: %w", region, err)
+	}
+	return out.AvailabilityZones, nil
+}

@@ -17,6 +17,8 @@ const (
 	TypeInstance   = "aws.instance"
 	TypeSG         = "aws.security_group"
 	TypeOwner      = "aws.owner"
+	TypeRegion     = "aws.region"
+	TypeAZ         = "aws.availability_zone"
 	TypeVolume     = "aws.volume"
 	TypeAMI        = "aws.ami"
 	TypeRouteTable = "aws.route_table"
@@ -36,6 +38,7 @@ const (
 
 // regionInventory is what one region's crawl returned.
 type regionInventory struct {
+	zones            []ec2types.AvailabilityZone
 	vpcs             []ec2types.Vpc
 	subnets          []ec2types.Subnet
 	routeTables      []ec2types.RouteTable
@@ -54,7 +57,36 @@ type regionInventory struct {
 // entities turns one region's inventory into entities, VPCs first, then
 // subnets, then instances, each in API order.
 func entities(scope, region string, inv regionInventory, interval time.Duration) []entity.Entity {
-	var out []entity.Entity
+	regionID := internalid.AWS(scope, region)
+	out := []entity.Entity{{
+		Ref:            entity.Ref{Type: TypeRegion, InternalID: regionID, NativeIDs: map[string]any{"cloud.region": region}},
+		Name:           region,
+		Body:           map[string]any{"region_name": region},
+		ReportInterval: interval,
+	}}
+	for _, z := range inv.zones {
+		zoneID := aws.ToString(z.ZoneId)
+		out = append(out, entity.Entity{
+			Ref:    entity.Ref{Type: TypeAZ, InternalID: internalid.AWS(scope, zoneID), NativeIDs: map[string]any{"cloud.availability_zone": aws.ToString(z.ZoneName)}},
+			Name:   aws.ToString(z.ZoneName),
+			Status: availability(string(z.State)),
+			Description: map[string]any{
+				"cloud.region": region,
+				"zone_type":    aws.ToString(z.ZoneType),
+			},
+			Links: []entity.Link{parent(TypeRegion, regionID)},
+			Body: map[string]any{
+				"zone_name":            aws.ToString(z.ZoneName),
+				"zone_id":              zoneID,
+				"zone_type":            aws.ToString(z.ZoneType),
+				"state":                string(z.State),
+				"region_name":          aws.ToString(z.RegionName),
+				"opt_in_status":        string(z.OptInStatus),
+				"network_border_group": aws.ToString(z.NetworkBorderGroup),
+			},
+			ReportInterval: interval,
+		})
+	}
 	for _, v := range inv.vpcs {
 		id := aws.ToString(v.VpcId)
 		out = append(out, entity.Entity{

@@ -60,9 +60,9 @@ func TestGoldenEC2(t *testing.T) {
 	api.requireCalled(t, "eu-west-1 DescribeInstances", 2) // throttled, then retried
 	api.requireCalled(t, "eu-west-1 DescribeInstances instances-page-2", 1)
 	api.requireCalled(t, "eu-west-1 DescribeImages", 1) // one call for the AMIs in use
-	assert.Positive(t, api.callCounts()["ap-southeast-3 DescribeVpcs"], "the opt-in region was tried")
+	assert.Positive(t, api.callCounts()["ap-southeast-3 DescribeAvailabilityZones"], "the opt-in region was tried")
 	assert.NotContains(t, r.seen, "ap-southeast-3")
-	assert.Len(t, r.seen["eu-west-1"], 16)
+	assert.Len(t, r.seen["eu-west-1"], 19)
 }
 
 // A second crawl deletes what vanished; a region that fails keeps what it
@@ -79,13 +79,13 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	r.client = c
 
 	require.NoError(t, r.crawl(context.Background()))
-	require.Len(t, r.seen["eu-west-1"], 16)
+	require.Len(t, r.seen["eu-west-1"], 19)
 
 	// The region now refuses: reported, nothing deleted, nothing emitted.
 	api.setDenied("eu-west-1", true)
 	require.ErrorContains(t, r.crawl(context.Background()), "AuthFailure")
 	assert.Equal(t, 1, len(sink.AllLogs()))
-	require.Len(t, r.seen["eu-west-1"], 16)
+	require.Len(t, r.seen["eu-west-1"], 19)
 
 	// The region is no longer configured: everything it had is deleted.
 	api.setDenied("eu-west-1", false)
@@ -93,6 +93,6 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	api.setDenied("eu-central-1", true)
 	require.Error(t, r.crawl(context.Background()))
 	require.Len(t, sink.AllLogs(), 2)
-	assert.Equal(t, 16+1, sink.AllLogs()[1].LogRecordCount(), "16 deletes and the owner")
+	assert.Equal(t, 19+1, sink.AllLogs()[1].LogRecordCount(), "19 deletes and the owner")
 	assert.NotContains(t, r.seen, "eu-west-1")
 }

@@ -195,6 +195,9 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInventory, error) {
 	var inv regionInventory
 	var err error
+	if inv.zones, err = r.client.availabilityZones(ctx, region); err != nil {
+		return inv, err
+	}
 	if inv.vpcs, err = r.client.vpcs(ctx, region); err != nil {
 		return inv, err
 	}

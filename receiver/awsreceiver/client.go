@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/time/rate"
 )
@@ -21,6 +23,7 @@ import (
 type client struct {
 	cfg    aws.Config
 	sts    *sts.Client
+	s3     *s3.Client
 	ec2EP  string
 	mu     sync.Mutex
 	ec2ByR map[string]*ec2.Client
@@ -62,8 +65,14 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 		awsCfg.Credentials = aws.NewCredentialsCache(provider)
 	}
 	return &client{
-		cfg:    awsCfg,
-		sts:    sts.NewFromConfig(awsCfg, stsOpts),
+		cfg: awsCfg,
+		sts: sts.NewFromConfig(awsCfg, stsOpts),
+		s3: s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+			if cfg.Endpoints.S3 != "" {
+				o.BaseEndpoint = aws.String(cfg.Endpoints.S3)
+				o.UsePathStyle = true
+			}
+		}),
 		ec2EP:  cfg.Endpoints.EC2,
 		ec2ByR: map[string]*ec2.Client{},
 	}, nil
@@ -279,4 +288,18 @@ func (c *client) availabilityZones(ctx context.Context, region string) ([]ec2typ
 		return nil, fmt.Errorf("ec2 DescribeAvailabilityZones %s: %w", region, err)
 	}
 	return out.AvailabilityZones, nil
+}
+
+// buckets lists the account's S3 buckets (global).
+func (c *client) buckets(ctx context.Context) ([]s3types.Bucket, error) {
+	var out []s3types.Bucket
+	p := s3.NewListBucketsPaginator(c.s3, &s3.ListBucketsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("s3 ListBuckets: %w", err)
+		}
+		out = append(out, page.Buckets...)
+	}
+	return out, nil
 }

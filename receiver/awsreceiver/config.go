@@ -32,6 +32,8 @@ var (
 type Endpoints struct {
 	EC2 string `mapstructure:"ec2"`
 	STS string `mapstructure:"sts"`
+	// S3 switches to path-style addressing.
+	S3 string `mapstructure:"s3"`
 }
 
 // Config is what users set for a coordimap_aws receiver.
@@ -95,7 +97,7 @@ func (cfg *Config) Validate() error {
 	if cfg.ExternalID != "" && cfg.AssumeRoleARN == "" {
 		errs = append(errs, errExternalID)
 	}
-	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}} {
+	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}} {
 		name, e := ep.name, ep.url
 		if e == "" {
 			continue

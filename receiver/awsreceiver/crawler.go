@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
@@ -17,6 +18,7 @@ const (
 	TypeInstance   = "aws.instance"
 	TypeSG         = "aws.security_group"
 	TypeOwner      = "aws.owner"
+	TypeS3Bucket   = "aws.s3_bucket"
 	TypeRegion     = "aws.region"
 	TypeAZ         = "aws.availability_zone"
 	TypeVolume     = "aws.volume"
@@ -601,6 +603,28 @@ func permissions(ps []ec2types.IpPermission) []any {
 			"to_port":   int64(aws.ToInt32(p.ToPort)),
 			"cidrs":     cidrs,
 			"groups":    groups,
+		})
+	}
+	return out
+}
+
+// bucketEntities are the account's S3 buckets: owner → bucket, as the
+// agent.
+func bucketEntities(scope string, buckets []s3types.Bucket, interval time.Duration) []entity.Entity {
+	out := make([]entity.Entity, 0, len(buckets))
+	for _, b := range buckets {
+		name := aws.ToString(b.Name)
+		created := ""
+		if b.CreationDate != nil {
+			created = b.CreationDate.UTC().Format(time.RFC3339)
+		}
+		out = append(out, entity.Entity{
+			Ref:            entity.Ref{Type: TypeS3Bucket, InternalID: internalid.AWS(scope, name), NativeIDs: map[string]any{"aws.s3.bucket": name}},
+			Name:           name,
+			Description:    map[string]any{"cloud.region": aws.ToString(b.BucketRegion)},
+			Links:          []entity.Link{parent(TypeOwner, internalid.AWS(scope, scope))},
+			Body:           map[string]any{"name": name, "creation_date": created, "region": aws.ToString(b.BucketRegion)},
+			ReportInterval: interval,
 		})
 	}
 	return out

@@ -55,6 +55,10 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action, token, reg := r.Form.Get("Action"), r.Form.Get("NextToken"), region(r)
+	if r.Method == http.MethodGet && r.URL.Path == "/" && r.URL.Query().Get("x-id") == "ListBuckets" {
+		// S3's REST API (path-style): GET /?x-id=ListBuckets.
+		action, token = "ListBuckets", r.URL.Query().Get("continuation-token")
+	}
 	key := reg + " " + action
 	if token != "" {
 		key += " " + token

@@ -24,7 +24,7 @@ func testConfig(endpoint string) *Config {
 	cfg.Region = "eu-west-1"
 	cfg.AccessKeyID = "AKIDFAKEFAKEFAKE"
 	cfg.SecretAccessKey = "fake-secret"
-	cfg.Endpoints = Endpoints{EC2: endpoint, STS: endpoint}
+	cfg.Endpoints = Endpoints{EC2: endpoint, STS: endpoint, S3: endpoint}
 	cfg.CollectionInterval = time.Hour // only the crawl at start
 	return cfg
 }
@@ -60,6 +60,7 @@ func TestGoldenEC2(t *testing.T) {
 	api.requireCalled(t, "eu-west-1 DescribeInstances", 2) // throttled, then retried
 	api.requireCalled(t, "eu-west-1 DescribeInstances instances-page-2", 1)
 	api.requireCalled(t, "eu-west-1 DescribeImages", 1) // one call for the AMIs in use
+	api.requireCalled(t, "eu-west-1 ListBuckets", 1)
 	assert.Positive(t, api.callCounts()["ap-southeast-3 DescribeAvailabilityZones"], "the opt-in region was tried")
 	assert.NotContains(t, r.seen, "ap-southeast-3")
 	assert.Len(t, r.seen["eu-west-1"], 19)
@@ -93,6 +94,6 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	api.setDenied("eu-central-1", true)
 	require.Error(t, r.crawl(context.Background()))
 	require.Len(t, sink.AllLogs(), 2)
-	assert.Equal(t, 19+1, sink.AllLogs()[1].LogRecordCount(), "19 deletes and the owner")
+	assert.Equal(t, 19+1+2, sink.AllLogs()[1].LogRecordCount(), "19 deletes, the owner, the 2 buckets")
 	assert.NotContains(t, r.seen, "eu-west-1")
 }

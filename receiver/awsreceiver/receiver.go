@@ -21,6 +21,8 @@ import (
 )
 
 const (
+	// globalKey holds the global services' entities (S3) in seen.
+	globalKey       = "global"
 	dataSourceType  = "aws"
 	minCrawlTimeout = 5 * time.Minute
 )
@@ -135,7 +137,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 	cur := map[string]entity.Set{}
 	// Regions no longer crawled (disabled, removed from regions): gone.
 	for region, prev := range r.seen {
-		if !slices.Contains(regions, region) {
+		if region != globalKey && !slices.Contains(regions, region) {
 			batch.AddDeletes(now, prev, nil)
 			cur[region] = nil
 		}
@@ -176,6 +178,26 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 			}
 		}
 		cur[region] = keys
+	}
+	// S3 buckets are global: tracked under "global" like a region.
+	if buckets, err := r.client.buckets(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		errs = append(errs, err)
+	} else {
+		ents := bucketEntities(scope, buckets, r.cfg.CollectionInterval)
+		keys := entity.Set{}
+		for _, e := range ents {
+			keys.Add(e.Ref)
+		}
+		batch.AddDeletes(now, r.seen[globalKey], keys)
+		for _, e := range ents {
+			if err := batch.AddState(now, e); err != nil {
+				return err
+			}
+		}
+		cur[globalKey] = keys
 	}
 	if batch.Len() > 1 || len(errs) == 0 {
 		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -27,6 +29,8 @@ type client struct {
 	ec2EP  string
 	mu     sync.Mutex
 	ec2ByR map[string]*ec2.Client
+	rdsEP  string
+	rdsByR map[string]*rds.Client
 }
 
 func newClient(ctx context.Context, cfg *Config) (*client, error) {
@@ -75,6 +79,8 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 		}),
 		ec2EP:  cfg.Endpoints.EC2,
 		ec2ByR: map[string]*ec2.Client{},
+		rdsEP:  cfg.Endpoints.RDS,
+		rdsByR: map[string]*rds.Client{},
 	}, nil
 }
 
@@ -300,6 +306,35 @@ func (c *client) buckets(ctx context.Context) ([]s3types.Bucket, error) {
 			return nil, fmt.Errorf("s3 ListBuckets: %w", err)
 		}
 		out = append(out, page.Buckets...)
+	}
+	return out, nil
+}
+
+func (c *client) rds(region string) *rds.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.rdsByR[region]
+	if !ok {
+		cl = rds.NewFromConfig(c.cfg, func(o *rds.Options) {
+			o.Region = region
+			if c.rdsEP != "" {
+				o.BaseEndpoint = aws.String(c.rdsEP)
+			}
+		})
+		c.rdsByR[region] = cl
+	}
+	return cl
+}
+
+func (c *client) dbInstances(ctx context.Context, region string) ([]rdstypes.DBInstance, error) {
+	var out []rdstypes.DBInstance
+	p := rds.NewDescribeDBInstancesPaginator(c.rds(region), &rds.DescribeDBInstancesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("rds DescribeDBInstances %s: %w", region, err)
+		}
+		out = append(out, page.DBInstances...)
 	}
 	return out, nil
 }

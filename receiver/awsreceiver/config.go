@@ -33,7 +33,8 @@ type Endpoints struct {
 	EC2 string `mapstructure:"ec2"`
 	STS string `mapstructure:"sts"`
 	// S3 switches to path-style addressing.
-	S3 string `mapstructure:"s3"`
+	S3  string `mapstructure:"s3"`
+	RDS string `mapstructure:"rds"`
 }
 
 // Config is what users set for a coordimap_aws receiver.
@@ -97,7 +98,7 @@ func (cfg *Config) Validate() error {
 	if cfg.ExternalID != "" && cfg.AssumeRoleARN == "" {
 		errs = append(errs, errExternalID)
 	}
-	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}} {
+	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}, {"rds", cfg.Endpoints.RDS}} {
 		name, e := ep.name, ep.url
 		if e == "" {
 			continue

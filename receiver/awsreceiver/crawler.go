@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
@@ -19,6 +20,7 @@ const (
 	TypeSG         = "aws.security_group"
 	TypeOwner      = "aws.owner"
 	TypeS3Bucket   = "aws.s3_bucket"
+	TypeRDS        = "aws.rds"
 	TypeRegion     = "aws.region"
 	TypeAZ         = "aws.availability_zone"
 	TypeVolume     = "aws.volume"
@@ -53,7 +55,8 @@ type regionInventory struct {
 	networkInterfaces []ec2types.NetworkInterface
 	volumes           []ec2types.Volume
 	// images are the AMIs the instances run.
-	images []ec2types.Image
+	images      []ec2types.Image
+	dbInstances []rdstypes.DBInstance
 }
 
 // entities turns one region's inventory into entities, VPCs first, then
@@ -218,7 +221,100 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	for _, v := range inv.volumes {
 		out = append(out, volumeEntity(scope, region, v, interval))
 	}
+	zoneIDs := map[string]string{}
+	for _, z := range inv.zones {
+		zoneIDs[aws.ToString(z.ZoneName)] = aws.ToString(z.ZoneId)
+	}
+	for _, db := range inv.dbInstances {
+		out = append(out, rdsEntity(scope, region, db, zoneIDs, interval))
+	}
 	return out
+}
+
+// rdsEntity is an RDS DB instance. Its ID is the endpoint address, as the
+// agent's; an instance without an endpoint yet (creating) uses its ARN.
+func rdsEntity(scope, region string, db rdstypes.DBInstance, zoneIDs map[string]string, interval time.Duration) entity.Entity {
+	key, port := aws.ToString(db.DBInstanceArn), int64(0)
+	if db.Endpoint != nil && aws.ToString(db.Endpoint.Address) != "" {
+		key = aws.ToString(db.Endpoint.Address)
+		port = int64(aws.ToInt32(db.Endpoint.Port))
+	}
+	var links []entity.Link
+	if z := zoneIDs[aws.ToString(db.AvailabilityZone)]; z != "" {
+		// The agent linked the zone name, which no element has.
+		links = append(links, parent(TypeAZ, internalid.AWS(scope, z)))
+	}
+	subnetGroup, vpc := "", ""
+	var subnets []any
+	if g := db.DBSubnetGroup; g != nil {
+		subnetGroup, vpc = aws.ToString(g.DBSubnetGroupName), aws.ToString(g.VpcId)
+		if vpc != "" {
+			links = append(links, parent(TypeVPC, internalid.AWS(scope, vpc)))
+		}
+		for _, sn := range g.Subnets {
+			id := aws.ToString(sn.SubnetIdentifier)
+			subnets = append(subnets, id)
+			links = append(links, parent(TypeSubnet, internalid.AWS(scope, id)))
+		}
+	}
+	var groups []any
+	for _, g := range db.VpcSecurityGroups {
+		id := aws.ToString(g.VpcSecurityGroupId)
+		groups = append(groups, id)
+		links = append(links, child(TypeSG, internalid.AWS(scope, id)))
+	}
+	dbTags := make(map[string]any, len(db.TagList))
+	for _, t := range db.TagList {
+		dbTags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	status := aws.ToString(db.DBInstanceStatus)
+	return entity.Entity{
+		Ref:    entity.Ref{Type: TypeRDS, InternalID: internalid.AWS(scope, key), NativeIDs: map[string]any{"aws.rds.db_instance.arn": aws.ToString(db.DBInstanceArn)}},
+		Name:   aws.ToString(db.DBInstanceIdentifier),
+		Status: rdsStatus(status),
+		Description: map[string]any{
+			"cloud.region":   region,
+			"db.system.name": aws.ToString(db.Engine),
+			"engine_version": aws.ToString(db.EngineVersion),
+			"instance_class": aws.ToString(db.DBInstanceClass),
+		},
+		Links: links,
+		Body: map[string]any{
+			"db_instance_identifier": aws.ToString(db.DBInstanceIdentifier),
+			"db_instance_arn":        aws.ToString(db.DBInstanceArn),
+			"db_cluster_identifier":  aws.ToString(db.DBClusterIdentifier),
+			"engine":                 aws.ToString(db.Engine),
+			"engine_version":         aws.ToString(db.EngineVersion),
+			"instance_class":         aws.ToString(db.DBInstanceClass),
+			"status":                 status,
+			"endpoint_port":          port,
+			"availability_zone":      aws.ToString(db.AvailabilityZone),
+			"multi_az":               aws.ToBool(db.MultiAZ),
+			"publicly_accessible":    aws.ToBool(db.PubliclyAccessible),
+			"storage_encrypted":      aws.ToBool(db.StorageEncrypted),
+			"allocated_storage_gib":  int64(aws.ToInt32(db.AllocatedStorage)),
+			"db_subnet_group":        subnetGroup,
+			"vpc_id":                 vpc,
+			"subnets":                subnets,
+			"security_groups":        groups,
+			"tags":                   dbTags,
+		},
+		ReportInterval: interval,
+	}
+}
+
+// rdsStatus follows the agent's lists (which it compared capitalized, so
+// they never matched; RDS reports lower case).
+func rdsStatus(s string) string {
+	switch s {
+	case "available", "configuring-enhanced-monitoring", "configuring-iam-database-auth", "resetting-master-credentials", "renaming":
+		return statusGreen
+	case "restore-error", "storage-full", "failed", "deleting", "stopped", "stopping":
+		return statusRed
+	case "":
+		return ""
+	}
+	return statusOrange
 }
 
 // volumeEntity is an EBS volume; each instance it is attached to lists

@@ -250,6 +250,9 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInv
 	if inv.volumes, err = r.client.volumes(ctx, region); err != nil {
 		return inv, err
 	}
+	if inv.dbInstances, err = r.client.dbInstances(ctx, region); err != nil {
+		return inv, err
+	}
 	var amis []string
 	for _, in := range inv.instances {
 		if id := aws.ToString(in.ImageId); id != "" && !slices.Contains(amis, id) {

@@ -338,3 +338,16 @@ func (c *client) dbInstances(ctx context.Context, region string) ([]rdstypes.DBI
 	}
 	return out, nil
 }
+
+func (c *client) dhcpOptions(ctx context.Context, region string) ([]ec2types.DhcpOptions, error) {
+	var out []ec2types.DhcpOptions
+	p := ec2.NewDescribeDhcpOptionsPaginator(c.ec2(region), &ec2.DescribeDhcpOptionsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeDhcpOptions %s: %w", region, err)
+		}
+		out = append(out, page.DhcpOptions...)
+	}
+	return out, nil
+}

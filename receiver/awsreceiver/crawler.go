@@ -26,6 +26,7 @@ const (
 	TypeVolume     = "aws.volume"
 	TypeAMI        = "aws.ami"
 	TypeRouteTable = "aws.route_table"
+	TypeDHCP       = "aws.dhcp_options"
 	TypeNATGateway = "aws.natgw"
 	TypeNetworkACL = "aws.network_acl"
 	// TypeInternetGateway is new: the agent had no element for it.
@@ -45,6 +46,7 @@ type regionInventory struct {
 	zones            []ec2types.AvailabilityZone
 	vpcs             []ec2types.Vpc
 	subnets          []ec2types.Subnet
+	dhcpOptions      []ec2types.DhcpOptions
 	routeTables      []ec2types.RouteTable
 	internetGateways []ec2types.InternetGateway
 	natGateways      []ec2types.NatGateway
@@ -375,10 +377,29 @@ func volumeStatus(s string) string {
 	return statusRed
 }
 
-// networkEntities are the route tables, internet and NAT gateways and
+// networkEntities are the DHCP option sets, route tables, internet and NAT gateways and
 // network ACLs of a region.
 func networkEntities(scope, region string, inv regionInventory, interval time.Duration) []entity.Entity {
 	var out []entity.Entity
+	for _, d := range inv.dhcpOptions {
+		id := aws.ToString(d.DhcpOptionsId)
+		conf := map[string]any{}
+		for _, c := range d.DhcpConfigurations {
+			var vals []any
+			for _, v := range c.Values {
+				vals = append(vals, aws.ToString(v.Value))
+			}
+			conf[aws.ToString(c.Key)] = vals
+		}
+		out = append(out, entity.Entity{
+			Ref:            entity.Ref{Type: TypeDHCP, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.dhcp_options.id": id}},
+			Name:           nameOr(d.Tags, id),
+			Description:    map[string]any{"cloud.region": region},
+			Links:          ownerLinks(scope, d.OwnerId),
+			Body:           map[string]any{"dhcp_options_id": id, "owner_id": aws.ToString(d.OwnerId), "configuration": conf, "tags": tags(d.Tags)},
+			ReportInterval: interval,
+		})
+	}
 	for _, rt := range inv.routeTables {
 		id := aws.ToString(rt.RouteTableId)
 		links := append([]entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(rt.VpcId)))}, ownerLinks(scope, rt.OwnerId)...)

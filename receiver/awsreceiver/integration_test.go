@@ -64,7 +64,7 @@ func TestGoldenEC2(t *testing.T) {
 	api.requireCalled(t, "eu-west-1 DescribeDBInstances", 1)
 	assert.Positive(t, api.callCounts()["ap-southeast-3 DescribeAvailabilityZones"], "the opt-in region was tried")
 	assert.NotContains(t, r.seen, "ap-southeast-3")
-	assert.Len(t, r.seen["eu-west-1"], 21)
+	assert.Len(t, r.seen["eu-west-1"], 22)
 }
 
 // A second crawl deletes what vanished; a region that fails keeps what it
@@ -81,13 +81,13 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	r.client = c
 
 	require.NoError(t, r.crawl(context.Background()))
-	require.Len(t, r.seen["eu-west-1"], 21)
+	require.Len(t, r.seen["eu-west-1"], 22)
 
 	// The region now refuses: reported, nothing deleted, nothing emitted.
 	api.setDenied("eu-west-1", true)
 	require.ErrorContains(t, r.crawl(context.Background()), "AuthFailure")
 	assert.Equal(t, 1, len(sink.AllLogs()))
-	require.Len(t, r.seen["eu-west-1"], 21)
+	require.Len(t, r.seen["eu-west-1"], 22)
 
 	// The region is no longer configured: everything it had is deleted.
 	api.setDenied("eu-west-1", false)
@@ -95,6 +95,6 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	api.setDenied("eu-central-1", true)
 	require.Error(t, r.crawl(context.Background()))
 	require.Len(t, sink.AllLogs(), 2)
-	assert.Equal(t, 21+1+2, sink.AllLogs()[1].LogRecordCount(), "21 deletes, the owner, the 2 buckets")
+	assert.Equal(t, 22+1+2, sink.AllLogs()[1].LogRecordCount(), "22 deletes, the owner, the 2 buckets")
 	assert.NotContains(t, r.seen, "eu-west-1")
 }

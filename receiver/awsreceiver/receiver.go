@@ -226,6 +226,9 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInv
 	if inv.subnets, err = r.client.subnets(ctx, region); err != nil {
 		return inv, err
 	}
+	if inv.dhcpOptions, err = r.client.dhcpOptions(ctx, region); err != nil {
+		return inv, err
+	}
 	if inv.routeTables, err = r.client.routeTables(ctx, region); err != nil {
 		return inv, err
 	}

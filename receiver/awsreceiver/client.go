@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -31,6 +33,8 @@ type client struct {
 	ec2ByR map[string]*ec2.Client
 	rdsEP  string
 	rdsByR map[string]*rds.Client
+	elbEP  string
+	elbByR map[string]*elbv2.Client
 }
 
 func newClient(ctx context.Context, cfg *Config) (*client, error) {
@@ -81,6 +85,8 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 		ec2ByR: map[string]*ec2.Client{},
 		rdsEP:  cfg.Endpoints.RDS,
 		rdsByR: map[string]*rds.Client{},
+		elbEP:  cfg.Endpoints.ELB,
+		elbByR: map[string]*elbv2.Client{},
 	}, nil
 }
 
@@ -348,6 +354,67 @@ func (c *client) dhcpOptions(ctx context.Context, region string) ([]ec2types.Dhc
 			return nil, fmt.Errorf("ec2 DescribeDhcpOptions %s: %w", region, err)
 		}
 		out = append(out, page.DhcpOptions...)
+	}
+	return out, nil
+}
+
+func (c *client) elbv2(region string) *elbv2.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.elbByR[region]
+	if !ok {
+		cl = elbv2.NewFromConfig(c.cfg, func(o *elbv2.Options) {
+			o.Region = region
+			if c.elbEP != "" {
+				o.BaseEndpoint = aws.String(c.elbEP)
+			}
+		})
+		c.elbByR[region] = cl
+	}
+	return cl
+}
+
+// loadBalancers lists the region's application, network and gateway load
+// balancers (Elastic Load Balancing v2).
+func (c *client) loadBalancers(ctx context.Context, region string) ([]elbv2types.LoadBalancer, error) {
+	var out []elbv2types.LoadBalancer
+	p := elbv2.NewDescribeLoadBalancersPaginator(c.elbv2(region), &elbv2.DescribeLoadBalancersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("elasticloadbalancing DescribeLoadBalancers %s: %w", region, err)
+		}
+		out = append(out, page.LoadBalancers...)
+	}
+	return out, nil
+}
+
+// targetGroup is a target group with its registered targets.
+type targetGroup struct {
+	group   elbv2types.TargetGroup
+	targets []elbv2types.TargetHealthDescription
+}
+
+// targetGroups lists the region's target groups (all of them, one call per
+// page, not one per load balancer) and the targets of each.
+func (c *client) targetGroups(ctx context.Context, region string) ([]targetGroup, error) {
+	var out []targetGroup
+	p := elbv2.NewDescribeTargetGroupsPaginator(c.elbv2(region), &elbv2.DescribeTargetGroupsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("elasticloadbalancing DescribeTargetGroups %s: %w", region, err)
+		}
+		for _, g := range page.TargetGroups {
+			out = append(out, targetGroup{group: g})
+		}
+	}
+	for i := range out {
+		h, err := c.elbv2(region).DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: out[i].group.TargetGroupArn})
+		if err != nil {
+			return nil, fmt.Errorf("elasticloadbalancing DescribeTargetHealth %s %s: %w", region, aws.ToString(out[i].group.TargetGroupName), err)
+		}
+		out[i].targets = h.TargetHealthDescriptions
 	}
 	return out, nil
 }

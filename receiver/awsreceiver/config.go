@@ -35,6 +35,9 @@ type Endpoints struct {
 	// S3 switches to path-style addressing.
 	S3  string `mapstructure:"s3"`
 	RDS string `mapstructure:"rds"`
+	// ELB is Elastic Load Balancing (v2: application, network and gateway
+	// load balancers).
+	ELB string `mapstructure:"elb"`
 }
 
 // Config is what users set for a coordimap_aws receiver.
@@ -98,7 +101,7 @@ func (cfg *Config) Validate() error {
 	if cfg.ExternalID != "" && cfg.AssumeRoleARN == "" {
 		errs = append(errs, errExternalID)
 	}
-	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}, {"rds", cfg.Endpoints.RDS}} {
+	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}, {"rds", cfg.Endpoints.RDS}, {"elb", cfg.Endpoints.ELB}} {
 		name, e := ep.name, ep.url
 		if e == "" {
 			continue

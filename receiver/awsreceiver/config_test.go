@@ -31,7 +31,7 @@ func TestLoadConfig(t *testing.T) {
 				SecretAccessKey:    configopaque.String("${env:AWS_SECRET_ACCESS_KEY}"),
 				AssumeRoleARN:      "arn:aws:iam::123456789012:role/coordimap-read",
 				ExternalID:         "coordimap",
-				Endpoints:          Endpoints{EC2: "https://ec2.example.internal", STS: "https://sts.example.internal", S3: "https://s3.example.internal"},
+				Endpoints:          Endpoints{EC2: "https://ec2.example.internal", STS: "https://sts.example.internal", S3: "https://s3.example.internal", ELB: "https://elasticloadbalancing.example.internal"},
 				CollectionInterval: 10 * time.Minute,
 				ScopeID:            "123456789012",
 				DataSourceID:       "aws-prod",
@@ -41,7 +41,7 @@ func TestLoadConfig(t *testing.T) {
 		},
 		{
 			id:      component.NewIDWithName(typeStr, "bad"),
-			wantErr: "regions: names must not be empty\nexternal_id: needs assume_role_arn",
+			wantErr: "regions: names must not be empty\nexternal_id: needs assume_role_arn\nendpoints: elb: must be an http or https URL",
 		},
 	}
 	for _, tt := range tests {

@@ -1,10 +1,12 @@
 package awsreceiver
 
 import (
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -33,6 +35,14 @@ const (
 	TypeInternetGateway = "aws.internet_gateway"
 	// TypeENI is new: the agent had no element for network interfaces.
 	TypeENI = "aws.network_interface"
+	// Elastic Load Balancing v2, by load balancer type, as the agent.
+	TypeALB          = "aws.application_load_balancer"
+	TypeNLB          = "aws.network_load_balancer"
+	TypeGWLB         = "aws.gateway_load_balancer"
+	TypeLoadBalancer = "aws.load_balancer"
+	// TypeTargetGroup is new: the agent linked load balancers straight to
+	// their instance targets.
+	TypeTargetGroup = "aws.target_group"
 )
 
 const (
@@ -59,6 +69,9 @@ type regionInventory struct {
 	// images are the AMIs the instances run.
 	images      []ec2types.Image
 	dbInstances []rdstypes.DBInstance
+	// loadBalancers and targetGroups are Elastic Load Balancing v2's.
+	loadBalancers []elbv2types.LoadBalancer
+	targetGroups  []targetGroup
 }
 
 // entities turns one region's inventory into entities, VPCs first, then
@@ -230,7 +243,189 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	for _, db := range inv.dbInstances {
 		out = append(out, rdsEntity(scope, region, db, zoneIDs, interval))
 	}
+	for _, lb := range inv.loadBalancers {
+		out = append(out, loadBalancerEntity(scope, region, lb, interval))
+	}
+	for _, tg := range inv.targetGroups {
+		out = append(out, targetGroupEntity(scope, region, tg, interval))
+	}
 	return out
+}
+
+// lbType is the agent's element type for an ELB v2 load balancer type.
+func lbType(t elbv2types.LoadBalancerTypeEnum) string {
+	switch t {
+	case elbv2types.LoadBalancerTypeEnumApplication:
+		return TypeALB
+	case elbv2types.LoadBalancerTypeEnumNetwork:
+		return TypeNLB
+	case elbv2types.LoadBalancerTypeEnumGateway:
+		return TypeGWLB
+	}
+	return TypeLoadBalancer
+}
+
+// lbTypeOfARN reads the load balancer type from its ARN
+// (…:loadbalancer/app|net|gwy/<name>/<id>).
+func lbTypeOfARN(arn string) string {
+	_, res, _ := strings.Cut(arn, ":loadbalancer/")
+	switch {
+	case strings.HasPrefix(res, "app/"):
+		return TypeALB
+	case strings.HasPrefix(res, "net/"):
+		return TypeNLB
+	case strings.HasPrefix(res, "gwy/"):
+		return TypeGWLB
+	}
+	return TypeLoadBalancer
+}
+
+// loadBalancerEntity is an ELB v2 load balancer, its ARN in the ID as the
+// agent's: VPC → load balancer, load balancer → each subnet and each
+// security group.
+func loadBalancerEntity(scope, region string, lb elbv2types.LoadBalancer, interval time.Duration) entity.Entity {
+	arn := aws.ToString(lb.LoadBalancerArn)
+	var links []entity.Link
+	if v := aws.ToString(lb.VpcId); v != "" {
+		links = append(links, parent(TypeVPC, internalid.AWS(scope, v)))
+	}
+	var zones []any
+	for _, z := range lb.AvailabilityZones {
+		sn := aws.ToString(z.SubnetId)
+		zones = append(zones, map[string]any{"zone_name": aws.ToString(z.ZoneName), "subnet_id": sn})
+		if sn != "" {
+			links = append(links, child(TypeSubnet, internalid.AWS(scope, sn)))
+		}
+	}
+	var groups []any
+	for _, g := range lb.SecurityGroups {
+		groups = append(groups, g)
+		links = append(links, child(TypeSG, internalid.AWS(scope, g)))
+	}
+	state := ""
+	if lb.State != nil {
+		state = string(lb.State.Code)
+	}
+	created := ""
+	if lb.CreatedTime != nil {
+		created = lb.CreatedTime.UTC().Format(time.RFC3339)
+	}
+	return entity.Entity{
+		Ref:    entity.Ref{Type: lbType(lb.Type), InternalID: internalid.AWS(scope, arn), NativeIDs: map[string]any{"aws.lb.arn": arn}},
+		Name:   aws.ToString(lb.LoadBalancerName),
+		Status: lbStatus(state),
+		Description: map[string]any{
+			"cloud.region": region,
+			"dns_name":     aws.ToString(lb.DNSName),
+			"scheme":       string(lb.Scheme),
+			"type":         string(lb.Type),
+		},
+		Links: links,
+		Body: map[string]any{
+			"load_balancer_arn":  arn,
+			"load_balancer_name": aws.ToString(lb.LoadBalancerName),
+			"type":               string(lb.Type),
+			"scheme":             string(lb.Scheme),
+			"dns_name":           aws.ToString(lb.DNSName),
+			"vpc_id":             aws.ToString(lb.VpcId),
+			"ip_address_type":    string(lb.IpAddressType),
+			"state":              state,
+			"created_time":       created,
+			"availability_zones": zones,
+			"security_groups":    groups,
+		},
+		ReportInterval: interval,
+	}
+}
+
+func lbStatus(s string) string {
+	switch s {
+	case "active":
+		return statusGreen
+	case "provisioning", "active_impaired":
+		return statusOrange
+	case "":
+		return ""
+	}
+	return statusRed
+}
+
+// targetGroupEntity is an ELB v2 target group: each load balancer → the
+// group, VPC → the group, the group → each instance target (IP and Lambda
+// targets are in the body). Its status sums up its targets' health.
+func targetGroupEntity(scope, region string, tg targetGroup, interval time.Duration) entity.Entity {
+	g := tg.group
+	arn := aws.ToString(g.TargetGroupArn)
+	var links []entity.Link
+	var lbs []any
+	for _, lb := range g.LoadBalancerArns {
+		lbs = append(lbs, lb)
+		links = append(links, parent(lbTypeOfARN(lb), internalid.AWS(scope, lb)))
+	}
+	if v := aws.ToString(g.VpcId); v != "" {
+		links = append(links, parent(TypeVPC, internalid.AWS(scope, v)))
+	}
+	var targets []any
+	healthy, unhealthy := 0, 0
+	for _, t := range tg.targets {
+		if t.Target == nil {
+			continue
+		}
+		id := aws.ToString(t.Target.Id)
+		state, reason := "", ""
+		if t.TargetHealth != nil {
+			state, reason = string(t.TargetHealth.State), string(t.TargetHealth.Reason)
+		}
+		switch state {
+		case "healthy":
+			healthy++
+		case "unhealthy", "unavailable":
+			unhealthy++
+		}
+		targets = append(targets, map[string]any{
+			"id": id, "port": int64(aws.ToInt32(t.Target.Port)), "availability_zone": aws.ToString(t.Target.AvailabilityZone),
+			"health": state, "reason": reason,
+		})
+		if g.TargetType == elbv2types.TargetTypeEnumInstance && id != "" {
+			links = append(links, child(TypeInstance, internalid.AWS(scope, id)))
+		}
+	}
+	status := ""
+	switch {
+	case unhealthy > 0 && healthy == 0:
+		status = statusRed
+	case unhealthy > 0:
+		status = statusOrange
+	case healthy > 0:
+		status = statusGreen
+	case len(targets) > 0:
+		// initial, draining, unused: none healthy yet.
+		status = statusOrange
+	}
+	return entity.Entity{
+		Ref:    entity.Ref{Type: TypeTargetGroup, InternalID: internalid.AWS(scope, arn), NativeIDs: map[string]any{"aws.lb.target_group.arn": arn}},
+		Name:   aws.ToString(g.TargetGroupName),
+		Status: status,
+		Description: map[string]any{
+			"cloud.region": region,
+			"target_type":  string(g.TargetType),
+			"protocol":     string(g.Protocol),
+			"port":         int64(aws.ToInt32(g.Port)),
+		},
+		Links: links,
+		Body: map[string]any{
+			"target_group_arn":  arn,
+			"target_group_name": aws.ToString(g.TargetGroupName),
+			"target_type":       string(g.TargetType),
+			"protocol":          string(g.Protocol),
+			"port":              int64(aws.ToInt32(g.Port)),
+			"vpc_id":            aws.ToString(g.VpcId),
+			"health_check_path": aws.ToString(g.HealthCheckPath),
+			"load_balancers":    lbs,
+			"targets":           targets,
+		},
+		ReportInterval: interval,
+	}
 }
 
 // rdsEntity is an RDS DB instance. Its ID is the endpoint address, as the

@@ -12,9 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fakeAPI serves recorded EC2 and STS Query-API responses from
-// testdata/api: <Action>.xml, or <Action>_<NextToken>.xml for the next
-// page. The first throttle[Action] calls of an action answer 503
+// fakeAPI serves recorded Query-API responses (EC2, STS, RDS, Elastic Load
+// Balancing; S3's ListBuckets) from testdata/api: <Action>.xml, or
+// <Action>_<NextToken or Marker>.xml for the next page, or
+// <Action>_<target group name>.xml for a call about one target group. The first throttle[Action] calls of an action answer 503
 // RequestLimitExceeded; regions in denied answer 401 AuthFailure (an
 // opt-in region that is not enabled).
 type fakeAPI struct {
@@ -55,6 +56,16 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action, token, reg := r.Form.Get("Action"), r.Form.Get("NextToken"), region(r)
+	if token == "" {
+		// Elastic Load Balancing pages with Marker.
+		token = r.Form.Get("Marker")
+	}
+	if tg := r.Form.Get("TargetGroupArn"); tg != "" {
+		// One response per target group: …:targetgroup/<name>/<id>.
+		if parts := strings.Split(tg, "/"); len(parts) == 3 {
+			token = parts[1]
+		}
+	}
 	if r.Method == http.MethodGet && r.URL.Path == "/" && r.URL.Query().Get("x-id") == "ListBuckets" {
 		// S3's REST API (path-style): GET /?x-id=ListBuckets.
 		action, token = "ListBuckets", r.URL.Query().Get("continuation-token")

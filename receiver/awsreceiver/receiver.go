@@ -256,6 +256,12 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInv
 	if inv.dbInstances, err = r.client.dbInstances(ctx, region); err != nil {
 		return inv, err
 	}
+	if inv.loadBalancers, err = r.client.loadBalancers(ctx, region); err != nil {
+		return inv, err
+	}
+	if inv.targetGroups, err = r.client.targetGroups(ctx, region); err != nil {
+		return inv, err
+	}
 	var amis []string
 	for _, in := range inv.instances {
 		if id := aws.ToString(in.ImageId); id != "" && !slices.Contains(amis, id) {

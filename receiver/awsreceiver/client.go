@@ -10,6 +10,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -35,6 +37,8 @@ type client struct {
 	rdsByR map[string]*rds.Client
 	elbEP  string
 	elbByR map[string]*elbv2.Client
+	asEP   string
+	asByR  map[string]*autoscaling.Client
 }
 
 func newClient(ctx context.Context, cfg *Config) (*client, error) {
@@ -87,6 +91,8 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 		rdsByR: map[string]*rds.Client{},
 		elbEP:  cfg.Endpoints.ELB,
 		elbByR: map[string]*elbv2.Client{},
+		asEP:   cfg.Endpoints.AutoScaling,
+		asByR:  map[string]*autoscaling.Client{},
 	}, nil
 }
 
@@ -415,6 +421,35 @@ func (c *client) targetGroups(ctx context.Context, region string) ([]targetGroup
 			return nil, fmt.Errorf("elasticloadbalancing DescribeTargetHealth %s %s: %w", region, aws.ToString(out[i].group.TargetGroupName), err)
 		}
 		out[i].targets = h.TargetHealthDescriptions
+	}
+	return out, nil
+}
+
+func (c *client) autoscaling(region string) *autoscaling.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.asByR[region]
+	if !ok {
+		cl = autoscaling.NewFromConfig(c.cfg, func(o *autoscaling.Options) {
+			o.Region = region
+			if c.asEP != "" {
+				o.BaseEndpoint = aws.String(c.asEP)
+			}
+		})
+		c.asByR[region] = cl
+	}
+	return cl
+}
+
+func (c *client) autoScalingGroups(ctx context.Context, region string) ([]astypes.AutoScalingGroup, error) {
+	var out []astypes.AutoScalingGroup
+	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(c.autoscaling(region), &autoscaling.DescribeAutoScalingGroupsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("autoscaling DescribeAutoScalingGroups %s: %w", region, err)
+		}
+		out = append(out, page.AutoScalingGroups...)
 	}
 	return out, nil
 }

@@ -37,7 +37,8 @@ type Endpoints struct {
 	RDS string `mapstructure:"rds"`
 	// ELB is Elastic Load Balancing (v2: application, network and gateway
 	// load balancers).
-	ELB string `mapstructure:"elb"`
+	ELB         string `mapstructure:"elb"`
+	AutoScaling string `mapstructure:"autoscaling"`
 }
 
 // Config is what users set for a coordimap_aws receiver.
@@ -101,7 +102,7 @@ func (cfg *Config) Validate() error {
 	if cfg.ExternalID != "" && cfg.AssumeRoleARN == "" {
 		errs = append(errs, errExternalID)
 	}
-	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}, {"rds", cfg.Endpoints.RDS}, {"elb", cfg.Endpoints.ELB}} {
+	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}, {"rds", cfg.Endpoints.RDS}, {"elb", cfg.Endpoints.ELB}, {"autoscaling", cfg.Endpoints.AutoScaling}} {
 		name, e := ep.name, ep.url
 		if e == "" {
 			continue

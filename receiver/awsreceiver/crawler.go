@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
@@ -43,6 +44,7 @@ const (
 	// TypeTargetGroup is new: the agent linked load balancers straight to
 	// their instance targets.
 	TypeTargetGroup = "aws.target_group"
+	TypeASG         = "aws.auto_scaling_group"
 )
 
 const (
@@ -72,6 +74,8 @@ type regionInventory struct {
 	// loadBalancers and targetGroups are Elastic Load Balancing v2's.
 	loadBalancers []elbv2types.LoadBalancer
 	targetGroups  []targetGroup
+	// autoScalingGroups are EC2 Auto Scaling's.
+	autoScalingGroups []astypes.AutoScalingGroup
 }
 
 // entities turns one region's inventory into entities, VPCs first, then
@@ -249,7 +253,115 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	for _, tg := range inv.targetGroups {
 		out = append(out, targetGroupEntity(scope, region, tg, interval))
 	}
+	subnetVPC := map[string]string{}
+	for _, s := range inv.subnets {
+		subnetVPC[aws.ToString(s.SubnetId)] = aws.ToString(s.VpcId)
+	}
+	for _, g := range inv.autoScalingGroups {
+		out = append(out, asgEntity(scope, region, g, subnetVPC, interval))
+	}
 	return out
+}
+
+// asgEntity is an Auto Scaling group, its ARN in the ID as the agent's:
+// VPC → group (the VPC of its subnets), group → each subnet, group → each
+// instance (as the agent), group → each target group (new).
+func asgEntity(scope, region string, g astypes.AutoScalingGroup, subnetVPC map[string]string, interval time.Duration) entity.Entity {
+	arn := aws.ToString(g.AutoScalingGroupARN)
+	var links []entity.Link
+	var subnets []any
+	vpcs := map[string]bool{}
+	for _, sn := range strings.Split(aws.ToString(g.VPCZoneIdentifier), ",") {
+		if sn = strings.TrimSpace(sn); sn == "" {
+			continue
+		}
+		subnets = append(subnets, sn)
+		if v := subnetVPC[sn]; v != "" && !vpcs[v] {
+			vpcs[v] = true
+			links = append(links, parent(TypeVPC, internalid.AWS(scope, v)))
+		}
+	}
+	for _, sn := range subnets {
+		links = append(links, child(TypeSubnet, internalid.AWS(scope, sn.(string))))
+	}
+	var instances []any
+	inService := 0
+	for _, in := range g.Instances {
+		id := aws.ToString(in.InstanceId)
+		if in.LifecycleState == astypes.LifecycleStateInService {
+			inService++
+		}
+		instances = append(instances, map[string]any{
+			"instance_id": id, "instance_type": aws.ToString(in.InstanceType), "availability_zone": aws.ToString(in.AvailabilityZone),
+			"lifecycle_state": string(in.LifecycleState), "health_status": aws.ToString(in.HealthStatus),
+		})
+		links = append(links, child(TypeInstance, internalid.AWS(scope, id)))
+	}
+	var targetGroups []any
+	for _, tg := range g.TargetGroupARNs {
+		targetGroups = append(targetGroups, tg)
+		links = append(links, child(TypeTargetGroup, internalid.AWS(scope, tg)))
+	}
+	var lbNames, zones []any
+	for _, n := range g.LoadBalancerNames {
+		lbNames = append(lbNames, n)
+	}
+	for _, z := range g.AvailabilityZones {
+		zones = append(zones, z)
+	}
+	launch := ""
+	switch {
+	case g.LaunchTemplate != nil:
+		launch = firstNonEmpty(aws.ToString(g.LaunchTemplate.LaunchTemplateName), aws.ToString(g.LaunchTemplate.LaunchTemplateId))
+	case g.MixedInstancesPolicy != nil && g.MixedInstancesPolicy.LaunchTemplate != nil && g.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification != nil:
+		lt := g.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification
+		launch = firstNonEmpty(aws.ToString(lt.LaunchTemplateName), aws.ToString(lt.LaunchTemplateId))
+	}
+	asgTags := make(map[string]any, len(g.Tags))
+	for _, t := range g.Tags {
+		asgTags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	created := ""
+	if g.CreatedTime != nil {
+		created = g.CreatedTime.UTC().Format(time.RFC3339)
+	}
+	desired := int64(aws.ToInt32(g.DesiredCapacity))
+	status := statusGreen
+	if aws.ToString(g.Status) != "" || int64(inService) < desired {
+		// Being deleted, or not at its desired capacity.
+		status = statusOrange
+	}
+	return entity.Entity{
+		Ref:    entity.Ref{Type: TypeASG, InternalID: internalid.AWS(scope, arn), NativeIDs: map[string]any{"aws.autoscaling.group.arn": arn}},
+		Name:   aws.ToString(g.AutoScalingGroupName),
+		Status: status,
+		Description: map[string]any{
+			"cloud.region":     region,
+			"min_size":         int64(aws.ToInt32(g.MinSize)),
+			"max_size":         int64(aws.ToInt32(g.MaxSize)),
+			"desired_capacity": desired,
+		},
+		Links: links,
+		Body: map[string]any{
+			"auto_scaling_group_name":   aws.ToString(g.AutoScalingGroupName),
+			"auto_scaling_group_arn":    arn,
+			"min_size":                  int64(aws.ToInt32(g.MinSize)),
+			"max_size":                  int64(aws.ToInt32(g.MaxSize)),
+			"desired_capacity":          desired,
+			"status":                    aws.ToString(g.Status),
+			"health_check_type":         aws.ToString(g.HealthCheckType),
+			"launch_template":           launch,
+			"launch_configuration_name": aws.ToString(g.LaunchConfigurationName),
+			"availability_zones":        zones,
+			"subnets":                   subnets,
+			"instances":                 instances,
+			"target_groups":             targetGroups,
+			"load_balancer_names":       lbNames,
+			"created_time":              created,
+			"tags":                      asgTags,
+		},
+		ReportInterval: interval,
+	}
 }
 
 // lbType is the agent's element type for an ELB v2 load balancer type.

@@ -13,7 +13,7 @@ import (
 )
 
 // fakeAPI serves recorded Query-API responses (EC2, STS, RDS, Elastic Load
-// Balancing; S3's ListBuckets) from testdata/api: <Action>.xml, or
+// Balancing, Auto Scaling; S3's ListBuckets) from testdata/api: <Action>.xml, or
 // <Action>_<NextToken or Marker>.xml for the next page, or
 // <Action>_<target group name>.xml for a call about one target group. The first throttle[Action] calls of an action answer 503
 // RequestLimitExceeded; regions in denied answer 401 AuthFailure (an

@@ -24,7 +24,7 @@ func testConfig(endpoint string) *Config {
 	cfg.Region = "eu-west-1"
 	cfg.AccessKeyID = "AKIDFAKEFAKEFAKE"
 	cfg.SecretAccessKey = "fake-secret"
-	cfg.Endpoints = Endpoints{EC2: endpoint, STS: endpoint, S3: endpoint, RDS: endpoint, ELB: endpoint}
+	cfg.Endpoints = Endpoints{EC2: endpoint, STS: endpoint, S3: endpoint, RDS: endpoint, ELB: endpoint, AutoScaling: endpoint}
 	cfg.CollectionInterval = time.Hour // only the crawl at start
 	return cfg
 }
@@ -67,9 +67,11 @@ func TestGoldenEC2(t *testing.T) {
 	api.requireCalled(t, "eu-west-1 DescribeTargetGroups", 1) // all groups, not one call per load balancer
 	api.requireCalled(t, "eu-west-1 DescribeTargetHealth shop-web", 1)
 	api.requireCalled(t, "eu-west-1 DescribeTargetHealth shop-db-ip", 1)
+	api.requireCalled(t, "eu-west-1 DescribeAutoScalingGroups", 1)
+	api.requireCalled(t, "eu-west-1 DescribeAutoScalingGroups asgs-page-2", 1)
 	assert.Positive(t, api.callCounts()["ap-southeast-3 DescribeAvailabilityZones"], "the opt-in region was tried")
 	assert.NotContains(t, r.seen, "ap-southeast-3")
-	assert.Len(t, r.seen["eu-west-1"], 26)
+	assert.Len(t, r.seen["eu-west-1"], 28)
 }
 
 // A second crawl deletes what vanished; a region that fails keeps what it
@@ -86,13 +88,13 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	r.client = c
 
 	require.NoError(t, r.crawl(context.Background()))
-	require.Len(t, r.seen["eu-west-1"], 26)
+	require.Len(t, r.seen["eu-west-1"], 28)
 
 	// The region now refuses: reported, nothing deleted, nothing emitted.
 	api.setDenied("eu-west-1", true)
 	require.ErrorContains(t, r.crawl(context.Background()), "AuthFailure")
 	assert.Equal(t, 1, len(sink.AllLogs()))
-	require.Len(t, r.seen["eu-west-1"], 26)
+	require.Len(t, r.seen["eu-west-1"], 28)
 
 	// The region is no longer configured: everything it had is deleted.
 	api.setDenied("eu-west-1", false)
@@ -100,6 +102,6 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	api.setDenied("eu-central-1", true)
 	require.Error(t, r.crawl(context.Background()))
 	require.Len(t, sink.AllLogs(), 2)
-	assert.Equal(t, 26+1+2, sink.AllLogs()[1].LogRecordCount(), "26 deletes, the owner, the 2 buckets")
+	assert.Equal(t, 28+1+2, sink.AllLogs()[1].LogRecordCount(), "28 deletes, the owner, the 2 buckets")
 	assert.NotContains(t, r.seen, "eu-west-1")
 }

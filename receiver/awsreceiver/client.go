@@ -16,6 +16,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -39,6 +41,8 @@ type client struct {
 	elbByR map[string]*elbv2.Client
 	asEP   string
 	asByR  map[string]*autoscaling.Client
+	lamEP  string
+	lamByR map[string]*lambda.Client
 }
 
 func newClient(ctx context.Context, cfg *Config) (*client, error) {
@@ -93,6 +97,8 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 		elbByR: map[string]*elbv2.Client{},
 		asEP:   cfg.Endpoints.AutoScaling,
 		asByR:  map[string]*autoscaling.Client{},
+		lamEP:  cfg.Endpoints.Lambda,
+		lamByR: map[string]*lambda.Client{},
 	}, nil
 }
 
@@ -450,6 +456,37 @@ func (c *client) autoScalingGroups(ctx context.Context, region string) ([]astype
 			return nil, fmt.Errorf("autoscaling DescribeAutoScalingGroups %s: %w", region, err)
 		}
 		out = append(out, page.AutoScalingGroups...)
+	}
+	return out, nil
+}
+
+func (c *client) lambda(region string) *lambda.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.lamByR[region]
+	if !ok {
+		cl = lambda.NewFromConfig(c.cfg, func(o *lambda.Options) {
+			o.Region = region
+			if c.lamEP != "" {
+				o.BaseEndpoint = aws.String(c.lamEP)
+			}
+		})
+		c.lamByR[region] = cl
+	}
+	return cl
+}
+
+// functions lists the region's Lambda functions (their $LATEST
+// configuration).
+func (c *client) functions(ctx context.Context, region string) ([]lambdatypes.FunctionConfiguration, error) {
+	var out []lambdatypes.FunctionConfiguration
+	p := lambda.NewListFunctionsPaginator(c.lambda(region), &lambda.ListFunctionsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("lambda ListFunctions %s: %w", region, err)
+		}
+		out = append(out, page.Functions...)
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -45,6 +46,7 @@ const (
 	// their instance targets.
 	TypeTargetGroup = "aws.target_group"
 	TypeASG         = "aws.auto_scaling_group"
+	TypeLambda      = "aws.lambda"
 )
 
 const (
@@ -76,6 +78,8 @@ type regionInventory struct {
 	targetGroups  []targetGroup
 	// autoScalingGroups are EC2 Auto Scaling's.
 	autoScalingGroups []astypes.AutoScalingGroup
+	// functions are Lambda's.
+	functions []lambdatypes.FunctionConfiguration
 }
 
 // entities turns one region's inventory into entities, VPCs first, then
@@ -260,7 +264,90 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	for _, g := range inv.autoScalingGroups {
 		out = append(out, asgEntity(scope, region, g, subnetVPC, interval))
 	}
+	for _, fn := range inv.functions {
+		out = append(out, lambdaEntity(scope, region, fn, interval))
+	}
 	return out
+}
+
+// lambdaEntity is a Lambda function, its ARN in the ID as the agent's.
+// A function attached to a VPC lists, as the agent: VPC → function, each
+// subnet → function, each security group → function.
+func lambdaEntity(scope, region string, fn lambdatypes.FunctionConfiguration, interval time.Duration) entity.Entity {
+	arn := aws.ToString(fn.FunctionArn)
+	var links []entity.Link
+	vpc := ""
+	var subnets, groups []any
+	if vc := fn.VpcConfig; vc != nil && aws.ToString(vc.VpcId) != "" {
+		vpc = aws.ToString(vc.VpcId)
+		links = append(links, parent(TypeVPC, internalid.AWS(scope, vpc)))
+		for _, sn := range vc.SubnetIds {
+			subnets = append(subnets, sn)
+			links = append(links, parent(TypeSubnet, internalid.AWS(scope, sn)))
+		}
+		for _, g := range vc.SecurityGroupIds {
+			groups = append(groups, g)
+			links = append(links, parent(TypeSG, internalid.AWS(scope, g)))
+		}
+	}
+	var archs []any
+	for _, a := range fn.Architectures {
+		archs = append(archs, string(a))
+	}
+	var layers []any
+	for _, l := range fn.Layers {
+		layers = append(layers, aws.ToString(l.Arn))
+	}
+	return entity.Entity{
+		Ref:    entity.Ref{Type: TypeLambda, InternalID: internalid.AWS(scope, arn), NativeIDs: map[string]any{"faas.id": arn}},
+		Name:   aws.ToString(fn.FunctionName),
+		Status: lambdaStatus(fn.State),
+		Description: map[string]any{
+			"cloud.region":   region,
+			"faas.name":      aws.ToString(fn.FunctionName),
+			"runtime":        string(fn.Runtime),
+			"package_type":   string(fn.PackageType),
+			"memory_size_mb": int64(aws.ToInt32(fn.MemorySize)),
+		},
+		Links: links,
+		Body: map[string]any{
+			"function_name":      aws.ToString(fn.FunctionName),
+			"function_arn":       arn,
+			"runtime":            string(fn.Runtime),
+			"handler":            aws.ToString(fn.Handler),
+			"package_type":       string(fn.PackageType),
+			"role":               aws.ToString(fn.Role),
+			"description":        aws.ToString(fn.Description),
+			"memory_size_mb":     int64(aws.ToInt32(fn.MemorySize)),
+			"timeout_seconds":    int64(aws.ToInt32(fn.Timeout)),
+			"code_size":          fn.CodeSize,
+			"last_modified":      aws.ToString(fn.LastModified),
+			"version":            aws.ToString(fn.Version),
+			"state":              string(fn.State),
+			"state_reason":       aws.ToString(fn.StateReason),
+			"last_update_status": string(fn.LastUpdateStatus),
+			"architectures":      archs,
+			"layers":             layers,
+			"vpc_id":             vpc,
+			"subnets":            subnets,
+			"security_groups":    groups,
+		},
+		ReportInterval: interval,
+	}
+}
+
+// lambdaStatus is the agent's: Active Green, Pending Orange, Failed and
+// Inactive Red.
+func lambdaStatus(s lambdatypes.State) string {
+	switch s {
+	case lambdatypes.StateActive:
+		return statusGreen
+	case lambdatypes.StatePending:
+		return statusOrange
+	case lambdatypes.StateFailed, lambdatypes.StateInactive:
+		return statusRed
+	}
+	return ""
 }
 
 // asgEntity is an Auto Scaling group, its ARN in the ID as the agent's:

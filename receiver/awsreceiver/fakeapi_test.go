@@ -13,11 +13,12 @@ import (
 )
 
 // fakeAPI serves recorded Query-API responses (EC2, STS, RDS, Elastic Load
-// Balancing, Auto Scaling; S3's ListBuckets) from testdata/api: <Action>.xml, or
-// <Action>_<NextToken or Marker>.xml for the next page, or
-// <Action>_<target group name>.xml for a call about one target group. The first throttle[Action] calls of an action answer 503
-// RequestLimitExceeded; regions in denied answer 401 AuthFailure (an
-// opt-in region that is not enabled).
+// Balancing, Auto Scaling; S3's ListBuckets; Lambda's ListFunctions as
+// .json) from testdata/api: <Action>.xml, or <Action>_<NextToken or
+// Marker>.xml for the next page, or <Action>_<target group name>.xml for a
+// call about one target group. The first throttle[Action] calls of an
+// action answer 503 RequestLimitExceeded; regions in denied answer 401
+// AuthFailure (an opt-in region that is not enabled).
 type fakeAPI struct {
 	url string
 
@@ -70,6 +71,11 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		// S3's REST API (path-style): GET /?x-id=ListBuckets.
 		action, token = "ListBuckets", r.URL.Query().Get("continuation-token")
 	}
+	ext := ".xml"
+	if r.Method == http.MethodGet && strings.TrimSuffix(r.URL.Path, "/") == "/2015-03-31/functions" {
+		// Lambda's REST-JSON API: GET /2015-03-31/functions?Marker=….
+		action, token, ext = "ListFunctions", r.URL.Query().Get("Marker"), ".json"
+	}
 	key := reg + " " + action
 	if token != "" {
 		key += " " + token
@@ -83,9 +89,9 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	denied := f.denied[reg] && action != "GetCallerIdentity"
 	f.mu.Unlock()
 
-	file := action + ".xml"
+	file := action + ext
 	if token != "" {
-		file = action + "_" + token + ".xml"
+		file = action + "_" + token + ext
 	}
 	code := http.StatusOK
 	switch {
@@ -99,7 +105,11 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no recorded response for "+file, http.StatusNotImplemented)
 		return
 	}
-	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	if ext == ".json" && code == http.StatusOK {
+		w.Header().Set("Content-Type", "application/json")
+	} else {
+		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	}
 	w.WriteHeader(code)
 	_, _ = w.Write(body)
 }

@@ -3,6 +3,7 @@ package awsreceiver
 import (
 	"context"
 	"flag"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func testConfig(endpoint string) *Config {
 	cfg.Region = "eu-west-1"
 	cfg.AccessKeyID = "AKIDFAKEFAKEFAKE"
 	cfg.SecretAccessKey = "fake-secret"
-	cfg.Endpoints = Endpoints{EC2: endpoint, STS: endpoint, S3: endpoint, RDS: endpoint, ELB: endpoint, AutoScaling: endpoint}
+	cfg.Endpoints = Endpoints{EC2: endpoint, STS: endpoint, S3: endpoint, RDS: endpoint, ELB: endpoint, AutoScaling: endpoint, Lambda: endpoint}
 	cfg.CollectionInterval = time.Hour // only the crawl at start
 	return cfg
 }
@@ -54,6 +55,9 @@ func TestGoldenEC2(t *testing.T) {
 	expected, err := golden.ReadLogs(file)
 	require.NoError(t, err)
 	require.NoError(t, plogtest.CompareLogs(expected, logs[0], plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
+	raw, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), "not-to-be-emitted", "Lambda environment variables are never emitted")
 
 	api.requireCalled(t, "eu-west-1 DescribeVpcs", 1)
 	api.requireCalled(t, "eu-west-1 DescribeVpcs vpcs-page-2", 1)
@@ -69,9 +73,11 @@ func TestGoldenEC2(t *testing.T) {
 	api.requireCalled(t, "eu-west-1 DescribeTargetHealth shop-db-ip", 1)
 	api.requireCalled(t, "eu-west-1 DescribeAutoScalingGroups", 1)
 	api.requireCalled(t, "eu-west-1 DescribeAutoScalingGroups asgs-page-2", 1)
+	api.requireCalled(t, "eu-west-1 ListFunctions", 1)
+	api.requireCalled(t, "eu-west-1 ListFunctions functions-page-2", 1)
 	assert.Positive(t, api.callCounts()["ap-southeast-3 DescribeAvailabilityZones"], "the opt-in region was tried")
 	assert.NotContains(t, r.seen, "ap-southeast-3")
-	assert.Len(t, r.seen["eu-west-1"], 28)
+	assert.Len(t, r.seen["eu-west-1"], 30)
 }
 
 // A second crawl deletes what vanished; a region that fails keeps what it
@@ -88,13 +94,13 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	r.client = c
 
 	require.NoError(t, r.crawl(context.Background()))
-	require.Len(t, r.seen["eu-west-1"], 28)
+	require.Len(t, r.seen["eu-west-1"], 30)
 
 	// The region now refuses: reported, nothing deleted, nothing emitted.
 	api.setDenied("eu-west-1", true)
 	require.ErrorContains(t, r.crawl(context.Background()), "AuthFailure")
 	assert.Equal(t, 1, len(sink.AllLogs()))
-	require.Len(t, r.seen["eu-west-1"], 28)
+	require.Len(t, r.seen["eu-west-1"], 30)
 
 	// The region is no longer configured: everything it had is deleted.
 	api.setDenied("eu-west-1", false)
@@ -102,6 +108,6 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	api.setDenied("eu-central-1", true)
 	require.Error(t, r.crawl(context.Background()))
 	require.Len(t, sink.AllLogs(), 2)
-	assert.Equal(t, 28+1+2, sink.AllLogs()[1].LogRecordCount(), "28 deletes, the owner, the 2 buckets")
+	assert.Equal(t, 30+1+2, sink.AllLogs()[1].LogRecordCount(), "30 deletes, the owner, the 2 buckets")
 	assert.NotContains(t, r.seen, "eu-west-1")
 }

@@ -14,6 +14,8 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -39,6 +41,7 @@ type client struct {
 	rdsByR map[string]*rds.Client
 	elbEP  string
 	elbByR map[string]*elbv2.Client
+	clbByR map[string]*elb.Client
 	asEP   string
 	asByR  map[string]*autoscaling.Client
 	lamEP  string
@@ -95,6 +98,7 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 		rdsByR: map[string]*rds.Client{},
 		elbEP:  cfg.Endpoints.ELB,
 		elbByR: map[string]*elbv2.Client{},
+		clbByR: map[string]*elb.Client{},
 		asEP:   cfg.Endpoints.AutoScaling,
 		asByR:  map[string]*autoscaling.Client{},
 		lamEP:  cfg.Endpoints.Lambda,
@@ -487,6 +491,37 @@ func (c *client) functions(ctx context.Context, region string) ([]lambdatypes.Fu
 			return nil, fmt.Errorf("lambda ListFunctions %s: %w", region, err)
 		}
 		out = append(out, page.Functions...)
+	}
+	return out, nil
+}
+
+func (c *client) elb(region string) *elb.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.clbByR[region]
+	if !ok {
+		cl = elb.NewFromConfig(c.cfg, func(o *elb.Options) {
+			o.Region = region
+			if c.elbEP != "" {
+				o.BaseEndpoint = aws.String(c.elbEP)
+			}
+		})
+		c.clbByR[region] = cl
+	}
+	return cl
+}
+
+// classicLoadBalancers lists the region's classic load balancers (Elastic
+// Load Balancing 2012-06-01, the same endpoint as v2).
+func (c *client) classicLoadBalancers(ctx context.Context, region string) ([]elbtypes.LoadBalancerDescription, error) {
+	var out []elbtypes.LoadBalancerDescription
+	p := elb.NewDescribeLoadBalancersPaginator(c.elb(region), &elb.DescribeLoadBalancersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("elasticloadbalancing (classic) DescribeLoadBalancers %s: %w", region, err)
+		}
+		out = append(out, page.LoadBalancerDescriptions...)
 	}
 	return out, nil
 }

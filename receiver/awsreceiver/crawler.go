@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
@@ -42,6 +43,7 @@ const (
 	TypeNLB          = "aws.network_load_balancer"
 	TypeGWLB         = "aws.gateway_load_balancer"
 	TypeLoadBalancer = "aws.load_balancer"
+	TypeClassicLB    = "aws.classical_lb"
 	// TypeTargetGroup is new: the agent linked load balancers straight to
 	// their instance targets.
 	TypeTargetGroup = "aws.target_group"
@@ -76,6 +78,8 @@ type regionInventory struct {
 	// loadBalancers and targetGroups are Elastic Load Balancing v2's.
 	loadBalancers []elbv2types.LoadBalancer
 	targetGroups  []targetGroup
+	// classicLoadBalancers are Elastic Load Balancing (classic)'s.
+	classicLoadBalancers []elbtypes.LoadBalancerDescription
 	// autoScalingGroups are EC2 Auto Scaling's.
 	autoScalingGroups []astypes.AutoScalingGroup
 	// functions are Lambda's.
@@ -257,12 +261,17 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	for _, tg := range inv.targetGroups {
 		out = append(out, targetGroupEntity(scope, region, tg, interval))
 	}
+	classicByName := map[string]string{}
+	for _, lb := range inv.classicLoadBalancers {
+		classicByName[aws.ToString(lb.LoadBalancerName)] = aws.ToString(lb.DNSName)
+		out = append(out, classicLBEntity(scope, region, lb, interval))
+	}
 	subnetVPC := map[string]string{}
 	for _, s := range inv.subnets {
 		subnetVPC[aws.ToString(s.SubnetId)] = aws.ToString(s.VpcId)
 	}
 	for _, g := range inv.autoScalingGroups {
-		out = append(out, asgEntity(scope, region, g, subnetVPC, interval))
+		out = append(out, asgEntity(scope, region, g, subnetVPC, classicByName, interval))
 	}
 	for _, fn := range inv.functions {
 		out = append(out, lambdaEntity(scope, region, fn, interval))
@@ -352,8 +361,9 @@ func lambdaStatus(s lambdatypes.State) string {
 
 // asgEntity is an Auto Scaling group, its ARN in the ID as the agent's:
 // VPC → group (the VPC of its subnets), group → each subnet, group → each
-// instance (as the agent), group → each target group (new).
-func asgEntity(scope, region string, g astypes.AutoScalingGroup, subnetVPC map[string]string, interval time.Duration) entity.Entity {
+// instance (as the agent), group → each target group (new), group → each
+// of its classic load balancers.
+func asgEntity(scope, region string, g astypes.AutoScalingGroup, subnetVPC, classicByName map[string]string, interval time.Duration) entity.Entity {
 	arn := aws.ToString(g.AutoScalingGroupARN)
 	var links []entity.Link
 	var subnets []any
@@ -392,6 +402,9 @@ func asgEntity(scope, region string, g astypes.AutoScalingGroup, subnetVPC map[s
 	var lbNames, zones []any
 	for _, n := range g.LoadBalancerNames {
 		lbNames = append(lbNames, n)
+		if dns := classicByName[n]; dns != "" {
+			links = append(links, child(TypeClassicLB, internalid.AWS(scope, dns)))
+		}
 	}
 	for _, z := range g.AvailabilityZones {
 		zones = append(zones, z)
@@ -532,6 +545,75 @@ func loadBalancerEntity(scope, region string, lb elbv2types.LoadBalancer, interv
 			"created_time":       created,
 			"availability_zones": zones,
 			"security_groups":    groups,
+		},
+		ReportInterval: interval,
+	}
+}
+
+// classicLBEntity is a classic load balancer, its DNS name in the ID as
+// the agent's: VPC → load balancer, load balancer → each instance, each
+// security group and each subnet.
+func classicLBEntity(scope, region string, lb elbtypes.LoadBalancerDescription, interval time.Duration) entity.Entity {
+	dns := aws.ToString(lb.DNSName)
+	var links []entity.Link
+	if v := aws.ToString(lb.VPCId); v != "" {
+		links = append(links, parent(TypeVPC, internalid.AWS(scope, v)))
+	}
+	var instances, groups, subnets, zones, listeners []any
+	for _, in := range lb.Instances {
+		id := aws.ToString(in.InstanceId)
+		instances = append(instances, id)
+		links = append(links, child(TypeInstance, internalid.AWS(scope, id)))
+	}
+	for _, g := range lb.SecurityGroups {
+		groups = append(groups, g)
+		links = append(links, child(TypeSG, internalid.AWS(scope, g)))
+	}
+	for _, sn := range lb.Subnets {
+		subnets = append(subnets, sn)
+		links = append(links, child(TypeSubnet, internalid.AWS(scope, sn)))
+	}
+	for _, z := range lb.AvailabilityZones {
+		zones = append(zones, z)
+	}
+	for _, l := range lb.ListenerDescriptions {
+		if l.Listener == nil {
+			continue
+		}
+		listeners = append(listeners, map[string]any{
+			"protocol": aws.ToString(l.Listener.Protocol), "load_balancer_port": int64(l.Listener.LoadBalancerPort),
+			"instance_protocol": aws.ToString(l.Listener.InstanceProtocol), "instance_port": int64(aws.ToInt32(l.Listener.InstancePort)),
+		})
+	}
+	created := ""
+	if lb.CreatedTime != nil {
+		created = lb.CreatedTime.UTC().Format(time.RFC3339)
+	}
+	health := ""
+	if lb.HealthCheck != nil {
+		health = aws.ToString(lb.HealthCheck.Target)
+	}
+	return entity.Entity{
+		Ref:  entity.Ref{Type: TypeClassicLB, InternalID: internalid.AWS(scope, dns), NativeIDs: map[string]any{"aws.elb.name": aws.ToString(lb.LoadBalancerName)}},
+		Name: aws.ToString(lb.LoadBalancerName),
+		Description: map[string]any{
+			"cloud.region": region,
+			"dns_name":     dns,
+			"scheme":       aws.ToString(lb.Scheme),
+		},
+		Links: links,
+		Body: map[string]any{
+			"load_balancer_name": aws.ToString(lb.LoadBalancerName),
+			"dns_name":           dns,
+			"scheme":             aws.ToString(lb.Scheme),
+			"vpc_id":             aws.ToString(lb.VPCId),
+			"created_time":       created,
+			"health_check":       health,
+			"listeners":          listeners,
+			"availability_zones": zones,
+			"subnets":            subnets,
+			"security_groups":    groups,
+			"instances":          instances,
 		},
 		ReportInterval: interval,
 	}

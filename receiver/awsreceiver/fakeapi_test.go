@@ -14,9 +14,9 @@ import (
 
 // fakeAPI serves recorded Query-API responses (EC2, STS, RDS, Elastic Load
 // Balancing, Auto Scaling; S3's ListBuckets; Lambda's ListFunctions as
-// .json) from testdata/api: <Action>.xml, or <Action>_<NextToken or
-// Marker>.xml for the next page, or <Action>_<target group name>.xml for a
-// call about one target group. The first throttle[Action] calls of an
+// .json; classic ELB's actions prefixed Classic) from testdata/api:
+// <Action>.xml, or <Action>_<NextToken or Marker>.xml for the next page, or
+// <Action>_<target group name>.xml for a call about one target group. The first throttle[Action] calls of an
 // action answer 503 RequestLimitExceeded; regions in denied answer 401
 // AuthFailure (an opt-in region that is not enabled).
 type fakeAPI struct {
@@ -60,6 +60,11 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	if token == "" {
 		// Elastic Load Balancing pages with Marker.
 		token = r.Form.Get("Marker")
+	}
+	if r.Form.Get("Version") == "2012-06-01" {
+		// Classic Elastic Load Balancing: the same endpoint and action
+		// names as v2.
+		action = "Classic" + action
 	}
 	if tg := r.Form.Get("TargetGroupArn"); tg != "" {
 		// One response per target group: …:targetgroup/<name>/<id>.

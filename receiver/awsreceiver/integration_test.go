@@ -71,13 +71,14 @@ func TestGoldenEC2(t *testing.T) {
 	api.requireCalled(t, "eu-west-1 DescribeTargetGroups", 1) // all groups, not one call per load balancer
 	api.requireCalled(t, "eu-west-1 DescribeTargetHealth shop-web", 1)
 	api.requireCalled(t, "eu-west-1 DescribeTargetHealth shop-db-ip", 1)
+	api.requireCalled(t, "eu-west-1 ClassicDescribeLoadBalancers", 1)
 	api.requireCalled(t, "eu-west-1 DescribeAutoScalingGroups", 1)
 	api.requireCalled(t, "eu-west-1 DescribeAutoScalingGroups asgs-page-2", 1)
 	api.requireCalled(t, "eu-west-1 ListFunctions", 1)
 	api.requireCalled(t, "eu-west-1 ListFunctions functions-page-2", 1)
 	assert.Positive(t, api.callCounts()["ap-southeast-3 DescribeAvailabilityZones"], "the opt-in region was tried")
 	assert.NotContains(t, r.seen, "ap-southeast-3")
-	assert.Len(t, r.seen["eu-west-1"], 30)
+	assert.Len(t, r.seen["eu-west-1"], 31)
 }
 
 // A second crawl deletes what vanished; a region that fails keeps what it
@@ -94,13 +95,13 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	r.client = c
 
 	require.NoError(t, r.crawl(context.Background()))
-	require.Len(t, r.seen["eu-west-1"], 30)
+	require.Len(t, r.seen["eu-west-1"], 31)
 
 	// The region now refuses: reported, nothing deleted, nothing emitted.
 	api.setDenied("eu-west-1", true)
 	require.ErrorContains(t, r.crawl(context.Background()), "AuthFailure")
 	assert.Equal(t, 1, len(sink.AllLogs()))
-	require.Len(t, r.seen["eu-west-1"], 30)
+	require.Len(t, r.seen["eu-west-1"], 31)
 
 	// The region is no longer configured: everything it had is deleted.
 	api.setDenied("eu-west-1", false)
@@ -108,6 +109,6 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	api.setDenied("eu-central-1", true)
 	require.Error(t, r.crawl(context.Background()))
 	require.Len(t, sink.AllLogs(), 2)
-	assert.Equal(t, 30+1+2, sink.AllLogs()[1].LogRecordCount(), "30 deletes, the owner, the 2 buckets")
+	assert.Equal(t, 31+1+2, sink.AllLogs()[1].LogRecordCount(), "31 deletes, the owner, the 2 buckets")
 	assert.NotContains(t, r.seen, "eu-west-1")
 }

@@ -262,6 +262,9 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInv
 	if inv.targetGroups, err = r.client.targetGroups(ctx, region); err != nil {
 		return inv, err
 	}
+	if inv.classicLoadBalancers, err = r.client.classicLoadBalancers(ctx, region); err != nil {
+		return inv, err
+	}
 	if inv.autoScalingGroups, err = r.client.autoScalingGroups(ctx, region); err != nil {
 		return inv, err
 	}

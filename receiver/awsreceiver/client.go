@@ -14,6 +14,8 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -46,6 +48,8 @@ type client struct {
 	asByR  map[string]*autoscaling.Client
 	lamEP  string
 	lamByR map[string]*lambda.Client
+	eksEP  string
+	eksByR map[string]*eks.Client
 }
 
 func newClient(ctx context.Context, cfg *Config) (*client, error) {
@@ -103,6 +107,8 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 		asByR:  map[string]*autoscaling.Client{},
 		lamEP:  cfg.Endpoints.Lambda,
 		lamByR: map[string]*lambda.Client{},
+		eksEP:  cfg.Endpoints.EKS,
+		eksByR: map[string]*eks.Client{},
 	}, nil
 }
 
@@ -522,6 +528,73 @@ func (c *client) classicLoadBalancers(ctx context.Context, region string) ([]elb
 			return nil, fmt.Errorf("elasticloadbalancing (classic) DescribeLoadBalancers %s: %w", region, err)
 		}
 		out = append(out, page.LoadBalancerDescriptions...)
+	}
+	return out, nil
+}
+
+func (c *client) eks(region string) *eks.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.eksByR[region]
+	if !ok {
+		cl = eks.NewFromConfig(c.cfg, func(o *eks.Options) {
+			o.Region = region
+			if c.eksEP != "" {
+				o.BaseEndpoint = aws.String(c.eksEP)
+			}
+		})
+		c.eksByR[region] = cl
+	}
+	return cl
+}
+
+// eksCluster is an EKS cluster with its managed node groups.
+type eksCluster struct {
+	cluster    ekstypes.Cluster
+	nodegroups []ekstypes.Nodegroup
+}
+
+// eksClusters lists the region's EKS clusters, describes each and its
+// managed node groups.
+func (c *client) eksClusters(ctx context.Context, region string) ([]eksCluster, error) {
+	var names []string
+	p := eks.NewListClustersPaginator(c.eks(region), &eks.ListClustersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("eks ListClusters %s: %w", region, err)
+		}
+		names = append(names, page.Clusters...)
+	}
+	out := make([]eksCluster, 0, len(names))
+	for _, name := range names {
+		d, err := c.eks(region).DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)})
+		if err != nil {
+			return nil, fmt.Errorf("eks DescribeCluster %s %s: %w", region, name, err)
+		}
+		if d.Cluster == nil {
+			continue
+		}
+		cl := eksCluster{cluster: *d.Cluster}
+		var ngs []string
+		np := eks.NewListNodegroupsPaginator(c.eks(region), &eks.ListNodegroupsInput{ClusterName: aws.String(name)})
+		for np.HasMorePages() {
+			page, err := np.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("eks ListNodegroups %s %s: %w", region, name, err)
+			}
+			ngs = append(ngs, page.Nodegroups...)
+		}
+		for _, ng := range ngs {
+			d, err := c.eks(region).DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(name), NodegroupName: aws.String(ng)})
+			if err != nil {
+				return nil, fmt.Errorf("eks DescribeNodegroup %s %s/%s: %w", region, name, ng, err)
+			}
+			if d.Nodegroup != nil {
+				cl.nodegroups = append(cl.nodegroups, *d.Nodegroup)
+			}
+		}
+		out = append(out, cl)
 	}
 	return out, nil
 }

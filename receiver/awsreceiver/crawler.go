@@ -1,12 +1,14 @@
 package awsreceiver
 
 import (
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -46,9 +48,11 @@ const (
 	TypeClassicLB    = "aws.classical_lb"
 	// TypeTargetGroup is new: the agent linked load balancers straight to
 	// their instance targets.
-	TypeTargetGroup = "aws.target_group"
-	TypeASG         = "aws.auto_scaling_group"
-	TypeLambda      = "aws.lambda"
+	TypeTargetGroup  = "aws.target_group"
+	TypeASG          = "aws.auto_scaling_group"
+	TypeLambda       = "aws.lambda"
+	TypeEKS          = "aws.eks"
+	TypeEKSNodegroup = "aws.eks_nodegroup"
 )
 
 const (
@@ -84,6 +88,8 @@ type regionInventory struct {
 	autoScalingGroups []astypes.AutoScalingGroup
 	// functions are Lambda's.
 	functions []lambdatypes.FunctionConfiguration
+	// eksClusters are EKS's, with their managed node groups.
+	eksClusters []eksCluster
 }
 
 // entities turns one region's inventory into entities, VPCs first, then
@@ -276,7 +282,164 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	for _, fn := range inv.functions {
 		out = append(out, lambdaEntity(scope, region, fn, interval))
 	}
+	asgByName := map[string]string{}
+	for _, g := range inv.autoScalingGroups {
+		asgByName[aws.ToString(g.AutoScalingGroupName)] = aws.ToString(g.AutoScalingGroupARN)
+	}
+	for _, c := range inv.eksClusters {
+		out = append(out, eksEntity(scope, region, c.cluster, inv.instances, interval))
+		for _, ng := range c.nodegroups {
+			out = append(out, nodegroupEntity(scope, region, c.cluster, ng, asgByName, interval))
+		}
+	}
 	return out
+}
+
+// eksClusterTags are the instance tags that name a node's cluster: EKS's
+// own and eksctl's (the agent's).
+var eksClusterTags = []string{"eks:cluster-name", "alpha.eksctl.io/cluster-name"}
+
+// eksEntity is an EKS cluster, its ARN in the ID as the agent's: VPC →
+// cluster, cluster → each subnet (as the agent), cluster → each security
+// group, cluster → each instance tagged with its name (the agent looked
+// for eksctl's tag only).
+func eksEntity(scope, region string, c ekstypes.Cluster, instances []ec2types.Instance, interval time.Duration) entity.Entity {
+	arn, name := aws.ToString(c.Arn), aws.ToString(c.Name)
+	var links []entity.Link
+	vpc := ""
+	var subnets, groups []any
+	if vc := c.ResourcesVpcConfig; vc != nil {
+		vpc = aws.ToString(vc.VpcId)
+		if vpc != "" {
+			links = append(links, parent(TypeVPC, internalid.AWS(scope, vpc)))
+		}
+		for _, sn := range vc.SubnetIds {
+			subnets = append(subnets, sn)
+			links = append(links, child(TypeSubnet, internalid.AWS(scope, sn)))
+		}
+		for _, g := range append(slices.Clone(vc.SecurityGroupIds), aws.ToString(vc.ClusterSecurityGroupId)) {
+			if g == "" {
+				continue
+			}
+			groups = append(groups, g)
+			links = append(links, child(TypeSG, internalid.AWS(scope, g)))
+		}
+	}
+	for _, in := range instances {
+		for _, t := range in.Tags {
+			if slices.Contains(eksClusterTags, aws.ToString(t.Key)) && aws.ToString(t.Value) == name {
+				links = append(links, child(TypeInstance, internalid.AWS(scope, aws.ToString(in.InstanceId))))
+				break
+			}
+		}
+	}
+	created := ""
+	if c.CreatedAt != nil {
+		created = c.CreatedAt.UTC().Format(time.RFC3339)
+	}
+	clusterTags := make(map[string]any, len(c.Tags))
+	for k, v := range c.Tags {
+		clusterTags[k] = v
+	}
+	return entity.Entity{
+		Ref:    entity.Ref{Type: TypeEKS, InternalID: internalid.AWS(scope, arn), NativeIDs: map[string]any{"aws.eks.cluster.arn": arn}},
+		Name:   name,
+		Status: eksStatus(string(c.Status)),
+		Description: map[string]any{
+			"cloud.region":     region,
+			"k8s.cluster.name": name,
+			"version":          aws.ToString(c.Version),
+		},
+		Version: aws.ToString(c.Version),
+		Links:   links,
+		Body: map[string]any{
+			"name":             name,
+			"arn":              arn,
+			"version":          aws.ToString(c.Version),
+			"platform_version": aws.ToString(c.PlatformVersion),
+			"status":           string(c.Status),
+			"endpoint":         aws.ToString(c.Endpoint),
+			"role_arn":         aws.ToString(c.RoleArn),
+			"created_at":       created,
+			"vpc_id":           vpc,
+			"subnets":          subnets,
+			"security_groups":  groups,
+			"tags":             clusterTags,
+		},
+		ReportInterval: interval,
+	}
+}
+
+// nodegroupEntity is an EKS managed node group, its ARN in the ID (the
+// agent used the bare name): cluster → node group, node group → each of
+// its Auto Scaling groups.
+func nodegroupEntity(scope, region string, c ekstypes.Cluster, ng ekstypes.Nodegroup, asgByName map[string]string, interval time.Duration) entity.Entity {
+	arn := aws.ToString(ng.NodegroupArn)
+	links := []entity.Link{parent(TypeEKS, internalid.AWS(scope, aws.ToString(c.Arn)))}
+	var asgs []any
+	if ng.Resources != nil {
+		for _, g := range ng.Resources.AutoScalingGroups {
+			n := aws.ToString(g.Name)
+			asgs = append(asgs, n)
+			if asg := asgByName[n]; asg != "" {
+				links = append(links, child(TypeASG, internalid.AWS(scope, asg)))
+			}
+		}
+	}
+	var subnets, types []any
+	for _, sn := range ng.Subnets {
+		subnets = append(subnets, sn)
+	}
+	for _, t := range ng.InstanceTypes {
+		types = append(types, t)
+	}
+	var minSize, maxSize, desired int64
+	if sc := ng.ScalingConfig; sc != nil {
+		minSize, maxSize, desired = int64(aws.ToInt32(sc.MinSize)), int64(aws.ToInt32(sc.MaxSize)), int64(aws.ToInt32(sc.DesiredSize))
+	}
+	return entity.Entity{
+		Ref:    entity.Ref{Type: TypeEKSNodegroup, InternalID: internalid.AWS(scope, arn), NativeIDs: map[string]any{"aws.eks.nodegroup.arn": arn}},
+		Name:   aws.ToString(ng.NodegroupName),
+		Status: eksStatus(string(ng.Status)),
+		Description: map[string]any{
+			"cloud.region":     region,
+			"k8s.cluster.name": aws.ToString(ng.ClusterName),
+			"capacity_type":    string(ng.CapacityType),
+		},
+		Version: aws.ToString(ng.Version),
+		Links:   links,
+		Body: map[string]any{
+			"nodegroup_name":      aws.ToString(ng.NodegroupName),
+			"nodegroup_arn":       arn,
+			"cluster_name":        aws.ToString(ng.ClusterName),
+			"version":             aws.ToString(ng.Version),
+			"release_version":     aws.ToString(ng.ReleaseVersion),
+			"status":              string(ng.Status),
+			"capacity_type":       string(ng.CapacityType),
+			"ami_type":            string(ng.AmiType),
+			"instance_types":      types,
+			"node_role":           aws.ToString(ng.NodeRole),
+			"subnets":             subnets,
+			"min_size":            minSize,
+			"max_size":            maxSize,
+			"desired_size":        desired,
+			"auto_scaling_groups": asgs,
+		},
+		ReportInterval: interval,
+	}
+}
+
+// eksStatus maps cluster and node group states.
+func eksStatus(s string) string {
+	switch s {
+	case "ACTIVE":
+		return statusGreen
+	case "CREATING", "UPDATING", "PENDING":
+		return statusOrange
+	case "":
+		return ""
+	}
+	return statusRed
 }
 
 // lambdaEntity is a Lambda function, its ARN in the ID as the agent's.

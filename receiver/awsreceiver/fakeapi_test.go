@@ -13,12 +13,14 @@ import (
 )
 
 // fakeAPI serves recorded Query-API responses (EC2, STS, RDS, Elastic Load
-// Balancing, Auto Scaling; S3's ListBuckets; Lambda's ListFunctions as
-// .json; classic ELB's actions prefixed Classic) from testdata/api:
-// <Action>.xml, or <Action>_<NextToken or Marker>.xml for the next page, or
-// <Action>_<target group name>.xml for a call about one target group. The first throttle[Action] calls of an
-// action answer 503 RequestLimitExceeded; regions in denied answer 401
-// AuthFailure (an opt-in region that is not enabled).
+// Balancing, Auto Scaling; S3's ListBuckets; Lambda's ListFunctions and
+// EKS's calls as .json; classic ELB's actions prefixed Classic) from
+// testdata/api: <Action>.xml, or <Action>_<NextToken or Marker>.xml for the
+// next page, or <Action>_<name>.xml for a call about one target group, EKS
+// cluster (node groups listed by their cluster's name) or node group. The
+// first throttle[Action] calls of an action answer 503
+// RequestLimitExceeded; regions in denied answer 401 AuthFailure (an opt-in
+// region that is not enabled).
 type fakeAPI struct {
 	url string
 
@@ -80,6 +82,20 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet && strings.TrimSuffix(r.URL.Path, "/") == "/2015-03-31/functions" {
 		// Lambda's REST-JSON API: GET /2015-03-31/functions?Marker=….
 		action, token, ext = "ListFunctions", r.URL.Query().Get("Marker"), ".json"
+	}
+	if r.Method == http.MethodGet && (r.URL.Path == "/clusters" || strings.HasPrefix(r.URL.Path, "/clusters/")) {
+		// EKS's REST-JSON API: /clusters[/<name>[/node-groups[/<name>]]].
+		ext = ".json"
+		switch parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/"); len(parts) {
+		case 1:
+			action, token = "ListClusters", r.URL.Query().Get("nextToken")
+		case 2:
+			action, token = "DescribeCluster", parts[1]
+		case 3:
+			action, token = "ListNodegroups", parts[1]
+		case 4:
+			action, token = "DescribeNodegroup", parts[3]
+		}
 	}
 	key := reg + " " + action
 	if token != "" {

@@ -14,6 +14,8 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
@@ -50,6 +52,8 @@ type client struct {
 	lamByR map[string]*lambda.Client
 	eksEP  string
 	eksByR map[string]*eks.Client
+	ecrEP  string
+	ecrByR map[string]*ecr.Client
 }
 
 func newClient(ctx context.Context, cfg *Config) (*client, error) {
@@ -109,6 +113,8 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 		lamByR: map[string]*lambda.Client{},
 		eksEP:  cfg.Endpoints.EKS,
 		eksByR: map[string]*eks.Client{},
+		ecrEP:  cfg.Endpoints.ECR,
+		ecrByR: map[string]*ecr.Client{},
 	}, nil
 }
 
@@ -595,6 +601,56 @@ func (c *client) eksClusters(ctx context.Context, region string) ([]eksCluster, 
 			}
 		}
 		out = append(out, cl)
+	}
+	return out, nil
+}
+
+func (c *client) ecr(region string) *ecr.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.ecrByR[region]
+	if !ok {
+		cl = ecr.NewFromConfig(c.cfg, func(o *ecr.Options) {
+			o.Region = region
+			if c.ecrEP != "" {
+				o.BaseEndpoint = aws.String(c.ecrEP)
+			}
+		})
+		c.ecrByR[region] = cl
+	}
+	return cl
+}
+
+// ecrRepository is an ECR repository with its images.
+type ecrRepository struct {
+	repo   ecrtypes.Repository
+	images []ecrtypes.ImageDetail
+}
+
+// ecrRepositories lists the region's ECR repositories of the account's
+// registry and the images of each.
+func (c *client) ecrRepositories(ctx context.Context, region string) ([]ecrRepository, error) {
+	var out []ecrRepository
+	p := ecr.NewDescribeRepositoriesPaginator(c.ecr(region), &ecr.DescribeRepositoriesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ecr DescribeRepositories %s: %w", region, err)
+		}
+		for _, r := range page.Repositories {
+			out = append(out, ecrRepository{repo: r})
+		}
+	}
+	for i := range out {
+		r := out[i].repo
+		ip := ecr.NewDescribeImagesPaginator(c.ecr(region), &ecr.DescribeImagesInput{RepositoryName: r.RepositoryName, RegistryId: r.RegistryId})
+		for ip.HasMorePages() {
+			page, err := ip.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("ecr DescribeImages %s %s: %w", region, aws.ToString(r.RepositoryName), err)
+			}
+			out[i].images = append(out[i].images, page.ImageDetails...)
+		}
 	}
 	return out, nil
 }

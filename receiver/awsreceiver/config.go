@@ -41,6 +41,7 @@ type Endpoints struct {
 	AutoScaling string `mapstructure:"autoscaling"`
 	Lambda      string `mapstructure:"lambda"`
 	EKS         string `mapstructure:"eks"`
+	ECR         string `mapstructure:"ecr"`
 }
 
 // Config is what users set for a coordimap_aws receiver.
@@ -104,7 +105,7 @@ func (cfg *Config) Validate() error {
 	if cfg.ExternalID != "" && cfg.AssumeRoleARN == "" {
 		errs = append(errs, errExternalID)
 	}
-	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}, {"rds", cfg.Endpoints.RDS}, {"elb", cfg.Endpoints.ELB}, {"autoscaling", cfg.Endpoints.AutoScaling}, {"lambda", cfg.Endpoints.Lambda}, {"eks", cfg.Endpoints.EKS}} {
+	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}, {"rds", cfg.Endpoints.RDS}, {"elb", cfg.Endpoints.ELB}, {"autoscaling", cfg.Endpoints.AutoScaling}, {"lambda", cfg.Endpoints.Lambda}, {"eks", cfg.Endpoints.EKS}, {"ecr", cfg.Endpoints.ECR}} {
 		name, e := ep.name, ep.url
 		if e == "" {
 			continue

@@ -31,7 +31,7 @@ func TestLoadConfig(t *testing.T) {
 				SecretAccessKey:    configopaque.String("${env:AWS_SECRET_ACCESS_KEY}"),
 				AssumeRoleARN:      "arn:aws:iam::123456789012:role/coordimap-read",
 				ExternalID:         "coordimap",
-				Endpoints:          Endpoints{EC2: "https://ec2.example.internal", STS: "https://sts.example.internal", S3: "https://s3.example.internal", ELB: "https://elasticloadbalancing.example.internal", AutoScaling: "https://autoscaling.example.internal", Lambda: "https://lambda.example.internal", EKS: "https://eks.example.internal"},
+				Endpoints:          Endpoints{EC2: "https://ec2.example.internal", STS: "https://sts.example.internal", S3: "https://s3.example.internal", ELB: "https://elasticloadbalancing.example.internal", AutoScaling: "https://autoscaling.example.internal", Lambda: "https://lambda.example.internal", EKS: "https://eks.example.internal", ECR: "https://ecr.example.internal"},
 				CollectionInterval: 10 * time.Minute,
 				ScopeID:            "123456789012",
 				DataSourceID:       "aws-prod",

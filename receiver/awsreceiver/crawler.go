@@ -53,6 +53,8 @@ const (
 	TypeLambda       = "aws.lambda"
 	TypeEKS          = "aws.eks"
 	TypeEKSNodegroup = "aws.eks_nodegroup"
+	TypeECRRepo      = "aws.ecr_repo"
+	TypeECRImage     = "aws.ecr_repo_image"
 )
 
 const (
@@ -90,6 +92,8 @@ type regionInventory struct {
 	functions []lambdatypes.FunctionConfiguration
 	// eksClusters are EKS's, with their managed node groups.
 	eksClusters []eksCluster
+	// ecrRepositories are ECR's, with their images.
+	ecrRepositories []ecrRepository
 }
 
 // entities turns one region's inventory into entities, VPCs first, then
@@ -290,6 +294,72 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 		out = append(out, eksEntity(scope, region, c.cluster, inv.instances, interval))
 		for _, ng := range c.nodegroups {
 			out = append(out, nodegroupEntity(scope, region, c.cluster, ng, asgByName, interval))
+		}
+	}
+	for _, r := range inv.ecrRepositories {
+		out = append(out, ecrEntities(scope, region, r, interval)...)
+	}
+	return out
+}
+
+// ecrEntities are an ECR repository, its URI in the ID as the agent's
+// (owner → repository), and one element per image tag, ID
+// <repository URI>:<tag> as the agent's (repository → image). Untagged
+// images are skipped, as the agent did.
+func ecrEntities(scope, region string, r ecrRepository, interval time.Duration) []entity.Entity {
+	uri, name := aws.ToString(r.repo.RepositoryUri), aws.ToString(r.repo.RepositoryName)
+	repoID := internalid.AWS(scope, uri)
+	created := ""
+	if r.repo.CreatedAt != nil {
+		created = r.repo.CreatedAt.UTC().Format(time.RFC3339)
+	}
+	scanOnPush := false
+	if r.repo.ImageScanningConfiguration != nil {
+		scanOnPush = r.repo.ImageScanningConfiguration.ScanOnPush
+	}
+	out := []entity.Entity{{
+		Ref:         entity.Ref{Type: TypeECRRepo, InternalID: repoID, NativeIDs: map[string]any{"aws.ecr.repository.arn": aws.ToString(r.repo.RepositoryArn)}},
+		Name:        name,
+		Description: map[string]any{"cloud.region": region, "repository_uri": uri},
+		Links:       ownerLinks(scope, r.repo.RegistryId),
+		Body: map[string]any{
+			"repository_name":      name,
+			"repository_arn":       aws.ToString(r.repo.RepositoryArn),
+			"repository_uri":       uri,
+			"registry_id":          aws.ToString(r.repo.RegistryId),
+			"image_tag_mutability": string(r.repo.ImageTagMutability),
+			"scan_on_push":         scanOnPush,
+			"created_at":           created,
+		},
+		ReportInterval: interval,
+	}}
+	for _, img := range r.images {
+		pushed := ""
+		if img.ImagePushedAt != nil {
+			pushed = img.ImagePushedAt.UTC().Format(time.RFC3339)
+		}
+		var imgTags []any
+		for _, t := range img.ImageTags {
+			imgTags = append(imgTags, t)
+		}
+		for _, tag := range img.ImageTags {
+			ref := uri + ":" + tag
+			out = append(out, entity.Entity{
+				Ref:         entity.Ref{Type: TypeECRImage, InternalID: internalid.AWS(scope, ref), NativeIDs: map[string]any{"container.image.name": uri, "container.image.tag": tag}},
+				Name:        name + ":" + tag,
+				Description: map[string]any{"cloud.region": region, "image_digest": aws.ToString(img.ImageDigest)},
+				Links:       []entity.Link{parent(TypeECRRepo, repoID)},
+				Body: map[string]any{
+					"repository_name": name,
+					"image_digest":    aws.ToString(img.ImageDigest),
+					"image_tags":      imgTags,
+					"image_pushed_at": pushed,
+					"image_size":      aws.ToInt64(img.ImageSizeInBytes),
+					"media_type":      aws.ToString(img.ImageManifestMediaType),
+					"artifact_type":   aws.ToString(img.ArtifactMediaType),
+				},
+				ReportInterval: interval,
+			})
 		}
 	}
 	return out

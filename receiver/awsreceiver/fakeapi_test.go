@@ -1,6 +1,7 @@
 package awsreceiver
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,13 +15,13 @@ import (
 
 // fakeAPI serves recorded Query-API responses (EC2, STS, RDS, Elastic Load
 // Balancing, Auto Scaling; S3's ListBuckets; Lambda's ListFunctions and
-// EKS's calls as .json; classic ELB's actions prefixed Classic) from
-// testdata/api: <Action>.xml, or <Action>_<NextToken or Marker>.xml for the
-// next page, or <Action>_<name>.xml for a call about one target group, EKS
-// cluster (node groups listed by their cluster's name) or node group. The
-// first throttle[Action] calls of an action answer 503
-// RequestLimitExceeded; regions in denied answer 401 AuthFailure (an opt-in
-// region that is not enabled).
+// EKS's calls as .json, ECR's as ECR<Action>.json; classic ELB's actions
+// prefixed Classic) from testdata/api: <Action>.xml, or <Action>_<NextToken
+// or Marker>.xml for the next page, or <Action>_<name>.xml for a call about
+// one target group, EKS cluster (node groups listed by their cluster's
+// name), node group or ECR repository. The first throttle[Action] calls of
+// an action answer 503 RequestLimitExceeded; regions in denied answer 401
+// AuthFailure (an opt-in region that is not enabled).
 type fakeAPI struct {
 	url string
 
@@ -83,6 +84,19 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		// Lambda's REST-JSON API: GET /2015-03-31/functions?Marker=….
 		action, token, ext = "ListFunctions", r.URL.Query().Get("Marker"), ".json"
 	}
+	if target, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "AmazonEC2ContainerRegistry_V20150921."); ok {
+		// ECR's JSON 1.1 API: the operation in X-Amz-Target, the input in
+		// the body; files ECR<Action>[_<nextToken or repositoryName>].json.
+		var in struct {
+			NextToken      string `json:"nextToken"`
+			RepositoryName string `json:"repositoryName"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		action, token, ext = "ECR"+target, firstNonEmpty(in.NextToken, in.RepositoryName), ".json"
+	}
 	if r.Method == http.MethodGet && (r.URL.Path == "/clusters" || strings.HasPrefix(r.URL.Path, "/clusters/")) {
 		// EKS's REST-JSON API: /clusters[/<name>[/node-groups[/<name>]]].
 		ext = ".json"
@@ -126,9 +140,12 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no recorded response for "+file, http.StatusNotImplemented)
 		return
 	}
-	if ext == ".json" && code == http.StatusOK {
+	switch {
+	case ext == ".json" && code == http.StatusOK && strings.HasPrefix(action, "ECR"):
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	case ext == ".json" && code == http.StatusOK:
 		w.Header().Set("Content-Type", "application/json")
-	} else {
+	default:
 		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 	}
 	w.WriteHeader(code)

@@ -274,6 +274,9 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInv
 	if inv.eksClusters, err = r.client.eksClusters(ctx, region); err != nil {
 		return inv, err
 	}
+	if inv.ecrRepositories, err = r.client.ecrRepositories(ctx, region); err != nil {
+		return inv, err
+	}
 	var amis []string
 	for _, in := range inv.instances {
 		if id := aws.ToString(in.ImageId); id != "" && !slices.Contains(amis, id) {

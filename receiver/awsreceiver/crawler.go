@@ -252,8 +252,14 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 		}
 		out = append(out, e)
 	}
+	owners := eniOwners(scope, inv)
 	for _, ni := range inv.networkInterfaces {
-		out = append(out, eniEntity(scope, region, ni, interval))
+		e := eniEntity(scope, region, ni, interval)
+		if o, ok := owners[aws.ToString(ni.Description)]; ok {
+			// load balancer / EKS cluster → its network interface.
+			e.Links = append(e.Links, parent(o.Type, o.InternalID))
+		}
+		out = append(out, e)
 	}
 	for _, v := range inv.volumes {
 		out = append(out, volumeEntity(scope, region, v, interval))
@@ -695,6 +701,27 @@ func asgEntity(scope, region string, g astypes.AutoScalingGroup, subnetVPC, clas
 		},
 		ReportInterval: interval,
 	}
+}
+
+// eniOwners maps the descriptions AWS gives the network interfaces it
+// creates for a load balancer ("ELB app/<name>/<id>", "ELB <classic
+// name>") or an EKS cluster's control plane ("Amazon EKS <cluster>") to
+// their owner, so that flows to those addresses reach the owner.
+func eniOwners(scope string, inv regionInventory) map[string]entity.Ref {
+	m := map[string]entity.Ref{}
+	for _, lb := range inv.loadBalancers {
+		arn := aws.ToString(lb.LoadBalancerArn)
+		if _, res, ok := strings.Cut(arn, ":loadbalancer/"); ok {
+			m["ELB "+res] = entity.Ref{Type: lbType(lb.Type), InternalID: internalid.AWS(scope, arn)}
+		}
+	}
+	for _, lb := range inv.classicLoadBalancers {
+		m["ELB "+aws.ToString(lb.LoadBalancerName)] = entity.Ref{Type: TypeClassicLB, InternalID: internalid.AWS(scope, aws.ToString(lb.DNSName))}
+	}
+	for _, c := range inv.eksClusters {
+		m["Amazon EKS "+aws.ToString(c.cluster.Name)] = entity.Ref{Type: TypeEKS, InternalID: internalid.AWS(scope, aws.ToString(c.cluster.Arn))}
+	}
+	return m
 }
 
 // lbType is the agent's element type for an ELB v2 load balancer type.

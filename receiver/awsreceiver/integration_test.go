@@ -84,7 +84,7 @@ func TestGoldenEC2(t *testing.T) {
 	api.requireCalled(t, "eu-west-1 ECRDescribeImages shop-api", 1)
 	assert.Positive(t, api.callCounts()["ap-southeast-3 DescribeAvailabilityZones"], "the opt-in region was tried")
 	assert.NotContains(t, r.seen, "ap-southeast-3")
-	assert.Len(t, r.seen["eu-west-1"], 37)
+	assert.Len(t, r.seen["eu-west-1"], 39)
 }
 
 // A second crawl deletes what vanished; a region that fails keeps what it
@@ -101,13 +101,13 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	r.client = c
 
 	require.NoError(t, r.crawl(context.Background()))
-	require.Len(t, r.seen["eu-west-1"], 37)
+	require.Len(t, r.seen["eu-west-1"], 39)
 
 	// The region now refuses: reported, nothing deleted, nothing emitted.
 	api.setDenied("eu-west-1", true)
 	require.ErrorContains(t, r.crawl(context.Background()), "AuthFailure")
 	assert.Equal(t, 1, len(sink.AllLogs()))
-	require.Len(t, r.seen["eu-west-1"], 37)
+	require.Len(t, r.seen["eu-west-1"], 39)
 
 	// The region is no longer configured: everything it had is deleted.
 	api.setDenied("eu-west-1", false)
@@ -115,6 +115,6 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	api.setDenied("eu-central-1", true)
 	require.Error(t, r.crawl(context.Background()))
 	require.Len(t, sink.AllLogs(), 2)
-	assert.Equal(t, 37+1+2, sink.AllLogs()[1].LogRecordCount(), "37 deletes, the owner, the 2 buckets")
+	assert.Equal(t, 39+1+2, sink.AllLogs()[1].LogRecordCount(), "39 deletes, the owner, the 2 buckets")
 	assert.NotContains(t, r.seen, "eu-west-1")
 }

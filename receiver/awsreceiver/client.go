@@ -654,3 +654,16 @@ func (c *client) ecrRepositories(ctx context.Context, region string) ([]ecrRepos
 	}
 	return out, nil
 }
+
+func (c *client) dbClusters(ctx context.Context, region string) ([]rdstypes.DBCluster, error) {
+	var out []rdstypes.DBCluster
+	p := rds.NewDescribeDBClustersPaginator(c.rds(region), &rds.DescribeDBClustersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("rds DescribeDBClusters %s: %w", region, err)
+		}
+		out = append(out, page.DBClusters...)
+	}
+	return out, nil
+}

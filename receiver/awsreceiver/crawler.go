@@ -21,13 +21,15 @@ import (
 
 // Element types, as coordimap-agent's pkg/domain/aws.
 const (
-	TypeVPC        = "aws.vpc"
-	TypeSubnet     = "aws.subnet"
-	TypeInstance   = "aws.instance"
-	TypeSG         = "aws.security_group"
-	TypeOwner      = "aws.owner"
-	TypeS3Bucket   = "aws.s3_bucket"
-	TypeRDS        = "aws.rds"
+	TypeVPC      = "aws.vpc"
+	TypeSubnet   = "aws.subnet"
+	TypeInstance = "aws.instance"
+	TypeSG       = "aws.security_group"
+	TypeOwner    = "aws.owner"
+	TypeS3Bucket = "aws.s3_bucket"
+	TypeRDS      = "aws.rds"
+	// TypeRDSCluster is new: the agent did not crawl DB clusters.
+	TypeRDSCluster = "aws.rds_cluster"
 	TypeRegion     = "aws.region"
 	TypeAZ         = "aws.availability_zone"
 	TypeVolume     = "aws.volume"
@@ -81,6 +83,7 @@ type regionInventory struct {
 	// images are the AMIs the instances run.
 	images      []ec2types.Image
 	dbInstances []rdstypes.DBInstance
+	dbClusters  []rdstypes.DBCluster
 	// loadBalancers and targetGroups are Elastic Load Balancing v2's.
 	loadBalancers []elbv2types.LoadBalancer
 	targetGroups  []targetGroup
@@ -270,6 +273,9 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	}
 	for _, db := range inv.dbInstances {
 		out = append(out, rdsEntity(scope, region, db, zoneIDs, interval))
+	}
+	for _, c := range inv.dbClusters {
+		out = append(out, rdsClusterEntity(scope, region, c, inv.dbInstances, interval))
 	}
 	for _, lb := range inv.loadBalancers {
 		out = append(out, loadBalancerEntity(scope, region, lb, interval))
@@ -972,9 +978,8 @@ func targetGroupEntity(scope, region string, tg targetGroup, interval time.Durat
 // rdsEntity is an RDS DB instance. Its ID is the endpoint address, as the
 // agent's; an instance without an endpoint yet (creating) uses its ARN.
 func rdsEntity(scope, region string, db rdstypes.DBInstance, zoneIDs map[string]string, interval time.Duration) entity.Entity {
-	key, port := aws.ToString(db.DBInstanceArn), int64(0)
-	if db.Endpoint != nil && aws.ToString(db.Endpoint.Address) != "" {
-		key = aws.ToString(db.Endpoint.Address)
+	key, port := rdsKey(db), int64(0)
+	if db.Endpoint != nil {
 		port = int64(aws.ToInt32(db.Endpoint.Port))
 	}
 	var links []entity.Link
@@ -1036,6 +1041,94 @@ func rdsEntity(scope, region string, db rdstypes.DBInstance, zoneIDs map[string]
 			"subnets":                subnets,
 			"security_groups":        groups,
 			"tags":                   dbTags,
+		},
+		ReportInterval: interval,
+	}
+}
+
+// rdsKey is an RDS DB instance's ID: its endpoint address, else its ARN.
+func rdsKey(db rdstypes.DBInstance) string {
+	if db.Endpoint != nil && aws.ToString(db.Endpoint.Address) != "" {
+		return aws.ToString(db.Endpoint.Address)
+	}
+	return aws.ToString(db.DBInstanceArn)
+}
+
+// rdsClusterEntity is an RDS (Aurora or Multi-AZ) DB cluster, its writer
+// endpoint in the ID like a DB instance's (the ARN without one): VPC →
+// cluster (its members' VPC), cluster → each member DB instance, cluster →
+// each VPC security group.
+func rdsClusterEntity(scope, region string, c rdstypes.DBCluster, instances []rdstypes.DBInstance, interval time.Duration) entity.Entity {
+	key := firstNonEmpty(aws.ToString(c.Endpoint), aws.ToString(c.DBClusterArn))
+	byName := map[string]rdstypes.DBInstance{}
+	for _, db := range instances {
+		byName[aws.ToString(db.DBInstanceIdentifier)] = db
+	}
+	var links []entity.Link
+	vpc := ""
+	var members []any
+	for _, m := range c.DBClusterMembers {
+		name := aws.ToString(m.DBInstanceIdentifier)
+		members = append(members, map[string]any{"db_instance_identifier": name, "is_writer": aws.ToBool(m.IsClusterWriter)})
+		db, ok := byName[name]
+		if !ok {
+			continue
+		}
+		if g := db.DBSubnetGroup; g != nil && vpc == "" {
+			vpc = aws.ToString(g.VpcId)
+		}
+		links = append(links, child(TypeRDS, internalid.AWS(scope, rdsKey(db))))
+	}
+	if vpc != "" {
+		links = append([]entity.Link{parent(TypeVPC, internalid.AWS(scope, vpc))}, links...)
+	}
+	var groups, zones []any
+	for _, g := range c.VpcSecurityGroups {
+		id := aws.ToString(g.VpcSecurityGroupId)
+		groups = append(groups, id)
+		links = append(links, child(TypeSG, internalid.AWS(scope, id)))
+	}
+	for _, z := range c.AvailabilityZones {
+		zones = append(zones, z)
+	}
+	created := ""
+	if c.ClusterCreateTime != nil {
+		created = c.ClusterCreateTime.UTC().Format(time.RFC3339)
+	}
+	clusterTags := make(map[string]any, len(c.TagList))
+	for _, t := range c.TagList {
+		clusterTags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	status := aws.ToString(c.Status)
+	return entity.Entity{
+		Ref:    entity.Ref{Type: TypeRDSCluster, InternalID: internalid.AWS(scope, key), NativeIDs: map[string]any{"aws.rds.db_cluster.arn": aws.ToString(c.DBClusterArn)}},
+		Name:   aws.ToString(c.DBClusterIdentifier),
+		Status: rdsStatus(status),
+		Description: map[string]any{
+			"cloud.region":   region,
+			"db.system.name": aws.ToString(c.Engine),
+			"engine_version": aws.ToString(c.EngineVersion),
+		},
+		Links: links,
+		Body: map[string]any{
+			"db_cluster_identifier": aws.ToString(c.DBClusterIdentifier),
+			"db_cluster_arn":        aws.ToString(c.DBClusterArn),
+			"engine":                aws.ToString(c.Engine),
+			"engine_version":        aws.ToString(c.EngineVersion),
+			"engine_mode":           aws.ToString(c.EngineMode),
+			"status":                status,
+			"endpoint":              aws.ToString(c.Endpoint),
+			"reader_endpoint":       aws.ToString(c.ReaderEndpoint),
+			"port":                  int64(aws.ToInt32(c.Port)),
+			"multi_az":              aws.ToBool(c.MultiAZ),
+			"storage_encrypted":     aws.ToBool(c.StorageEncrypted),
+			"db_subnet_group":       aws.ToString(c.DBSubnetGroup),
+			"vpc_id":                vpc,
+			"availability_zones":    zones,
+			"members":               members,
+			"security_groups":       groups,
+			"created_time":          created,
+			"tags":                  clusterTags,
 		},
 		ReportInterval: interval,
 	}

@@ -256,6 +256,9 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInv
 	if inv.dbInstances, err = r.client.dbInstances(ctx, region); err != nil {
 		return inv, err
 	}
+	if inv.dbClusters, err = r.client.dbClusters(ctx, region); err != nil {
+		return inv, err
+	}
 	if inv.loadBalancers, err = r.client.loadBalancers(ctx, region); err != nil {
 		return inv, err
 	}

@@ -132,20 +132,31 @@ func (c limitedClient) Do(r *http.Request) (*http.Response, error) {
 	return c.next.Do(r)
 }
 
-func (c *client) ec2(region string) *ec2.Client {
+// regional returns the client of one service for region, built on first
+// use and kept: clients are cheap to keep and safe for concurrent use.
+func regional[T any](c *client, cache map[string]T, region string, build func() T) T {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cl, ok := c.ec2ByR[region]
+	cl, ok := cache[region]
 	if !ok {
-		cl = ec2.NewFromConfig(c.cfg, func(o *ec2.Options) {
-			o.Region = region
-			if c.ec2EP != "" {
-				o.BaseEndpoint = aws.String(c.ec2EP)
-			}
-		})
-		c.ec2ByR[region] = cl
+		cl = build()
+		cache[region] = cl
 	}
 	return cl
+}
+
+// endpoint is a configured endpoint override, or nil for the SDK's own.
+func endpoint(override string) *string {
+	if override == "" {
+		return nil
+	}
+	return aws.String(override)
+}
+
+func (c *client) ec2(region string) *ec2.Client {
+	return regional(c, c.ec2ByR, region, func() *ec2.Client {
+		return ec2.NewFromConfig(c.cfg, func(o *ec2.Options) { o.Region, o.BaseEndpoint = region, endpoint(c.ec2EP) })
+	})
 }
 
 // account is the account of the credentials.
@@ -345,19 +356,9 @@ func (c *client) buckets(ctx context.Context) ([]s3types.Bucket, error) {
 }
 
 func (c *client) rds(region string) *rds.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl, ok := c.rdsByR[region]
-	if !ok {
-		cl = rds.NewFromConfig(c.cfg, func(o *rds.Options) {
-			o.Region = region
-			if c.rdsEP != "" {
-				o.BaseEndpoint = aws.String(c.rdsEP)
-			}
-		})
-		c.rdsByR[region] = cl
-	}
-	return cl
+	return regional(c, c.rdsByR, region, func() *rds.Client {
+		return rds.NewFromConfig(c.cfg, func(o *rds.Options) { o.Region, o.BaseEndpoint = region, endpoint(c.rdsEP) })
+	})
 }
 
 func (c *client) dbInstances(ctx context.Context, region string) ([]rdstypes.DBInstance, error) {
@@ -387,19 +388,9 @@ func (c *client) dhcpOptions(ctx context.Context, region string) ([]ec2types.Dhc
 }
 
 func (c *client) elbv2(region string) *elbv2.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl, ok := c.elbByR[region]
-	if !ok {
-		cl = elbv2.NewFromConfig(c.cfg, func(o *elbv2.Options) {
-			o.Region = region
-			if c.elbEP != "" {
-				o.BaseEndpoint = aws.String(c.elbEP)
-			}
-		})
-		c.elbByR[region] = cl
-	}
-	return cl
+	return regional(c, c.elbByR, region, func() *elbv2.Client {
+		return elbv2.NewFromConfig(c.cfg, func(o *elbv2.Options) { o.Region, o.BaseEndpoint = region, endpoint(c.elbEP) })
+	})
 }
 
 // loadBalancers lists the region's application, network and gateway load
@@ -448,19 +439,9 @@ func (c *client) targetGroups(ctx context.Context, region string) ([]targetGroup
 }
 
 func (c *client) autoscaling(region string) *autoscaling.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl, ok := c.asByR[region]
-	if !ok {
-		cl = autoscaling.NewFromConfig(c.cfg, func(o *autoscaling.Options) {
-			o.Region = region
-			if c.asEP != "" {
-				o.BaseEndpoint = aws.String(c.asEP)
-			}
-		})
-		c.asByR[region] = cl
-	}
-	return cl
+	return regional(c, c.asByR, region, func() *autoscaling.Client {
+		return autoscaling.NewFromConfig(c.cfg, func(o *autoscaling.Options) { o.Region, o.BaseEndpoint = region, endpoint(c.asEP) })
+	})
 }
 
 func (c *client) autoScalingGroups(ctx context.Context, region string) ([]astypes.AutoScalingGroup, error) {
@@ -477,19 +458,9 @@ func (c *client) autoScalingGroups(ctx context.Context, region string) ([]astype
 }
 
 func (c *client) lambda(region string) *lambda.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl, ok := c.lamByR[region]
-	if !ok {
-		cl = lambda.NewFromConfig(c.cfg, func(o *lambda.Options) {
-			o.Region = region
-			if c.lamEP != "" {
-				o.BaseEndpoint = aws.String(c.lamEP)
-			}
-		})
-		c.lamByR[region] = cl
-	}
-	return cl
+	return regional(c, c.lamByR, region, func() *lambda.Client {
+		return lambda.NewFromConfig(c.cfg, func(o *lambda.Options) { o.Region, o.BaseEndpoint = region, endpoint(c.lamEP) })
+	})
 }
 
 // functions lists the region's Lambda functions (their $LATEST
@@ -508,19 +479,9 @@ func (c *client) functions(ctx context.Context, region string) ([]lambdatypes.Fu
 }
 
 func (c *client) elb(region string) *elb.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl, ok := c.clbByR[region]
-	if !ok {
-		cl = elb.NewFromConfig(c.cfg, func(o *elb.Options) {
-			o.Region = region
-			if c.elbEP != "" {
-				o.BaseEndpoint = aws.String(c.elbEP)
-			}
-		})
-		c.clbByR[region] = cl
-	}
-	return cl
+	return regional(c, c.clbByR, region, func() *elb.Client {
+		return elb.NewFromConfig(c.cfg, func(o *elb.Options) { o.Region, o.BaseEndpoint = region, endpoint(c.elbEP) })
+	})
 }
 
 // classicLoadBalancers lists the region's classic load balancers (Elastic
@@ -539,19 +500,9 @@ func (c *client) classicLoadBalancers(ctx context.Context, region string) ([]elb
 }
 
 func (c *client) eks(region string) *eks.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl, ok := c.eksByR[region]
-	if !ok {
-		cl = eks.NewFromConfig(c.cfg, func(o *eks.Options) {
-			o.Region = region
-			if c.eksEP != "" {
-				o.BaseEndpoint = aws.String(c.eksEP)
-			}
-		})
-		c.eksByR[region] = cl
-	}
-	return cl
+	return regional(c, c.eksByR, region, func() *eks.Client {
+		return eks.NewFromConfig(c.cfg, func(o *eks.Options) { o.Region, o.BaseEndpoint = region, endpoint(c.eksEP) })
+	})
 }
 
 // eksCluster is an EKS cluster with its managed node groups.
@@ -606,19 +557,9 @@ func (c *client) eksClusters(ctx context.Context, region string) ([]eksCluster, 
 }
 
 func (c *client) ecr(region string) *ecr.Client {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cl, ok := c.ecrByR[region]
-	if !ok {
-		cl = ecr.NewFromConfig(c.cfg, func(o *ecr.Options) {
-			o.Region = region
-			if c.ecrEP != "" {
-				o.BaseEndpoint = aws.String(c.ecrEP)
-			}
-		})
-		c.ecrByR[region] = cl
-	}
-	return cl
+	return regional(c, c.ecrByR, region, func() *ecr.Client {
+		return ecr.NewFromConfig(c.cfg, func(o *ecr.Options) { o.Region, o.BaseEndpoint = region, endpoint(c.ecrEP) })
+	})
 }
 
 // ecrRepository is an ECR repository with its images.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -41,8 +40,7 @@ type flowLogsReceiver struct {
 	format       format
 	dataSourceID string
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	bg crawl.Background
 
 	// Set in Start, then owned by the crawl loop.
 	client         *client
@@ -115,29 +113,22 @@ func (r *flowLogsReceiver) Start(ctx context.Context, host component.Host) error
 	}
 	r.client = c
 	r.health.Start(host)
-	loopCtx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
 	r.set.Logger.Info("Starting AWS flow-log crawl",
 		zap.String("bucket", r.cfg.Bucket), zap.String("prefix", r.cfg.Prefix), zap.String("region", r.cfg.Region),
 		zap.Duration("collection_interval", r.cfg.CollectionInterval))
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
+	r.bg.Go(func(ctx context.Context) {
 		loop := crawl.Loop{Interval: r.cfg.CollectionInterval, Timeout: max(r.cfg.CollectionInterval, minCrawlTimeout)}
-		loop.Run(loopCtx, r.crawl, r.health.Report)
-	}()
+		loop.Run(ctx, r.crawl, r.health.Report)
+	})
 	return nil
 }
 
 // Shutdown stops the crawl loop, waits for it and closes the storage
 // client. Safe without Start.
 func (r *flowLogsReceiver) Shutdown(ctx context.Context) error {
-	if r.cancel == nil {
+	if !r.bg.Stop() {
 		return nil
 	}
-	r.cancel()
-	r.cancel = nil
-	r.wg.Wait()
 	cctx, cancel := context.WithTimeout(ctx, closeTimeout)
 	defer cancel()
 	err := r.store.close(cctx)

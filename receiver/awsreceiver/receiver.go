@@ -34,8 +34,7 @@ type awsReceiver struct {
 
 	dataSourceID string
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	bg crawl.Background
 
 	// Set in Start, then owned by the crawl loop.
 	client      *client
@@ -69,27 +68,20 @@ func (r *awsReceiver) Start(ctx context.Context, host component.Host) error {
 	}
 	r.client = c
 	r.health.Start(host)
-	loopCtx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
 	r.set.Logger.Info("Starting AWS crawl", zap.Strings("regions", r.cfg.Regions),
 		zap.Duration("collection_interval", r.cfg.CollectionInterval))
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
+	r.bg.Go(func(ctx context.Context) {
 		loop := crawl.Loop{Interval: r.cfg.CollectionInterval, Timeout: max(r.cfg.CollectionInterval, minCrawlTimeout)}
-		loop.Run(loopCtx, r.crawl, r.health.Report)
-	}()
+		loop.Run(ctx, r.crawl, r.health.Report)
+	})
 	return nil
 }
 
 // Shutdown stops the crawl loop and waits for it. Safe without Start.
 func (r *awsReceiver) Shutdown(context.Context) error {
-	if r.cancel == nil {
+	if !r.bg.Stop() {
 		return nil
 	}
-	r.cancel()
-	r.cancel = nil
-	r.wg.Wait()
 	r.set.Logger.Info("Stopped AWS crawl")
 	return nil
 }

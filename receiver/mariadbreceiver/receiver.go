@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -49,8 +48,7 @@ type mariaReceiver struct {
 	mapping        internalid.Mapped
 	filter         schemaFilter
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	bg crawl.Background
 
 	// Everything below belongs to the crawl loop goroutine once started.
 	client *client
@@ -105,28 +103,21 @@ func (r *mariaReceiver) Start(ctx context.Context, host component.Host) error {
 	}
 	r.client = c
 	r.health.Start(host)
-	loopCtx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
 	r.set.Logger.Info("Starting MariaDB/MySQL crawl",
 		zap.String("endpoint", r.endpoint), zap.String("user", r.cfg.Username),
 		zap.Strings("databases", r.cfg.Databases), zap.Duration("collection_interval", r.cfg.CollectionInterval))
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		r.run(loopCtx)
-	}()
+	r.bg.Go(func(ctx context.Context) {
+		r.run(ctx)
+	})
 	return nil
 }
 
 // Shutdown stops the crawl loop, waits for it and closes the connection.
 // Safe without Start.
 func (r *mariaReceiver) Shutdown(context.Context) error {
-	if r.cancel == nil {
+	if !r.bg.Stop() {
 		return nil
 	}
-	r.cancel()
-	r.wg.Wait()
-	r.cancel = nil
 	err := r.client.close()
 	r.set.Logger.Info("Stopped MariaDB/MySQL crawl", zap.String("endpoint", r.endpoint))
 	return err

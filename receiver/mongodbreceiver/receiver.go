@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/event"
@@ -44,8 +43,7 @@ type mongoReceiver struct {
 	// tests).
 	selectTimeout time.Duration
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	bg crawl.Background
 
 	// Everything below belongs to the crawl loop goroutine once started.
 	conn   connSettings
@@ -100,27 +98,21 @@ func (r *mongoReceiver) Start(ctx context.Context, host component.Host) error {
 	}
 	r.conn = r.connSettings(tlsCfg)
 	r.health.Start(host)
-	loopCtx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
 	r.set.Logger.Info("Starting MongoDB crawl",
 		zap.String("hosts", r.conn.hostsString()), zap.String("user", r.conn.username),
 		zap.Strings("databases", r.cfg.Databases), zap.Duration("collection_interval", r.cfg.CollectionInterval))
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		r.run(loopCtx)
-	}()
+	r.bg.Go(func(ctx context.Context) {
+		r.run(ctx)
+	})
 	return nil
 }
 
 // Shutdown stops the crawl loop and waits for it; the loop closes the
 // driver client. Safe without Start.
 func (r *mongoReceiver) Shutdown(context.Context) error {
-	if r.cancel == nil {
+	if !r.bg.Stop() {
 		return nil
 	}
-	r.cancel()
-	r.wg.Wait()
 	r.set.Logger.Info("Stopped MongoDB crawl", zap.String("hosts", r.conn.hostsString()))
 	return nil
 }

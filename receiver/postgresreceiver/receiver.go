@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,8 +41,7 @@ type pgReceiver struct {
 	dataSourceID   string
 	mapping        internalid.Mapped
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	bg crawl.Background
 
 	// Everything below belongs to the crawl loop goroutine once started.
 	connCfg *pgx.ConnConfig
@@ -89,27 +87,21 @@ func (r *pgReceiver) Start(ctx context.Context, host component.Host) error {
 	}
 	r.connCfg = connCfg
 	r.health.Start(host)
-	loopCtx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
 	r.set.Logger.Info("Starting PostgreSQL crawl",
 		zap.String("endpoint", r.endpoint), zap.String("user", r.cfg.Username),
 		zap.Strings("databases", r.cfg.Databases), zap.Duration("collection_interval", r.cfg.CollectionInterval))
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		r.run(loopCtx)
-	}()
+	r.bg.Go(func(ctx context.Context) {
+		r.run(ctx)
+	})
 	return nil
 }
 
 // Shutdown stops the crawl loop and waits for it; it closes every
 // connection. Safe without Start.
 func (r *pgReceiver) Shutdown(context.Context) error {
-	if r.cancel == nil {
+	if !r.bg.Stop() {
 		return nil
 	}
-	r.cancel()
-	r.wg.Wait()
 	r.set.Logger.Info("Stopped PostgreSQL crawl", zap.String("endpoint", r.endpoint))
 	return nil
 }

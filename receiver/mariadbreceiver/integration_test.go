@@ -250,9 +250,9 @@ func TestServerDown(t *testing.T) {
 		}
 	})
 	require.Eventually(t, func() bool {
-		return r.host.last().Status() == componentstatus.StatusRecoverableError
+		return r.host.Last().Status() == componentstatus.StatusRecoverableError
 	}, 30*time.Second, 10*time.Millisecond)
-	ev := r.host.last()
+	ev := r.host.Last()
 	require.Error(t, ev.Err())
 	assert.Contains(t, ev.Err().Error(), r.id.String())
 	assert.Contains(t, ev.Err().Error(), s.Endpoint())
@@ -278,9 +278,9 @@ func TestWrongPassword(t *testing.T) {
 	cfg.Password = wrong
 	r := start(t, "wrongpw", cfg)
 	require.Eventually(t, func() bool {
-		return r.host.last().Status() == componentstatus.StatusRecoverableError
+		return r.host.Last().Status() == componentstatus.StatusRecoverableError
 	}, 30*time.Second, 10*time.Millisecond)
-	msg := r.host.last().Err().Error()
+	msg := r.host.Last().Err().Error()
 	t.Log(msg)
 	assert.Contains(t, msg, r.id.String())
 	assert.Contains(t, msg, s.Endpoint())

@@ -45,9 +45,9 @@ func TestTLS(t *testing.T) {
 			r := start(t, "tls", cfg)
 			if tt.wantErr != "" {
 				require.Eventually(t, func() bool {
-					return r.host.last().Status() == componentstatus.StatusRecoverableError
+					return r.host.Last().Status() == componentstatus.StatusRecoverableError
 				}, 10*time.Second, 10*time.Millisecond)
-				assert.ErrorContains(t, r.host.last().Err(), tt.wantErr)
+				assert.ErrorContains(t, r.host.Last().Err(), tt.wantErr)
 				assert.Empty(t, r.sink.AllLogs())
 				return
 			}

@@ -15,7 +15,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/mongotest"
+	"github.com/coordimap/otelcol-coordimap/internal/statustest"
 )
 
 // One throwaway FerretDB for the whole package, with authentication on,
@@ -191,34 +191,9 @@ func testConfig(s *mongotest.Server, dbs ...string) *Config {
 }
 
 // statusHost records the status events components report.
-type statusHost struct {
-	component.Host
-	mu     sync.Mutex
-	events []*componentstatus.Event
-}
+type statusHost = statustest.Host
 
-func newStatusHost() *statusHost { return &statusHost{Host: componenttest.NewNopHost()} }
-
-func (h *statusHost) Report(ev *componentstatus.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, ev)
-}
-
-func (h *statusHost) Events() []*componentstatus.Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]*componentstatus.Event(nil), h.events...)
-}
-
-// last is the last reported status, StatusNone when none.
-func (h *statusHost) last() *componentstatus.Event {
-	evs := h.Events()
-	if len(evs) == 0 {
-		return componentstatus.NewEvent(componentstatus.StatusNone)
-	}
-	return evs[len(evs)-1]
-}
+func newStatusHost() *statusHost { return statustest.NewHost() }
 
 // running is a started receiver with what it reports.
 type running struct {
@@ -254,16 +229,16 @@ func start(t *testing.T, name string, cfg *Config, opts ...func(*mongoReceiver))
 func (r *running) waitBatches(t *testing.T, n int) []plog.Logs {
 	t.Helper()
 	require.Eventually(t, func() bool { return len(r.sink.AllLogs()) >= n }, 60*time.Second, 20*time.Millisecond,
-		"waiting for %d batches; status %v %v", n, r.host.last().Status(), r.host.last().Err())
+		"waiting for %d batches; status %v %v", n, r.host.Last().Status(), r.host.Last().Err())
 	return r.sink.AllLogs()
 }
 
 // waitStatus waits until the last reported status is st.
 func (r *running) waitStatus(t *testing.T, st componentstatus.Status) *componentstatus.Event {
 	t.Helper()
-	require.Eventually(t, func() bool { return r.host.last().Status() == st }, 60*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return r.host.Last().Status() == st }, 60*time.Second, 10*time.Millisecond,
 		"waiting for status %v", st)
-	return r.host.last()
+	return r.host.Last()
 }
 
 // records lists the entity records of a batch.

@@ -214,7 +214,7 @@ func TestServerDown(t *testing.T) {
 	cfg.CollectionInterval = 100 * time.Millisecond
 	r := start(t, "down", cfg)
 	r.waitBatches(t, 1)
-	require.Eventually(t, func() bool { return r.host.last().Status() == componentstatus.StatusOK }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return r.host.Last().Status() == componentstatus.StatusOK }, 10*time.Second, 10*time.Millisecond)
 
 	require.NoError(t, s.Pause())
 	paused := true
@@ -224,9 +224,9 @@ func TestServerDown(t *testing.T) {
 		}
 	})
 	require.Eventually(t, func() bool {
-		return r.host.last().Status() == componentstatus.StatusRecoverableError
+		return r.host.Last().Status() == componentstatus.StatusRecoverableError
 	}, 30*time.Second, 10*time.Millisecond)
-	ev := r.host.last()
+	ev := r.host.Last()
 	require.Error(t, ev.Err())
 	assert.Contains(t, ev.Err().Error(), r.id.String())
 	assert.Contains(t, ev.Err().Error(), s.Endpoint())
@@ -236,7 +236,7 @@ func TestServerDown(t *testing.T) {
 	batches := len(r.sink.AllLogs())
 	require.NoError(t, s.Resume())
 	paused = false
-	require.Eventually(t, func() bool { return r.host.last().Status() == componentstatus.StatusOK }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return r.host.Last().Status() == componentstatus.StatusOK }, 30*time.Second, 10*time.Millisecond)
 	after := r.waitBatches(t, batches+1)
 	assert.Equal(t, 1, r.logs.FilterMessageSnippet("crawl recovered").Len())
 	for _, ld := range after {
@@ -256,9 +256,9 @@ func TestWrongPassword(t *testing.T) {
 	cfg.Password = wrong
 	r := start(t, "wrongpw", cfg)
 	require.Eventually(t, func() bool {
-		return r.host.last().Status() == componentstatus.StatusRecoverableError
+		return r.host.Last().Status() == componentstatus.StatusRecoverableError
 	}, 30*time.Second, 10*time.Millisecond)
-	msg := r.host.last().Err().Error()
+	msg := r.host.Last().Err().Error()
 	t.Log(msg)
 	assert.Contains(t, msg, r.id.String())
 	assert.Contains(t, msg, s.Endpoint())
@@ -280,7 +280,7 @@ func TestPasswordNeverEmitted(t *testing.T) {
 	cfg.MappingInternalID = "aws:123456789012:db-1"
 	r := start(t, "pw", cfg)
 	batches := r.waitBatches(t, 2)
-	require.Eventually(t, func() bool { return r.host.last().Status() == componentstatus.StatusOK }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return r.host.Last().Status() == componentstatus.StatusOK }, 10*time.Second, 10*time.Millisecond)
 
 	var m plog.JSONMarshaler
 	for _, ld := range batches {

@@ -13,8 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
@@ -25,6 +23,7 @@ import (
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/pgtest"
+	"github.com/coordimap/otelcol-coordimap/internal/statustest"
 )
 
 // One throwaway PostgreSQL for the whole package, started by the first test
@@ -142,34 +141,9 @@ func testConfig(s *pgtest.Server, dbs ...string) *Config {
 }
 
 // statusHost records the status events components report.
-type statusHost struct {
-	component.Host
-	mu     sync.Mutex
-	events []*componentstatus.Event
-}
+type statusHost = statustest.Host
 
-func newStatusHost() *statusHost { return &statusHost{Host: componenttest.NewNopHost()} }
-
-func (h *statusHost) Report(ev *componentstatus.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, ev)
-}
-
-func (h *statusHost) Events() []*componentstatus.Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]*componentstatus.Event(nil), h.events...)
-}
-
-// last is the last reported status, StatusNone when none.
-func (h *statusHost) last() *componentstatus.Event {
-	evs := h.Events()
-	if len(evs) == 0 {
-		return componentstatus.NewEvent(componentstatus.StatusNone)
-	}
-	return evs[len(evs)-1]
-}
+func newStatusHost() *statusHost { return statustest.NewHost() }
 
 // running is a started receiver with what it reports.
 type running struct {
@@ -202,7 +176,7 @@ func start(t *testing.T, name string, cfg *Config) *running {
 func (r *running) waitBatches(t *testing.T, n int) []plog.Logs {
 	t.Helper()
 	require.Eventually(t, func() bool { return len(r.sink.AllLogs()) >= n }, 30*time.Second, 20*time.Millisecond,
-		"waiting for %d batches; status %v", n, r.host.last().Status())
+		"waiting for %d batches; status %v", n, r.host.Last().Status())
 	return r.sink.AllLogs()
 }
 

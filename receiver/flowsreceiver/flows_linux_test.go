@@ -115,8 +115,8 @@ func TestServerMode(t *testing.T) {
 	// tp_btf works on every kernel the tests run on (5.11+ with BTF);
 	// falling back to raw tracepoints would cost speed, so it is an error.
 	require.Equal(t, attachTPBTF, run.r.tracer.mode, "tp_btf refused: %v", run.r.tracer.fallbackReason)
-	require.Eventually(t, func() bool { return run.host.last().Status() == componentstatus.StatusOK }, 30*time.Second, 10*time.Millisecond,
-		"status: %v %v", run.host.last().Status(), run.host.last().Err())
+	require.Eventually(t, func() bool { return run.host.Last().Status() == componentstatus.StatusOK }, 30*time.Second, 10*time.Millisecond,
+		"status: %v %v", run.host.Last().Status(), run.host.Last().Err())
 
 	// Listening after start: the programs see listen().
 	serve(t, p.A.Listen(t, serverPort))
@@ -531,7 +531,7 @@ func TestKubernetesMode(t *testing.T) {
 	cfg.DataSourceID = "flows-kube"
 	cfg.CollectionInterval = time.Hour
 	run := start(t, "kube", cfg, func(r *flowsReceiver) { r.newKube = func() (kubeClient, error) { return client, nil } })
-	require.Eventually(t, func() bool { return run.host.last().Status() == componentstatus.StatusOK }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return run.host.Last().Status() == componentstatus.StatusOK }, 30*time.Second, 10*time.Millisecond)
 
 	serve(t, p.A.Listen(t, serverPort))
 	server := netip.AddrPortFrom(p.A.Addr, serverPort).String()

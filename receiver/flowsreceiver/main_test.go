@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -19,6 +17,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/statustest"
 )
 
 func TestMain(m *testing.M) {
@@ -51,33 +50,9 @@ func requireRoot(tb testing.TB) {
 }
 
 // statusHost records the status events components report.
-type statusHost struct {
-	component.Host
-	mu     sync.Mutex
-	events []*componentstatus.Event
-}
+type statusHost = statustest.Host
 
-func newStatusHost() *statusHost { return &statusHost{Host: componenttest.NewNopHost()} }
-
-func (h *statusHost) Report(ev *componentstatus.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, ev)
-}
-
-func (h *statusHost) Events() []*componentstatus.Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]*componentstatus.Event(nil), h.events...)
-}
-
-func (h *statusHost) last() *componentstatus.Event {
-	evs := h.Events()
-	if len(evs) == 0 {
-		return componentstatus.NewEvent(componentstatus.StatusNone)
-	}
-	return evs[len(evs)-1]
-}
+func newStatusHost() *statusHost { return statustest.NewHost() }
 
 // running is a started receiver (logs and metrics) with what it reports.
 type running struct {

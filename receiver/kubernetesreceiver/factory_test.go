@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,8 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/goleak"
+
+	"github.com/coordimap/otelcol-coordimap/internal/statustest"
 )
 
 func TestMain(m *testing.M) {
@@ -97,7 +98,7 @@ func TestLifecycleServerUnreachable(t *testing.T) {
 	set := receivertest.NewNopSettings(typeStr)
 	rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, consumertest.NewNop())
 	require.NoError(t, err)
-	host := &statusHost{Host: componenttest.NewNopHost()}
+	host := statustest.NewHost()
 	require.NoError(t, rcv.Start(context.Background(), host))
 	require.Eventually(t, func() bool { return len(host.Events()) > 0 }, 10*time.Second, 10*time.Millisecond)
 	ev := host.Events()[0]
@@ -129,24 +130,6 @@ contexts:
 current-context: test
 `), 0o600))
 	return path
-}
-
-type statusHost struct {
-	component.Host
-	mu     sync.Mutex
-	events []*componentstatus.Event
-}
-
-func (h *statusHost) Report(ev *componentstatus.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.events = append(h.events, ev)
-}
-
-func (h *statusHost) Events() []*componentstatus.Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]*componentstatus.Event(nil), h.events...)
 }
 
 func receiverSettings() receiver.Settings { return receivertest.NewNopSettings(typeStr) }

@@ -2,7 +2,7 @@
 // once, then one every interval; after a failure the next attempt comes
 // sooner, with exponential backoff from one second up to the interval, so a
 // source that comes back is seen quickly without hammering one that stays
-// down.
+// down. A partial failure (PartialError) waits the whole interval.
 package crawl
 
 import (
@@ -54,7 +54,7 @@ func (l Loop) Run(ctx context.Context, crawl func(context.Context) error, report
 		}
 		report(err)
 		wait := l.Interval
-		if err != nil {
+		if err != nil && !IsPartial(err) {
 			wait = min(backoff<<min(failures, 30), l.Interval)
 			failures++
 		} else {

@@ -15,10 +15,21 @@ import (
 func TestSchedule(t *testing.T) {
 	outcomes := []error{nil, errors.New("down"), errors.New("down"), errors.New("down"), errors.New("down"),
 		errors.New("down"), errors.New("down"), nil, errors.New("down")}
+	waits, reported := schedule(outcomes)
+	assert.Equal(t, []time.Duration{
+		10 * time.Second,                                                   // after success
+		1 * time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, // backoff
+		10 * time.Second, 10 * time.Second, // capped at the interval
+		10 * time.Second, // success resets
+	}, waits)
+	assert.Len(t, reported, len(outcomes)-1, "the crawl cut short by cancel is not reported")
+}
+
+// schedule runs a loop over outcomes with a fake timer and returns the
+// waits between crawls and what was reported.
+func schedule(outcomes []error) (waits []time.Duration, reported []error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var waits []time.Duration
-	var reported []error
 	calls := 0
 	l := Loop{Interval: 10 * time.Second, after: func(d time.Duration) <-chan time.Time {
 		waits = append(waits, d)
@@ -34,14 +45,7 @@ func TestSchedule(t *testing.T) {
 		}
 		return err
 	}, func(err error) { reported = append(reported, err) })
-
-	assert.Equal(t, []time.Duration{
-		10 * time.Second,                                                   // after success
-		1 * time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, // backoff
-		10 * time.Second, 10 * time.Second, // capped at the interval
-		10 * time.Second, // success resets
-	}, waits)
-	assert.Len(t, reported, len(outcomes)-1, "the crawl cut short by cancel is not reported")
+	return waits, reported
 }
 
 func TestTimeoutBoundsOneCrawl(t *testing.T) {

@@ -54,7 +54,10 @@ func (h *Health) Report(err error) {
 	}
 	if !h.failing || class != h.lastClass {
 		retry := h.Retry
-		if retry == "" {
+		switch {
+		case IsPartial(err):
+			retry = "the rest was emitted; trying again at the next collection_interval"
+		case retry == "":
 			retry = "retrying with backoff up to collection_interval"
 		}
 		h.Logger.Error(h.Source+" crawl failed; "+retry, zap.Error(err))

@@ -20,20 +20,23 @@ import (
 // or Marker>.xml for the next page, or <Action>_<name>.xml for a call about
 // one target group, EKS cluster (node groups listed by their cluster's
 // name), node group or ECR repository. The first throttle[Action] calls of
-// an action answer 503 RequestLimitExceeded; regions in denied answer 401
-// AuthFailure (an opt-in region that is not enabled).
+// an action answer the service's throttling error; actions in deniedActions
+// answer its access-denied error (a missing IAM action); regions in denied
+// answer 401 AuthFailure (an opt-in region that is not enabled).
 type fakeAPI struct {
 	url string
 
 	mu       sync.Mutex
 	throttle map[string]int
 	denied   map[string]bool
-	calls    map[string]int // "<region> <Action>[ <NextToken>]"
+	// deniedActions are refused in every region.
+	deniedActions map[string]bool
+	calls         map[string]int // "<region> <Action>[ <NextToken>]"
 }
 
 func newFakeAPI(t *testing.T) *fakeAPI {
 	t.Helper()
-	f := &fakeAPI{throttle: map[string]int{}, denied: map[string]bool{}, calls: map[string]int{}}
+	f := &fakeAPI{throttle: map[string]int{}, denied: map[string]bool{}, deniedActions: map[string]bool{}, calls: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
@@ -60,6 +63,10 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action, token, reg := r.Form.Get("Action"), r.Form.Get("NextToken"), region(r)
+	proto := protoQuery
+	if r.Form.Get("Version") == "2016-11-15" {
+		proto = protoEC2
+	}
 	if token == "" {
 		// Elastic Load Balancing pages with Marker.
 		token = r.Form.Get("Marker")
@@ -77,12 +84,12 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodGet && r.URL.Path == "/" && r.URL.Query().Get("x-id") == "ListBuckets" {
 		// S3's REST API (path-style): GET /?x-id=ListBuckets.
-		action, token = "ListBuckets", r.URL.Query().Get("continuation-token")
+		action, token, proto = "ListBuckets", r.URL.Query().Get("continuation-token"), protoS3
 	}
 	ext := ".xml"
 	if r.Method == http.MethodGet && strings.TrimSuffix(r.URL.Path, "/") == "/2015-03-31/functions" {
 		// Lambda's REST-JSON API: GET /2015-03-31/functions?Marker=….
-		action, token, ext = "ListFunctions", r.URL.Query().Get("Marker"), ".json"
+		action, token, ext, proto = "ListFunctions", r.URL.Query().Get("Marker"), ".json", protoREST
 	}
 	if target, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "AmazonEC2ContainerRegistry_V20150921."); ok {
 		// ECR's JSON 1.1 API: the operation in X-Amz-Target, the input in
@@ -95,11 +102,11 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		action, token, ext = "ECR"+target, firstNonEmpty(in.NextToken, in.RepositoryName), ".json"
+		action, token, ext, proto = "ECR"+target, firstNonEmpty(in.NextToken, in.RepositoryName), ".json", protoJSON
 	}
 	if r.Method == http.MethodGet && (r.URL.Path == "/clusters" || strings.HasPrefix(r.URL.Path, "/clusters/")) {
 		// EKS's REST-JSON API: /clusters[/<name>[/node-groups[/<name>]]].
-		ext = ".json"
+		ext, proto = ".json", protoREST
 		switch parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/"); len(parts) {
 		case 1:
 			action, token = "ListClusters", r.URL.Query().Get("nextToken")
@@ -122,6 +129,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		f.throttle[action]--
 	}
 	denied := f.denied[reg] && action != "GetCallerIdentity"
+	actionDenied := f.deniedActions[action]
 	f.mu.Unlock()
 
 	file := action + ext
@@ -129,11 +137,20 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		file = action + "_" + token + ext
 	}
 	code := http.StatusOK
+	var apiErr apiError
 	switch {
 	case throttled:
-		file, code = "RequestLimitExceeded.xml", http.StatusServiceUnavailable
+		apiErr = errorFor(proto, errThrottle)
 	case denied:
-		file, code = "AuthFailure.xml", http.StatusUnauthorized
+		apiErr = apiError{file: "../AuthFailure.xml", status: http.StatusUnauthorized}
+	case actionDenied:
+		apiErr = errorFor(proto, errDenied)
+	}
+	if apiErr.status != 0 {
+		file, code = filepath.Join("errors", apiErr.file), apiErr.status
+		if apiErr.errType != "" {
+			w.Header().Set("X-Amzn-Errortype", apiErr.errType)
+		}
 	}
 	body, err := os.ReadFile(filepath.Join("testdata", "api", file))
 	if err != nil {
@@ -141,9 +158,9 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case ext == ".json" && code == http.StatusOK && strings.HasPrefix(action, "ECR"):
+	case proto == protoJSON:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	case ext == ".json" && code == http.StatusOK:
+	case proto == protoREST:
 		w.Header().Set("Content-Type", "application/json")
 	default:
 		w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
@@ -171,6 +188,15 @@ func (f *fakeAPI) setThrottle(action string, n int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.throttle[action] = n
+}
+
+// denyAction makes action answer the service's access-denied error in
+// every region (the fake's action names: ClassicDescribeLoadBalancers,
+// ECRDescribeRepositories, …).
+func (f *fakeAPI) denyAction(action string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deniedActions[action] = true
 }
 
 func (f *fakeAPI) setDenied(region string, denied bool) {

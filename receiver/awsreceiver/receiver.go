@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
@@ -104,8 +103,9 @@ func (r *awsReceiver) scope(ctx context.Context) (string, error) {
 	return r.cfg.ScopeID, nil
 }
 
-// crawl reads every region and emits one batch. A region that fails is
-// reported and keeps what it emitted last time; the others are emitted.
+// crawl reads every region and emits one batch. A region, or one read of a
+// region, that fails is reported and keeps what it emitted last time; the
+// rest is emitted.
 func (r *awsReceiver) crawl(ctx context.Context) error {
 	now := time.Now()
 	scope, err := r.scope(ctx)
@@ -136,8 +136,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 	}
 	// Regions are crawled concurrently, at most max_concurrency at a time;
 	// the batch is built afterwards in region order.
-	invs := make([]regionInventory, len(regions))
-	regionErrs := make([]error, len(regions))
+	crawls := make([]regionCrawl, len(regions))
 	sem := make(chan struct{}, max(r.cfg.MaxConcurrency, 1))
 	var wg sync.WaitGroup
 	for i, region := range regions {
@@ -146,22 +145,32 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			invs[i], regionErrs[i] = r.crawlRegion(ctx, region)
+			crawls[i] = r.crawlRegion(ctx, region)
 		}()
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	emitted := false
 	for i, region := range regions {
-		if regionErrs[i] != nil {
-			errs = append(errs, regionErrs[i])
+		rc := crawls[i]
+		if rc.err != nil {
+			errs = append(errs, rc.err)
 			continue
 		}
-		ents := entities(scope, region, invs[i], r.cfg.CollectionInterval)
+		emitted = true
+		errs = append(errs, rc.errs...)
+		ents := entities(scope, region, rc.inv, r.cfg.CollectionInterval)
 		keys := entity.Set{}
 		for _, e := range ents {
 			keys.Add(e.Ref)
+		}
+		// What a failed read emitted last time stays, undeleted.
+		for k := range r.seen[region] {
+			if rc.stale[k.Type] {
+				keys[k] = struct{}{}
+			}
 		}
 		batch.AddDeletes(now, r.seen[region], keys)
 		for _, e := range ents {
@@ -178,6 +187,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		}
 		errs = append(errs, err)
 	} else {
+		emitted = true
 		ents := bucketEntities(scope, buckets, r.cfg.CollectionInterval)
 		keys := entity.Set{}
 		for _, e := range ents {
@@ -203,88 +213,12 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		}
 		r.seen[region] = keys
 	}
+	if emitted {
+		// Something was emitted: wait the interval, do not hammer what
+		// refused.
+		return crawl.Partial(errors.Join(errs...))
+	}
 	return errors.Join(errs...)
-}
-
-func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInventory, error) {
-	var inv regionInventory
-	var err error
-	if inv.zones, err = r.client.availabilityZones(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.vpcs, err = r.client.vpcs(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.subnets, err = r.client.subnets(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.dhcpOptions, err = r.client.dhcpOptions(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.routeTables, err = r.client.routeTables(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.internetGateways, err = r.client.internetGateways(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.natGateways, err = r.client.natGateways(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.networkACLs, err = r.client.networkACLs(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.securityGroups, err = r.client.securityGroups(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.instances, err = r.client.instances(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.networkInterfaces, err = r.client.networkInterfaces(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.volumes, err = r.client.volumes(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.dbInstances, err = r.client.dbInstances(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.dbClusters, err = r.client.dbClusters(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.loadBalancers, err = r.client.loadBalancers(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.targetGroups, err = r.client.targetGroups(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.classicLoadBalancers, err = r.client.classicLoadBalancers(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.autoScalingGroups, err = r.client.autoScalingGroups(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.functions, err = r.client.functions(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.eksClusters, err = r.client.eksClusters(ctx, region); err != nil {
-		return inv, err
-	}
-	if inv.ecrRepositories, err = r.client.ecrRepositories(ctx, region); err != nil {
-		return inv, err
-	}
-	var amis []string
-	for _, in := range inv.instances {
-		if id := aws.ToString(in.ImageId); id != "" && !slices.Contains(amis, id) {
-			amis = append(amis, id)
-		}
-	}
-	if len(amis) > 0 {
-		sort.Strings(amis)
-		if inv.images, err = r.client.images(ctx, region, amis); err != nil {
-			return inv, err
-		}
-	}
-	return inv, nil
 }
 
 func (r *awsReceiver) source(scope string) entity.Source {

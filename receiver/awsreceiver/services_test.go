@@ -1,0 +1,147 @@
+package awsreceiver
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/coordimap/otelcol-coordimap/internal/crawl"
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+)
+
+// kinds counts a batch's records by kind and element type.
+func kinds(ld plog.Logs) (states, deletes map[string]int) {
+	states, deletes = map[string]int{}, map[string]int{}
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				rec := entity.View(lrs.At(k))
+				switch rec.Kind() {
+				case entity.KindState:
+					states[rec.Type()]++
+				case entity.KindDelete:
+					deletes[rec.Type()]++
+				}
+			}
+		}
+	}
+	return states, deletes
+}
+
+func crawlOnce(t *testing.T, api *fakeAPI, regions ...string) (*awsReceiver, *consumertest.LogsSink) {
+	t.Helper()
+	cfg := testConfig(api.url)
+	cfg.Regions = regions
+	sink := new(consumertest.LogsSink)
+	r := newReceiver(cfg, receivertest.NewNopSettings(typeStr), sink)
+	c, err := newClient(context.Background(), cfg)
+	require.NoError(t, err)
+	r.client = c
+	return r, sink
+}
+
+// deniedInEveryService is one call per service and wire protocol, each
+// refused the way that service refuses a missing IAM action.
+var deniedInEveryService = map[string]string{
+	"DescribeVpcs":                 "UnauthorizedOperation", // EC2 Query
+	"DescribeDBClusters":           "AccessDenied",          // AWS Query (RDS)
+	"ClassicDescribeLoadBalancers": "AccessDenied",          // AWS Query (classic ELB)
+	"DescribeAutoScalingGroups":    "AccessDenied",          // AWS Query (Auto Scaling)
+	"ListFunctions":                "AccessDeniedException", // REST-JSON (Lambda)
+	"ListClusters":                 "AccessDeniedException", // REST-JSON (EKS)
+	"ECRDescribeRepositories":      "AccessDeniedException", // JSON 1.1 (ECR)
+	"ListBuckets":                  "AccessDenied",          // REST-XML (S3)
+}
+
+// One refused call per service: each is reported, what it emitted before
+// stays (no deletes), everything else is emitted, and the loop waits the
+// whole interval (a partial failure) instead of retrying at once.
+func TestAccessDeniedPerService(t *testing.T) {
+	api := newFakeAPI(t)
+	r, sink := crawlOnce(t, api, "eu-west-1")
+	require.NoError(t, r.crawl(context.Background()))
+	before := len(r.seen["eu-west-1"])
+	require.Equal(t, 40, before)
+	firstStates, _ := kinds(sink.AllLogs()[0])
+
+	for action := range deniedInEveryService {
+		api.denyAction(action)
+	}
+	err := r.crawl(context.Background())
+	require.Error(t, err)
+	assert.True(t, crawl.IsPartial(err), "the rest was emitted: %v", err)
+	for action, code := range deniedInEveryService {
+		assert.ErrorContains(t, err, code, action)
+	}
+	for _, action := range []string{"ec2:DescribeVpcs", "rds:DescribeDBClusters", "elasticloadbalancing:DescribeLoadBalancers (classic)",
+		"autoscaling:DescribeAutoScalingGroups", "lambda:ListFunctions", "eks:ListClusters", "ecr:DescribeRepositories"} {
+		assert.ErrorContains(t, err, action)
+	}
+
+	require.Len(t, sink.AllLogs(), 2)
+	states, deletes := kinds(sink.AllLogs()[1])
+	assert.Empty(t, deletes, "nothing is deleted because a call was refused")
+	for _, typ := range []string{TypeVPC, TypeRDSCluster, TypeClassicLB, TypeASG, TypeLambda, TypeEKS, TypeEKSNodegroup, TypeECRRepo, TypeECRImage, TypeS3Bucket} {
+		require.Positive(t, firstStates[typ], "the fixture has %s", typ)
+		assert.Zero(t, states[typ], "%s was refused: not emitted", typ)
+	}
+	for _, typ := range []string{TypeSubnet, TypeInstance, TypeENI, TypeRDS, TypeALB, TypeTargetGroup, TypeSG, TypeVolume, TypeAMI} {
+		assert.Equal(t, firstStates[typ], states[typ], "%s is still emitted", typ)
+	}
+	assert.Len(t, r.seen["eu-west-1"], before, "the refused types are still tracked")
+	assert.Len(t, r.seen[globalKey], 2, "the buckets are still tracked")
+
+	// Permission granted again: everything is back, nothing deleted.
+	api.mu.Lock()
+	clear(api.deniedActions)
+	api.mu.Unlock()
+	require.NoError(t, r.crawl(context.Background()))
+	states, deletes = kinds(sink.AllLogs()[2])
+	assert.Empty(t, deletes)
+	assert.Equal(t, firstStates, states)
+}
+
+// Without instances the AMIs in use are unknown: they are kept, not
+// deleted, and DescribeImages is not called.
+func TestInstancesRefusedKeepsAMIs(t *testing.T) {
+	api := newFakeAPI(t)
+	r, sink := crawlOnce(t, api, "eu-west-1")
+	require.NoError(t, r.crawl(context.Background()))
+	api.denyAction("DescribeInstances")
+	err := r.crawl(context.Background())
+	require.ErrorContains(t, err, "ec2:DescribeInstances")
+	assert.ErrorContains(t, err, "ec2:DescribeImages eu-west-1: skipped")
+	api.requireCalled(t, "eu-west-1 DescribeImages", 1)
+	states, deletes := kinds(sink.AllLogs()[1])
+	assert.Empty(t, deletes)
+	assert.Zero(t, states[TypeInstance])
+	assert.Zero(t, states[TypeAMI])
+}
+
+// Each service's throttling error, in its own wire protocol, is retried by
+// the SDK: the crawl succeeds and each throttled call was made twice.
+func TestThrottlingPerService(t *testing.T) {
+	api := newFakeAPI(t)
+	throttled := []string{"GetCallerIdentity", "DescribeSubnets", "DescribeDBInstances", "DescribeTargetGroups",
+		"ClassicDescribeLoadBalancers", "DescribeAutoScalingGroups", "ListFunctions", "ListClusters",
+		"ECRDescribeRepositories", "ListBuckets"}
+	for _, action := range throttled {
+		api.setThrottle(action, 1)
+	}
+	r, sink := crawlOnce(t, api, "eu-west-1")
+	require.NoError(t, r.crawl(context.Background()))
+	require.Len(t, r.seen["eu-west-1"], 40)
+	require.Len(t, sink.AllLogs(), 1)
+	calls := api.callCounts()
+	for _, action := range throttled {
+		assert.Equal(t, 2, calls["eu-west-1 "+action], action)
+	}
+}

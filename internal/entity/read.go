@@ -1,6 +1,7 @@
 package entity
 
 import (
+	"iter"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -39,6 +40,25 @@ func ReadSource(res pcommon.Resource) Source {
 // Record is a read and write view of one entity event record.
 type Record struct {
 	lr plog.LogRecord
+}
+
+// LogRecords yields every log record of ld, resource by resource, scope by
+// scope.
+func LogRecords(ld plog.Logs) iter.Seq[plog.LogRecord] {
+	return func(yield func(plog.LogRecord) bool) {
+		rls := ld.ResourceLogs()
+		for i := 0; i < rls.Len(); i++ {
+			sls := rls.At(i).ScopeLogs()
+			for j := 0; j < sls.Len(); j++ {
+				lrs := sls.At(j).LogRecords()
+				for k := 0; k < lrs.Len(); k++ {
+					if !yield(lrs.At(k)) {
+						return
+					}
+				}
+			}
+		}
+	}
 }
 
 // View wraps a log record.

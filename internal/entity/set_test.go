@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/collector/pdata/plog"
 )
 
 func TestAddDeletes(t *testing.T) {
@@ -26,4 +27,30 @@ func TestAddDeletes(t *testing.T) {
 	assert.Equal(t, []Key{{"t", "a"}, {"u", "a"}, {"t", "c"}}, got)
 
 	assert.Equal(t, 4, NewBatch(src).AddDeletes(time.Now(), prev, nil), "nil cur deletes everything")
+}
+
+func TestLogRecordsYieldsEveryRecordAndStops(t *testing.T) {
+	ld := plog.NewLogs()
+	for range 2 {
+		sls := ld.ResourceLogs().AppendEmpty().ScopeLogs()
+		for range 2 {
+			lrs := sls.AppendEmpty().LogRecords()
+			lrs.AppendEmpty().SetEventName(EventState)
+			lrs.AppendEmpty().SetEventName(EventDelete)
+		}
+	}
+	n := 0
+	for lr := range LogRecords(ld) {
+		assert.NotEmpty(t, lr.EventName())
+		n++
+	}
+	assert.Equal(t, 8, n)
+	n = 0
+	for range LogRecords(ld) {
+		n++
+		if n == 3 {
+			break
+		}
+	}
+	assert.Equal(t, 3, n)
 }

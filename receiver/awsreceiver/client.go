@@ -486,15 +486,33 @@ func (c *client) elb(region string) *elb.Client {
 
 // classicLoadBalancers lists the region's classic load balancers (Elastic
 // Load Balancing 2012-06-01, the same endpoint as v2).
-func (c *client) classicLoadBalancers(ctx context.Context, region string) ([]elbtypes.LoadBalancerDescription, error) {
-	var out []elbtypes.LoadBalancerDescription
+// classicLB is a classic load balancer with the health of its instances.
+type classicLB struct {
+	lb     elbtypes.LoadBalancerDescription
+	health []elbtypes.InstanceState
+}
+
+// classicLoadBalancers lists the classic load balancers, then the health
+// of each one's instances (one DescribeInstanceHealth per load balancer:
+// the API takes one name at a time).
+func (c *client) classicLoadBalancers(ctx context.Context, region string) ([]classicLB, error) {
+	var out []classicLB
 	p := elb.NewDescribeLoadBalancersPaginator(c.elb(region), &elb.DescribeLoadBalancersInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("elasticloadbalancing (classic) DescribeLoadBalancers %s: %w", region, err)
 		}
-		out = append(out, page.LoadBalancerDescriptions...)
+		for _, lb := range page.LoadBalancerDescriptions {
+			out = append(out, classicLB{lb: lb})
+		}
+	}
+	for i := range out {
+		h, err := c.elb(region).DescribeInstanceHealth(ctx, &elb.DescribeInstanceHealthInput{LoadBalancerName: out[i].lb.LoadBalancerName})
+		if err != nil {
+			return nil, fmt.Errorf("elasticloadbalancing (classic) DescribeInstanceHealth %s %s: %w", region, aws.ToString(out[i].lb.LoadBalancerName), err)
+		}
+		out[i].health = h.InstanceStates
 	}
 	return out, nil
 }

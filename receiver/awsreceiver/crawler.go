@@ -9,7 +9,6 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
-	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
@@ -88,7 +87,7 @@ type regionInventory struct {
 	loadBalancers []elbv2types.LoadBalancer
 	targetGroups  []targetGroup
 	// classicLoadBalancers are Elastic Load Balancing (classic)'s.
-	classicLoadBalancers []elbtypes.LoadBalancerDescription
+	classicLoadBalancers []classicLB
 	// autoScalingGroups are EC2 Auto Scaling's.
 	autoScalingGroups []astypes.AutoScalingGroup
 	// functions are Lambda's.
@@ -284,9 +283,9 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 		out = append(out, targetGroupEntity(scope, region, tg, interval))
 	}
 	classicByName := map[string]string{}
-	for _, lb := range inv.classicLoadBalancers {
-		classicByName[aws.ToString(lb.LoadBalancerName)] = aws.ToString(lb.DNSName)
-		out = append(out, classicLBEntity(scope, region, lb, interval))
+	for _, c := range inv.classicLoadBalancers {
+		classicByName[aws.ToString(c.lb.LoadBalancerName)] = aws.ToString(c.lb.DNSName)
+		out = append(out, classicLBEntity(scope, region, c, interval))
 	}
 	subnetVPC := map[string]string{}
 	for _, s := range inv.subnets {
@@ -721,8 +720,8 @@ func eniOwners(scope string, inv regionInventory) map[string]entity.Ref {
 			m["ELB "+res] = entity.Ref{Type: lbType(lb.Type), InternalID: internalid.AWS(scope, arn)}
 		}
 	}
-	for _, lb := range inv.classicLoadBalancers {
-		m["ELB "+aws.ToString(lb.LoadBalancerName)] = entity.Ref{Type: TypeClassicLB, InternalID: internalid.AWS(scope, aws.ToString(lb.DNSName))}
+	for _, c := range inv.classicLoadBalancers {
+		m["ELB "+aws.ToString(c.lb.LoadBalancerName)] = entity.Ref{Type: TypeClassicLB, InternalID: internalid.AWS(scope, aws.ToString(c.lb.DNSName))}
 	}
 	for _, c := range inv.eksClusters {
 		m["Amazon EKS "+aws.ToString(c.cluster.Name)] = entity.Ref{Type: TypeEKS, InternalID: internalid.AWS(scope, aws.ToString(c.cluster.Arn))}
@@ -819,7 +818,8 @@ func loadBalancerEntity(scope, region string, lb elbv2types.LoadBalancer, interv
 // classicLBEntity is a classic load balancer, its DNS name in the ID as
 // the agent's: VPC → load balancer, load balancer → each instance, each
 // security group and each subnet.
-func classicLBEntity(scope, region string, lb elbtypes.LoadBalancerDescription, interval time.Duration) entity.Entity {
+func classicLBEntity(scope, region string, c classicLB, interval time.Duration) entity.Entity {
+	lb := c.lb
 	dns := aws.ToString(lb.DNSName)
 	var links []entity.Link
 	if v := aws.ToString(lb.VPCId); v != "" {
@@ -830,6 +830,22 @@ func classicLBEntity(scope, region string, lb elbtypes.LoadBalancerDescription, 
 		id := aws.ToString(in.InstanceId)
 		instances = append(instances, id)
 		links = append(links, child(TypeInstance, internalid.AWS(scope, id)))
+	}
+	var health []any
+	var counts healthCounts
+	for _, st := range c.health {
+		state := aws.ToString(st.State)
+		switch state {
+		case "InService":
+			counts.healthy++
+		case "OutOfService":
+			counts.unhealthy++
+		}
+		counts.total++
+		health = append(health, map[string]any{
+			"instance_id": aws.ToString(st.InstanceId), "state": state,
+			"reason_code": aws.ToString(st.ReasonCode), "description": aws.ToString(st.Description),
+		})
 	}
 	for _, g := range lb.SecurityGroups {
 		groups = append(groups, g)
@@ -855,13 +871,14 @@ func classicLBEntity(scope, region string, lb elbtypes.LoadBalancerDescription, 
 	if lb.CreatedTime != nil {
 		created = lb.CreatedTime.UTC().Format(time.RFC3339)
 	}
-	health := ""
+	healthCheck := ""
 	if lb.HealthCheck != nil {
-		health = aws.ToString(lb.HealthCheck.Target)
+		healthCheck = aws.ToString(lb.HealthCheck.Target)
 	}
 	return entity.Entity{
-		Ref:  entity.Ref{Type: TypeClassicLB, InternalID: internalid.AWS(scope, dns), NativeIDs: map[string]any{"aws.elb.name": aws.ToString(lb.LoadBalancerName)}},
-		Name: aws.ToString(lb.LoadBalancerName),
+		Ref:    entity.Ref{Type: TypeClassicLB, InternalID: internalid.AWS(scope, dns), NativeIDs: map[string]any{"aws.elb.name": aws.ToString(lb.LoadBalancerName)}},
+		Name:   aws.ToString(lb.LoadBalancerName),
+		Status: counts.status(),
 		Description: map[string]any{
 			"cloud.region": region,
 			"dns_name":     dns,
@@ -874,15 +891,36 @@ func classicLBEntity(scope, region string, lb elbtypes.LoadBalancerDescription, 
 			"scheme":             aws.ToString(lb.Scheme),
 			"vpc_id":             aws.ToString(lb.VPCId),
 			"created_time":       created,
-			"health_check":       health,
+			"health_check":       healthCheck,
 			"listeners":          listeners,
 			"availability_zones": zones,
 			"subnets":            subnets,
 			"security_groups":    groups,
 			"instances":          instances,
+			"instance_health":    health,
 		},
 		ReportInterval: interval,
 	}
+}
+
+// healthCounts are a load balancer's or target group's targets by health.
+type healthCounts struct{ healthy, unhealthy, total int }
+
+// status is Red when no target is healthy and some are not, Orange when
+// some are not or none is healthy yet (initial, draining), Green when
+// some are and none is unhealthy; none without targets.
+func (h healthCounts) status() string {
+	switch {
+	case h.unhealthy > 0 && h.healthy == 0:
+		return statusRed
+	case h.unhealthy > 0:
+		return statusOrange
+	case h.healthy > 0:
+		return statusGreen
+	case h.total > 0:
+		return statusOrange
+	}
+	return ""
 }
 
 func lbStatus(s string) string {
@@ -913,7 +951,7 @@ func targetGroupEntity(scope, region string, tg targetGroup, interval time.Durat
 		links = append(links, parent(TypeVPC, internalid.AWS(scope, v)))
 	}
 	var targets []any
-	healthy, unhealthy := 0, 0
+	var counts healthCounts
 	for _, t := range tg.targets {
 		if t.Target == nil {
 			continue
@@ -925,10 +963,11 @@ func targetGroupEntity(scope, region string, tg targetGroup, interval time.Durat
 		}
 		switch state {
 		case "healthy":
-			healthy++
+			counts.healthy++
 		case "unhealthy", "unavailable":
-			unhealthy++
+			counts.unhealthy++
 		}
+		counts.total++
 		targets = append(targets, map[string]any{
 			"id": id, "port": int64(aws.ToInt32(t.Target.Port)), "availability_zone": aws.ToString(t.Target.AvailabilityZone),
 			"health": state, "reason": reason,
@@ -937,22 +976,10 @@ func targetGroupEntity(scope, region string, tg targetGroup, interval time.Durat
 			links = append(links, child(TypeInstance, internalid.AWS(scope, id)))
 		}
 	}
-	status := ""
-	switch {
-	case unhealthy > 0 && healthy == 0:
-		status = statusRed
-	case unhealthy > 0:
-		status = statusOrange
-	case healthy > 0:
-		status = statusGreen
-	case len(targets) > 0:
-		// initial, draining, unused: none healthy yet.
-		status = statusOrange
-	}
 	return entity.Entity{
 		Ref:    entity.Ref{Type: TypeTargetGroup, InternalID: internalid.AWS(scope, arn), NativeIDs: map[string]any{"aws.lb.target_group.arn": arn}},
 		Name:   aws.ToString(g.TargetGroupName),
-		Status: status,
+		Status: counts.status(),
 		Description: map[string]any{
 			"cloud.region": region,
 			"target_type":  string(g.TargetType),

@@ -18,7 +18,7 @@ import (
 // EKS's calls as .json, ECR's as ECR<Action>.json; classic ELB's actions
 // prefixed Classic) from testdata/api: <Action>.xml, or <Action>_<NextToken
 // or Marker>.xml for the next page, or <Action>_<name>.xml for a call about
-// one target group, EKS cluster (node groups listed by their cluster's
+// one target group, classic load balancer, EKS cluster (node groups listed by their cluster's
 // name), node group or ECR repository. The first throttle[Action] calls of
 // an action answer the service's throttling error; actions in deniedActions
 // answer its access-denied error (a missing IAM action); regions in denied
@@ -75,6 +75,10 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		// Classic Elastic Load Balancing: the same endpoint and action
 		// names as v2.
 		action = "Classic" + action
+	}
+	if name := r.Form.Get("LoadBalancerName"); name != "" && action == "ClassicDescribeInstanceHealth" {
+		// One response per classic load balancer.
+		token = name
 	}
 	if tg := r.Form.Get("TargetGroupArn"); tg != "" {
 		// One response per target group: …:targetgroup/<name>/<id>.

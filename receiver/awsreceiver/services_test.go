@@ -17,20 +17,13 @@ import (
 // kinds counts a batch's records by kind and element type.
 func kinds(ld plog.Logs) (states, deletes map[string]int) {
 	states, deletes = map[string]int{}, map[string]int{}
-	rls := ld.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
-		sls := rls.At(i).ScopeLogs()
-		for j := 0; j < sls.Len(); j++ {
-			lrs := sls.At(j).LogRecords()
-			for k := 0; k < lrs.Len(); k++ {
-				rec := entity.View(lrs.At(k))
-				switch rec.Kind() {
-				case entity.KindState:
-					states[rec.Type()]++
-				case entity.KindDelete:
-					deletes[rec.Type()]++
-				}
-			}
+	for lr := range entity.LogRecords(ld) {
+		rec := entity.View(lr)
+		switch rec.Kind() {
+		case entity.KindState:
+			states[rec.Type()]++
+		case entity.KindDelete:
+			deletes[rec.Type()]++
 		}
 	}
 	return states, deletes

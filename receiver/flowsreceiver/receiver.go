@@ -45,8 +45,7 @@ type flowsReceiver struct {
 
 	dataSourceID string
 	statusHost   component.Host
-	cancel       context.CancelFunc
-	wg           sync.WaitGroup
+	bg           crawl.Background
 
 	// mu serialises collections; what follows belongs to them.
 	mu     sync.Mutex
@@ -95,16 +94,12 @@ func (r *flowsReceiver) Start(_ context.Context, host component.Host) error {
 		componentstatus.ReportStatus(host, componentstatus.NewPermanentErrorEvent(err))
 		return nil
 	}
-	loopCtx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
+	r.bg.Go(func(ctx context.Context) {
 		if r.kube != nil {
-			r.kube.start(loopCtx)
+			r.kube.start(ctx)
 		}
-		crawl.Loop{Interval: r.cfg.CollectionInterval}.Run(loopCtx, r.collect, r.report)
-	}()
+		crawl.Loop{Interval: r.cfg.CollectionInterval}.Run(ctx, r.collect, r.report)
+	})
 	return nil
 }
 
@@ -187,10 +182,7 @@ func (r *flowsReceiver) setupScope() error {
 // Shutdown stops the loop, waits for it and detaches the programs. Safe
 // without Start and twice.
 func (r *flowsReceiver) Shutdown(context.Context) error {
-	if r.cancel != nil {
-		r.cancel()
-		r.wg.Wait()
-		r.cancel = nil
+	if r.bg.Stop() {
 		r.set.Logger.Info("Stopped tracing TCP flows")
 	}
 	r.mu.Lock()

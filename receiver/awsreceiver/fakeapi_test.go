@@ -34,13 +34,19 @@ type fakeAPI struct {
 	calls         map[string]int // "<region> <Action>[ <NextToken>]"
 }
 
-func newFakeAPI(t *testing.T) *fakeAPI {
-	t.Helper()
-	f := &fakeAPI{throttle: map[string]int{}, denied: map[string]bool{}, deniedActions: map[string]bool{}, calls: map[string]int{}}
+func newFakeAPI(tb testing.TB) *fakeAPI {
+	tb.Helper()
+	f := newFakeState()
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(srv.Close)
+	tb.Cleanup(srv.Close)
 	f.url = srv.URL
 	return f
+}
+
+// newFakeState is a fake without a server of its own, for handlers that
+// answer some calls themselves and hand the rest to serve.
+func newFakeState() *fakeAPI {
+	return &fakeAPI{throttle: map[string]int{}, denied: map[string]bool{}, deniedActions: map[string]bool{}, calls: map[string]int{}}
 }
 
 // region reads the region of the SigV4 credential scope

@@ -129,7 +129,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 	cur := map[string]entity.Set{}
 	// Regions no longer crawled (disabled, removed from regions): gone.
 	for region, prev := range r.seen {
-		if region != globalKey && !slices.Contains(regions, region) {
+		if region != globalKey && region != iamKey && !slices.Contains(regions, region) {
 			batch.AddDeletes(now, prev, nil)
 			cur[region] = nil
 		}
@@ -149,15 +149,29 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 			invs[i], regionErrs[i] = r.crawlRegion(ctx, region)
 		}()
 	}
+	// IAM (policy_config) is global: read next to the regions.
+	var iamInv iamInventory
+	var iamErr error
+	if r.cfg.PolicyConfig {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			iamInv, iamErr = r.client.iamInventory(ctx)
+		}()
+	}
 	wg.Wait()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	// What IAM emits (or, when it fails, emitted last time): the regions'
+	// links to roles and instance profiles point only at those.
+	iamEnts, iamKeys := r.iamState(scope, iamInv, iamErr)
 	for i, region := range regions {
 		if regionErrs[i] != nil {
 			errs = append(errs, regionErrs[i])
 			continue
 		}
+		invs[i].iam = iamKeys
 		ents := entities(scope, region, invs[i], r.cfg.CollectionInterval)
 		keys := entity.Set{}
 		for _, e := range ents {
@@ -191,6 +205,19 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		}
 		cur[globalKey] = keys
 	}
+	// IAM is tracked under "iam" like a region: a failure is reported and
+	// keeps what it emitted last time.
+	if iamErr != nil {
+		errs = append(errs, iamErr)
+	} else if r.cfg.PolicyConfig {
+		batch.AddDeletes(now, r.seen[iamKey], iamKeys)
+		for _, e := range iamEnts {
+			if err := batch.AddState(now, e); err != nil {
+				return err
+			}
+		}
+		cur[iamKey] = iamKeys
+	}
 	if batch.Len() > 1 || len(errs) == 0 {
 		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
 			return errors.Join(append(errs, fmt.Errorf("consume: %w", err))...)
@@ -204,6 +231,23 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		r.seen[region] = keys
 	}
 	return errors.Join(errs...)
+}
+
+// iamState builds IAM's entities and their keys; when IAM is off, nil;
+// when it failed, no entities and the keys it emitted last time.
+func (r *awsReceiver) iamState(scope string, inv iamInventory, err error) ([]entity.Entity, entity.Set) {
+	switch {
+	case !r.cfg.PolicyConfig:
+		return nil, nil
+	case err != nil:
+		return nil, r.seen[iamKey]
+	}
+	ents := iamEntities(scope, inv, r.cfg.CollectionInterval)
+	keys := entity.Set{}
+	for _, e := range ents {
+		keys.Add(e.Ref)
+	}
+	return ents, keys
 }
 
 func (r *awsReceiver) crawlRegion(ctx context.Context, region string) (regionInventory, error) {

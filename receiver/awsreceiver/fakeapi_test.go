@@ -13,6 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// iamAPIVersion is the Version of IAM's Query API requests. IAM answers
+// throttling and denial in its own shape (Throttling 400, AccessDenied
+// 403); its calls are signed for us-east-1, so denying that region denies
+// IAM.
+const iamAPIVersion = "2010-05-08"
+
 // fakeAPI serves recorded Query-API responses (EC2, STS, RDS, Elastic Load
 // Balancing, Auto Scaling; S3's ListBuckets; Lambda's ListFunctions and
 // EKS's calls as .json, ECR's as ECR<Action>.json; classic ELB's actions
@@ -134,6 +140,14 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		file, code = "RequestLimitExceeded.xml", http.StatusServiceUnavailable
 	case denied:
 		file, code = "AuthFailure.xml", http.StatusUnauthorized
+	}
+	if r.Form.Get("Version") == iamAPIVersion && (throttled || denied) {
+		// IAM (signed for us-east-1) has its own error shape and codes:
+		// Throttling (400), AccessDenied (403).
+		file, code = "IAMThrottling.xml", http.StatusBadRequest
+		if !throttled {
+			file, code = "IAMAccessDenied.xml", http.StatusForbidden
+		}
 	}
 	body, err := os.ReadFile(filepath.Join("testdata", "api", file))
 	if err != nil {

@@ -320,7 +320,7 @@ func policyDocument(encoded string) map[string]any {
 }
 
 // trustPrincipals summarises a trust policy: the principals of its Allow
-// statements, by kind ("service", "aws", "federated", "canonical_user"),
+// statements, by kind ("service", "aws", "federated"),
 // sorted and without repeats. Principal "*" (anyone) is listed under
 // "aws". Conditions (external IDs among them) are left out.
 func trustPrincipals(encoded string) map[string][]any {
@@ -343,7 +343,7 @@ func trustPrincipals(encoded string) map[string][]any {
 			kinds["aws"] = append(kinds["aws"], p)
 		case map[string]any:
 			for k, v := range p {
-				kind := map[string]string{"Service": "service", "AWS": "aws", "Federated": "federated", "CanonicalUser": "canonical_user"}[k]
+				kind := map[string]string{"Service": "service", "AWS": "aws", "Federated": "federated"}[k]
 				if kind == "" {
 					continue
 				}

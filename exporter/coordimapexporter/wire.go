@@ -34,6 +34,7 @@ var relationCodes = map[string]int{
 	"kubernetes_istio_flow":  103,
 	entity.RelEBPFFlow:       104,
 	entity.RelAWSNetworkFlow: 105,
+	entity.RelAttached:       relationCodeParentChild,
 }
 
 // element is one Coordimap element, with its data already encoded.

@@ -13,6 +13,9 @@ const (
 	RelGCPNetworkFlow = "gcp_network_flow"
 	RelEBPFFlow       = "ebpf_flow"
 	RelAWSNetworkFlow = "aws_network_flow"
+	// RelAttached is a policy attached to a principal (IAM); the wire has
+	// no code of its own for it and sends parent_child's.
+	RelAttached = "attached"
 )
 
 // ExternalSide says which end of a relationship belongs to another data

@@ -22,6 +22,7 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -54,6 +55,8 @@ type client struct {
 	eksByR map[string]*eks.Client
 	ecrEP  string
 	ecrByR map[string]*ecr.Client
+	// iam is global (policy_config).
+	iam *iam.Client
 }
 
 func newClient(ctx context.Context, cfg *Config) (*client, error) {
@@ -115,6 +118,9 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 		eksByR: map[string]*eks.Client{},
 		ecrEP:  cfg.Endpoints.ECR,
 		ecrByR: map[string]*ecr.Client{},
+		iam: iam.NewFromConfig(awsCfg, func(o *iam.Options) {
+			o.Region, o.BaseEndpoint = iamRegion(cfg.Region), endpoint(cfg.Endpoints.IAM)
+		}),
 	}, nil
 }
 

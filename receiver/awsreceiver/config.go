@@ -42,6 +42,8 @@ type Endpoints struct {
 	Lambda      string `mapstructure:"lambda"`
 	EKS         string `mapstructure:"eks"`
 	ECR         string `mapstructure:"ecr"`
+	// IAM is used with policy_config; requests are signed for iamRegion.
+	IAM string `mapstructure:"iam"`
 }
 
 // Config is what users set for a coordimap_aws receiver.
@@ -60,6 +62,10 @@ type Config struct {
 	ExternalID    string `mapstructure:"external_id"`
 	// Endpoints override service endpoints.
 	Endpoints Endpoints `mapstructure:"endpoints"`
+	// PolicyConfig adds IAM (global): roles, the managed policies and the
+	// instance profiles, and the links to them (the coordimap-agent's
+	// setting, which the agent never read).
+	PolicyConfig bool `mapstructure:"policy_config"`
 	// CollectionInterval is the time between two crawls; the first runs at
 	// start.
 	CollectionInterval time.Duration `mapstructure:"collection_interval"`
@@ -105,7 +111,7 @@ func (cfg *Config) Validate() error {
 	if cfg.ExternalID != "" && cfg.AssumeRoleARN == "" {
 		errs = append(errs, errExternalID)
 	}
-	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}, {"rds", cfg.Endpoints.RDS}, {"elb", cfg.Endpoints.ELB}, {"autoscaling", cfg.Endpoints.AutoScaling}, {"lambda", cfg.Endpoints.Lambda}, {"eks", cfg.Endpoints.EKS}, {"ecr", cfg.Endpoints.ECR}} {
+	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}, {"rds", cfg.Endpoints.RDS}, {"elb", cfg.Endpoints.ELB}, {"autoscaling", cfg.Endpoints.AutoScaling}, {"lambda", cfg.Endpoints.Lambda}, {"eks", cfg.Endpoints.EKS}, {"ecr", cfg.Endpoints.ECR}, {"iam", cfg.Endpoints.IAM}} {
 		name, e := ep.name, ep.url
 		if e == "" {
 			continue

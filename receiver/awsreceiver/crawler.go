@@ -96,6 +96,9 @@ type regionInventory struct {
 	eksClusters []eksCluster
 	// ecrRepositories are ECR's, with their images.
 	ecrRepositories []ecrRepository
+	// iam is what IAM emitted (policy_config): the links to roles and
+	// instance profiles go only to those. Nil without policy_config.
+	iam entity.Set
 }
 
 // entities turns one region's inventory into entities, VPCs first, then
@@ -252,6 +255,9 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 		if ami := aws.ToString(in.ImageId); amis[ami] {
 			e.Links = append(e.Links, child(TypeAMI, internalid.AWS(scope, ami)))
 		}
+		if p := in.IamInstanceProfile; p != nil {
+			e.Links = iamLink(e.Links, inv.iam, scope, TypeIAMInstanceProfile, aws.ToString(p.Arn))
+		}
 		out = append(out, e)
 	}
 	owners := eniOwners(scope, inv)
@@ -295,16 +301,22 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 		out = append(out, asgEntity(scope, region, g, subnetVPC, classicByName, interval))
 	}
 	for _, fn := range inv.functions {
-		out = append(out, lambdaEntity(scope, region, fn, interval))
+		e := lambdaEntity(scope, region, fn, interval)
+		e.Links = iamLink(e.Links, inv.iam, scope, TypeIAMRole, aws.ToString(fn.Role))
+		out = append(out, e)
 	}
 	asgByName := map[string]string{}
 	for _, g := range inv.autoScalingGroups {
 		asgByName[aws.ToString(g.AutoScalingGroupName)] = aws.ToString(g.AutoScalingGroupARN)
 	}
 	for _, c := range inv.eksClusters {
-		out = append(out, eksEntity(scope, region, c.cluster, inv.instances, interval))
+		e := eksEntity(scope, region, c.cluster, inv.instances, interval)
+		e.Links = iamLink(e.Links, inv.iam, scope, TypeIAMRole, aws.ToString(c.cluster.RoleArn))
+		out = append(out, e)
 		for _, ng := range c.nodegroups {
-			out = append(out, nodegroupEntity(scope, region, c.cluster, ng, asgByName, interval))
+			e := nodegroupEntity(scope, region, c.cluster, ng, asgByName, interval)
+			e.Links = iamLink(e.Links, inv.iam, scope, TypeIAMRole, aws.ToString(ng.NodeRole))
+			out = append(out, e)
 		}
 	}
 	for _, r := range inv.ecrRepositories {
@@ -1524,6 +1536,10 @@ func instanceEntity(scope, region string, in ec2types.Instance, interval time.Du
 	if in.LaunchTime != nil {
 		launch = in.LaunchTime.UTC().Format(time.RFC3339)
 	}
+	profile := ""
+	if in.IamInstanceProfile != nil {
+		profile = aws.ToString(in.IamInstanceProfile.Arn)
+	}
 	return entity.Entity{
 		Ref:    entity.Ref{Type: TypeInstance, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"host.id": id}},
 		Name:   nameOr(in.Tags, id),
@@ -1537,19 +1553,20 @@ func instanceEntity(scope, region string, in ec2types.Instance, interval time.Du
 		Addresses: addrs,
 		Links:     links,
 		Body: map[string]any{
-			"instance_id":        id,
-			"instance_type":      string(in.InstanceType),
-			"image_id":           aws.ToString(in.ImageId),
-			"state":              state,
-			"subnet_id":          aws.ToString(in.SubnetId),
-			"vpc_id":             aws.ToString(in.VpcId),
-			"private_ip_address": aws.ToString(in.PrivateIpAddress),
-			"public_ip_address":  aws.ToString(in.PublicIpAddress),
-			"availability_zone":  az,
-			"launch_time":        launch,
-			"network_interfaces": enis,
-			"security_groups":    groups,
-			"tags":               tags(in.Tags),
+			"instance_id":          id,
+			"instance_type":        string(in.InstanceType),
+			"image_id":             aws.ToString(in.ImageId),
+			"state":                state,
+			"subnet_id":            aws.ToString(in.SubnetId),
+			"vpc_id":               aws.ToString(in.VpcId),
+			"private_ip_address":   aws.ToString(in.PrivateIpAddress),
+			"public_ip_address":    aws.ToString(in.PublicIpAddress),
+			"availability_zone":    az,
+			"launch_time":          launch,
+			"network_interfaces":   enis,
+			"security_groups":      groups,
+			"iam_instance_profile": profile,
+			"tags":                 tags(in.Tags),
 		},
 		ReportInterval: interval,
 	}

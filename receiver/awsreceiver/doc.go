@@ -5,6 +5,7 @@
 // built with internal/entity.
 //
 // Files: config.go, factory.go, client.go (the seam over the SDK),
-// crawler.go (API objects to entities) and receiver.go (lifecycle, loop,
-// deletes, scope discovery).
+// crawler.go (API objects to entities), iam.go (policy_config: IAM's
+// calls and entities) and receiver.go (lifecycle, loop, deletes, scope
+// discovery).
 package awsreceiver // import "github.com/coordimap/otelcol-coordimap/receiver/awsreceiver"

@@ -21,6 +21,7 @@ func TestFactory(t *testing.T) {
 	require.NoError(t, componenttest.CheckConfigStruct(cfg))
 	assert.Equal(t, 5*time.Minute, cfg.CollectionInterval)
 	assert.Equal(t, "us-east-1", cfg.Region)
+	assert.False(t, cfg.PolicyConfig, "IAM is opt-in")
 	require.NoError(t, cfg.Validate())
 }
 
@@ -45,6 +46,7 @@ func TestValidate(t *testing.T) {
 		{name: "external id alone", modify: func(c *Config) { c.ExternalID = "x" }, wantErr: "external_id: needs assume_role_arn"},
 		{name: "bad endpoints", modify: func(c *Config) { c.Endpoints = Endpoints{EC2: "localhost:1", STS: "ftp://x"} },
 			wantErr: "endpoints: ec2: must be an http or https URL\nendpoints: sts: must be an http or https URL"},
+		{name: "bad iam endpoint", modify: func(c *Config) { c.PolicyConfig, c.Endpoints.IAM = true, "iam.example.internal" }, wantErr: "endpoints: iam: must be an http or https URL"},
 		{name: "zero interval", modify: func(c *Config) { c.CollectionInterval = 0 }, wantErr: "collection_interval: must be positive"},
 		{name: "negative rate", modify: func(c *Config) { c.RequestsPerSecond = -1 }, wantErr: "requests_per_second: must not be negative"},
 		{name: "no rate bound", modify: func(c *Config) { c.RequestsPerSecond = 0 }},

@@ -13,6 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// iamAPIVersion is the Version of IAM's Query API requests. IAM's calls
+// are signed for us-east-1: denying that region denies IAM, with IAM's
+// AccessDenied (a global service has no region to refuse).
+const iamAPIVersion = "2010-05-08"
+
 // fakeAPI serves recorded Query-API responses (EC2, STS, RDS, Elastic Load
 // Balancing, Auto Scaling; S3's ListBuckets; Lambda's ListFunctions and
 // EKS's calls as .json, ECR's as ECR<Action>.json; classic ELB's actions
@@ -141,6 +146,9 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	denied := f.denied[reg] && action != "GetCallerIdentity"
 	actionDenied := f.deniedActions[action]
 	f.mu.Unlock()
+	if r.Form.Get("Version") == iamAPIVersion {
+		actionDenied, denied = actionDenied || denied, false
+	}
 
 	file := action + ext
 	if token != "" {

@@ -129,7 +129,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 	cur := map[string]entity.Set{}
 	// Regions no longer crawled (disabled, removed from regions): gone.
 	for region, prev := range r.seen {
-		if region != globalKey && !slices.Contains(regions, region) {
+		if region != globalKey && region != iamKey && !slices.Contains(regions, region) {
 			batch.AddDeletes(now, prev, nil)
 			cur[region] = nil
 		}
@@ -148,11 +148,24 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 			crawls[i] = r.crawlRegion(ctx, region)
 		}()
 	}
+	// IAM (policy_config) is global: read next to the regions.
+	var iamInv iamInventory
+	var iamErr error
+	if r.cfg.PolicyConfig {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			iamInv, iamErr = r.client.iamInventory(ctx)
+		}()
+	}
 	wg.Wait()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	emitted := false
+	// What IAM emits (or, when it fails, emitted last time): the regions'
+	// links to roles and instance profiles point only at those.
+	iamEnts, iamKeys := r.iamState(scope, iamInv, iamErr)
 	for i, region := range regions {
 		rc := crawls[i]
 		if rc.err != nil {
@@ -161,6 +174,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		}
 		emitted = true
 		errs = append(errs, rc.errs...)
+		rc.inv.iam = iamKeys
 		ents := entities(scope, region, rc.inv, r.cfg.CollectionInterval)
 		keys := entity.Set{}
 		for _, e := range ents {
@@ -201,6 +215,20 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		}
 		cur[globalKey] = keys
 	}
+	// IAM is tracked under "iam" like a region: a failure is reported and
+	// keeps what it emitted last time.
+	if iamErr != nil {
+		errs = append(errs, iamErr)
+	} else if r.cfg.PolicyConfig {
+		emitted = true
+		batch.AddDeletes(now, r.seen[iamKey], iamKeys)
+		for _, e := range iamEnts {
+			if err := batch.AddState(now, e); err != nil {
+				return err
+			}
+		}
+		cur[iamKey] = iamKeys
+	}
 	if batch.Len() > 1 || len(errs) == 0 {
 		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
 			return errors.Join(append(errs, fmt.Errorf("consume: %w", err))...)
@@ -219,6 +247,23 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		return crawl.Partial(errors.Join(errs...))
 	}
 	return errors.Join(errs...)
+}
+
+// iamState builds IAM's entities and their keys; when IAM is off, nil;
+// when it failed, no entities and the keys it emitted last time.
+func (r *awsReceiver) iamState(scope string, inv iamInventory, err error) ([]entity.Entity, entity.Set) {
+	switch {
+	case !r.cfg.PolicyConfig:
+		return nil, nil
+	case err != nil:
+		return nil, r.seen[iamKey]
+	}
+	ents := iamEntities(scope, inv, r.cfg.CollectionInterval)
+	keys := entity.Set{}
+	for _, e := range ents {
+		keys.Add(e.Ref)
+	}
+	return ents, keys
 }
 
 func (r *awsReceiver) source(scope string) entity.Source {

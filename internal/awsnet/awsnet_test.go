@@ -108,7 +108,7 @@ func TestIndexAddresses(t *testing.T) {
 			Association:      &ec2types.NetworkInterfaceAssociation{PublicIp: aws.String("54.72.10.20")},
 			PrivateIpAddresses: []ec2types.NetworkInterfacePrivateIpAddress{
 				privateIP("10.0.1.5", "54.72.10.20"),
-				privateIP("10.0.1.6", ""),           // secondary
+				privateIP("10.0.1.6", ""),            // secondary
 				privateIP("10.0.1.7", "54.72.10.21"), // secondary with its own elastic IP
 			},
 			Ipv6Address:   aws.String("2001:db8:1234:1a00::5"),

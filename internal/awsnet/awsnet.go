@@ -65,12 +65,19 @@ func OwnerOf(ni ec2types.NetworkInterface) Owner {
 			return Owner{Type: TypeInstance, AWSID: inst}
 		}
 	}
-	if ni.InterfaceType == ec2types.NetworkInterfaceTypeNatGateway {
+	if isNATGateway(ni.InterfaceType) {
 		if nat := natID(deref(ni.Description)); nat != "" {
 			return Owner{Type: TypeNATGateway, AWSID: nat}
 		}
 	}
 	return Owner{Type: TypeENI, AWSID: eni}
+}
+
+// isNATGateway reports whether t is a NAT gateway's interface type. EC2
+// returns "nat_gateway" (as its API reference says); the SDK's
+// NetworkInterfaceTypeNatGateway is "natGateway", which EC2 does not send.
+func isNATGateway(t ec2types.NetworkInterfaceType) bool {
+	return t == "nat_gateway" || t == ec2types.NetworkInterfaceTypeNatGateway
 }
 
 // natID reads the NAT gateway ID from "Interface for NAT Gateway nat-…".

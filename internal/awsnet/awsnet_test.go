@@ -47,20 +47,27 @@ func TestOwnerOf(t *testing.T) {
 		{
 			name: "NAT gateway",
 			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-3"), OwnerId: aws.String(account),
-				InterfaceType: ec2types.NetworkInterfaceTypeNatGateway,
+				InterfaceType: "nat_gateway", // what EC2 sends
 				Description:   aws.String("Interface for NAT Gateway nat-0123456789abcdef0")},
 			want: Owner{Type: TypeNATGateway, AWSID: "nat-0123456789abcdef0"},
 		},
 		{
+			name: "NAT gateway, the SDK's spelling",
+			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-3"),
+				InterfaceType: ec2types.NetworkInterfaceTypeNatGateway, // "natGateway"
+				Description:   aws.String("Interface for NAT Gateway nat-0abc")},
+			want: Owner{Type: TypeNATGateway, AWSID: "nat-0abc"},
+		},
+		{
 			name: "NAT gateway without its ID in the description",
 			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-4"),
-				InterfaceType: ec2types.NetworkInterfaceTypeNatGateway, Description: aws.String("")},
+				InterfaceType: "nat_gateway", Description: aws.String("")},
 			want: Owner{Type: TypeENI, AWSID: "eni-4"},
 		},
 		{
 			name: "NAT gateway with a malformed ID",
 			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-5"),
-				InterfaceType: ec2types.NetworkInterfaceTypeNatGateway, Description: aws.String("Interface for NAT Gateway nat-XYZ")},
+				InterfaceType: "nat_gateway", Description: aws.String("Interface for NAT Gateway nat-XYZ")},
 			want: Owner{Type: TypeENI, AWSID: "eni-5"},
 		},
 		{

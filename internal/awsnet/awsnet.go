@@ -144,7 +144,7 @@ func New(nis []ec2types.NetworkInterface) *Index {
 			VPC:     deref(ni.VpcId),
 			Account: deref(ni.OwnerId),
 			Owner:   OwnerOf(ni),
-			Addrs:   addresses(ni),
+			Addrs:   Addresses(ni),
 		}
 		x.byID[id] = i
 		if i.Account != "" {
@@ -157,8 +157,11 @@ func New(nis []ec2types.NetworkInterface) *Index {
 	return x
 }
 
-// addresses are ni's addresses, unmapped, sorted and without duplicates.
-func addresses(ni ec2types.NetworkInterface) []netip.Addr {
+// Addresses are ni's addresses (primary and secondary private IPv4, the
+// public IPv4 associated with the ENI or one of its private addresses,
+// IPv6), unmapped, sorted and without duplicates. An address that does not
+// parse is left out.
+func Addresses(ni ec2types.NetworkInterface) []netip.Addr {
 	var out []netip.Addr
 	add := func(s *string) {
 		if a, err := netip.ParseAddr(deref(s)); err == nil {

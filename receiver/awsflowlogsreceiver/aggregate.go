@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coordimap/otelcol-coordimap/internal/awsnet"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
 
@@ -22,6 +23,9 @@ const (
 	attrAccepted     = "aws.flow_logs.records.accepted"
 	attrRejected     = "aws.flow_logs.records.rejected"
 	attrInterfaceIDs = "aws.flow_logs.interface_ids"
+	// The addresses an end resolved from, when it was resolved.
+	attrSourceAddrs      = "aws.flow_logs.source.addresses"
+	attrDestinationAddrs = "aws.flow_logs.destination.addresses"
 )
 
 // maxLineBytes bounds one line; a longer one is malformed.
@@ -37,13 +41,28 @@ func isCorrupt(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce)
 }
 
-type flowKey struct{ src, dst string }
+// flowKey is a flow as logged: its ends (packet addresses) and the ENI
+// that logged it. Two ENIs of one VPC log the same flow; each side is
+// kept apart until the ends are resolved, because which end is the
+// logging ENI's decides how it resolves.
+type flowKey struct{ src, dst, iface string }
+
+// End of a flow that the logging ENI's own address is on, as the
+// flow-direction field says (sideUnknown without it).
+const (
+	sideUnknown uint8 = iota
+	sideSource
+	sideDestination
+)
 
 type flowAgg struct {
 	packets, bytes     int64
 	accepted, rejected int64
 	first, last        int64 // unix seconds; 0 when unknown
-	interfaces         []string
+	// Where the first record was logged: what resolving the ends needs.
+	instance, vpc string
+	loc           location
+	side          uint8
 }
 
 // stats counts what the lines of one crawl were.
@@ -54,15 +73,18 @@ type stats struct {
 	Malformed int64 // lines that do not parse in their object's format
 }
 
-// aggregator sums flow-log records into one flow per (source, destination)
-// address pair. The packet addresses (pkt-srcaddr, pkt-dstaddr) are used
-// when the format has them, so that traffic through NAT gateways and to pods
-// is attributed to the real ends.
+// aggregator sums flow-log records into one flow per (source, destination,
+// interface). The packet addresses (pkt-srcaddr, pkt-dstaddr) are used when
+// the format has them, so that traffic through NAT gateways and to pods is
+// attributed to the real ends.
 type aggregator struct {
 	flows map[flowKey]*flowAgg
 	stats stats
 	// accountID is the first account-id field seen.
 	accountID string
+	// at is where the object being read was logged (its key), for records
+	// without account-id or region fields.
+	at location
 }
 
 func newAggregator() *aggregator { return &aggregator{flows: map[flowKey]*flowAgg{}} }
@@ -84,14 +106,14 @@ func (a *aggregator) add(r *record) {
 		return
 	}
 	a.stats.Records++
-	if a.accountID == "" && r.AccountID != "" {
+	if a.accountID == "" && r.AccountID != "" && isAccountID(r.AccountID) {
 		a.accountID = strings.Clone(r.AccountID)
 	}
-	f, ok := a.flows[flowKey{src, dst}]
+	f, ok := a.flows[flowKey{src, dst, r.InterfaceID}]
 	if !ok {
-		f = &flowAgg{}
+		f = a.newFlow(r)
 		// The record aliases its line: keep copies, not the line.
-		a.flows[flowKey{strings.Clone(src), strings.Clone(dst)}] = f
+		a.flows[flowKey{strings.Clone(src), strings.Clone(dst), strings.Clone(r.InterfaceID)}] = f
 	}
 	if r.Packets > 0 {
 		f.packets += r.Packets
@@ -111,16 +133,40 @@ func (a *aggregator) add(r *record) {
 	if r.End > f.last {
 		f.last = r.End
 	}
-	if r.InterfaceID != "" && !slices.Contains(f.interfaces, r.InterfaceID) {
-		f.interfaces = append(f.interfaces, strings.Clone(r.InterfaceID))
-	}
 }
 
-// readObject adds every line of one object. The first line decides the
-// format when it is a header; otherwise def is used. Malformed lines are
-// counted and skipped; only a read error (a broken gzip stream, a dropped
-// connection) is returned.
-func (a *aggregator) readObject(rd io.Reader, def format) error {
+// newFlow starts a flow with where r was logged: the record's fields, else
+// the object's key.
+func (a *aggregator) newFlow(r *record) *flowAgg {
+	f := &flowAgg{instance: strings.Clone(r.InstanceID), vpc: strings.Clone(r.VpcID), loc: a.at}
+	if isAccountID(r.AccountID) {
+		f.loc.account = strings.Clone(r.AccountID)
+	}
+	if r.Region != "" {
+		f.loc.region = strings.Clone(r.Region)
+	}
+	// The logging ENI's own address is srcaddr on egress, dstaddr on
+	// ingress; it is an end of the flow unless the packet address differs
+	// (a pod behind the node's address, traffic through a NAT gateway).
+	switch r.FlowDirection {
+	case "egress":
+		if r.PktSrcAddr == "" || r.PktSrcAddr == r.SrcAddr {
+			f.side = sideSource
+		}
+	case "ingress":
+		if r.PktDstAddr == "" || r.PktDstAddr == r.DstAddr {
+			f.side = sideDestination
+		}
+	}
+	return f
+}
+
+// readObject adds every line of one object, logged at (from its key). The
+// first line decides the format when it is a header; otherwise def is used.
+// Malformed lines are counted and skipped; only a read error (a broken gzip
+// stream, a dropped connection) is returned.
+func (a *aggregator) readObject(rd io.Reader, def format, at location) error {
+	a.at = at
 	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLineBytes)
 	f := def
@@ -175,29 +221,85 @@ func (a *aggregator) merge(other *aggregator) {
 			a.flows[k] = of
 			continue
 		}
-		f.packets += of.packets
-		f.bytes += of.bytes
-		f.accepted += of.accepted
-		f.rejected += of.rejected
-		if of.first > 0 && (f.first == 0 || of.first < f.first) {
-			f.first = of.first
-		}
-		f.last = max(f.last, of.last)
-		for _, i := range of.interfaces {
-			if !slices.Contains(f.interfaces, i) {
-				f.interfaces = append(f.interfaces, i)
-			}
-		}
+		f.add(of)
 	}
 }
 
-// observations returns the flows, ordered by source then destination.
-func (a *aggregator) observations() []entity.Observation {
-	keys := make([]flowKey, 0, len(a.flows))
-	for k := range a.flows {
+// add sums o's counters into f.
+func (f *flowAgg) add(o *flowAgg) {
+	f.packets += o.packets
+	f.bytes += o.bytes
+	f.accepted += o.accepted
+	f.rejected += o.rejected
+	if o.first > 0 && (f.first == 0 || o.first < f.first) {
+		f.first = o.first
+	}
+	f.last = max(f.last, o.last)
+}
+
+// regions are the regions the flows were logged in, sorted.
+func (a *aggregator) regions() []string {
+	var out []string
+	for _, f := range a.flows {
+		if f.loc.region != "" && !slices.Contains(out, f.loc.region) {
+			out = append(out, f.loc.region)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+type edgeKey struct{ src, dst string }
+
+// edge is one emitted flow: the logged flows whose ends resolved alike.
+type edge struct {
+	counters   flowAgg
+	interfaces []string
+	// The addresses of the ends that were resolved to an internal ID.
+	srcAddrs, dstAddrs []string
+}
+
+// observations returns one flow per (source, destination), ordered by
+// source then destination. With indexOf, the ends are first resolved to
+// the internal IDs (in scope) of the AWS inventory's elements with the
+// network interfaces of the region the flow was logged in (indexOf returns
+// nil for a region whose interfaces are unknown): several addresses of one
+// instance become one flow. Without it, the ends stay addresses.
+func (a *aggregator) observations(scope string, indexOf func(region string) *awsnet.Index) []entity.Observation {
+	edges := make(map[edgeKey]*edge, len(a.flows))
+	for k, f := range a.flows {
+		src, dst := k.src, k.dst
+		var srcID, dstID string
+		if indexOf != nil {
+			srcID, dstID = resolveEnds(k, f, scope, indexOf(f.loc.region))
+		}
+		if srcID != "" {
+			src = srcID
+		}
+		if dstID != "" {
+			dst = dstID
+		}
+		e, ok := edges[edgeKey{src, dst}]
+		if !ok {
+			e = &edge{}
+			edges[edgeKey{src, dst}] = e
+		}
+		e.counters.add(f)
+		if k.iface != "" && !slices.Contains(e.interfaces, k.iface) {
+			e.interfaces = append(e.interfaces, k.iface)
+		}
+		if srcID != "" && !slices.Contains(e.srcAddrs, k.src) {
+			e.srcAddrs = append(e.srcAddrs, k.src)
+		}
+		if dstID != "" && !slices.Contains(e.dstAddrs, k.dst) {
+			e.dstAddrs = append(e.dstAddrs, k.dst)
+		}
+	}
+	keys := make([]edgeKey, 0, len(edges))
+	for k := range edges {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(x, y flowKey) int {
+	slices.SortFunc(keys, func(x, y edgeKey) int {
 		if c := strings.Compare(x.src, y.src); c != 0 {
 			return c
 		}
@@ -205,13 +307,8 @@ func (a *aggregator) observations() []entity.Observation {
 	})
 	out := make([]entity.Observation, 0, len(keys))
 	for _, k := range keys {
-		f := a.flows[k]
-		ifaces := slices.Clone(f.interfaces)
-		slices.Sort(ifaces)
-		anyIfaces := make([]any, len(ifaces))
-		for i, s := range ifaces {
-			anyIfaces[i] = s
-		}
+		e := edges[k]
+		f := &e.counters
 		o := entity.Observation{
 			Type:              entity.RelAWSNetworkFlow,
 			SourceID:          k.src,
@@ -224,8 +321,24 @@ func (a *aggregator) observations() []entity.Observation {
 				attrBytes:        f.bytes,
 				attrAccepted:     f.accepted,
 				attrRejected:     f.rejected,
-				attrInterfaceIDs: anyIfaces,
+				attrInterfaceIDs: sortedAny(e.interfaces),
 			},
+		}
+		// A resolved end is an element of the AWS inventory, another
+		// data source.
+		switch {
+		case len(e.srcAddrs) > 0 && len(e.dstAddrs) > 0:
+			o.External = entity.ExternalBothSides
+		case len(e.srcAddrs) > 0:
+			o.External = entity.ExternalSource
+		case len(e.dstAddrs) > 0:
+			o.External = entity.ExternalDestination
+		}
+		if len(e.srcAddrs) > 0 {
+			o.Attributes[attrSourceAddrs] = sortedAny(e.srcAddrs)
+		}
+		if len(e.dstAddrs) > 0 {
+			o.Attributes[attrDestinationAddrs] = sortedAny(e.dstAddrs)
 		}
 		if f.first > 0 {
 			o.FirstSeen = time.Unix(f.first, 0).UTC()
@@ -234,6 +347,17 @@ func (a *aggregator) observations() []entity.Observation {
 			o.LastSeen = time.Unix(f.last, 0).UTC()
 		}
 		out = append(out, o)
+	}
+	return out
+}
+
+// sortedAny is ss sorted, as a list attribute value.
+func sortedAny(ss []string) []any {
+	ss = slices.Clone(ss)
+	slices.Sort(ss)
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
 	}
 	return out
 }

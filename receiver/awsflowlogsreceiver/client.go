@@ -12,15 +12,22 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// client is the seam over the S3 API: list the flow-log objects and open
-// one of them.
+// client is the seam over the AWS APIs: list the flow-log objects, open
+// one of them (S3), list the network interfaces of a region (EC2). It is
+// used by the crawl goroutine only.
 type client struct {
 	s3     *s3.Client
 	bucket string
+
+	awsCfg      aws.Config
+	ec2Endpoint string
+	ec2ByRegion map[string]*ec2.Client
 }
 
 // object is one listed flow-log object.
@@ -72,7 +79,35 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 			o.UsePathStyle = true
 		}
 	})
-	return &client{s3: s3Client, bucket: cfg.Bucket}, nil
+	return &client{s3: s3Client, bucket: cfg.Bucket, awsCfg: awsCfg, ec2Endpoint: cfg.EC2Endpoint, ec2ByRegion: map[string]*ec2.Client{}}, nil
+}
+
+// describePageSize is the largest page DescribeNetworkInterfaces serves.
+const describePageSize = 1000
+
+// networkInterfaces returns every network interface of region the
+// credentials can see, one DescribeNetworkInterfaces call per 1,000.
+func (c *client) networkInterfaces(ctx context.Context, region string) ([]ec2types.NetworkInterface, error) {
+	ec2Client, ok := c.ec2ByRegion[region]
+	if !ok {
+		ec2Client = ec2.NewFromConfig(c.awsCfg, func(o *ec2.Options) {
+			o.Region = region
+			if c.ec2Endpoint != "" {
+				o.BaseEndpoint = aws.String(c.ec2Endpoint)
+			}
+		})
+		c.ec2ByRegion[region] = ec2Client
+	}
+	var out []ec2types.NetworkInterface
+	p := ec2.NewDescribeNetworkInterfacesPaginator(ec2Client, &ec2.DescribeNetworkInterfacesInput{MaxResults: aws.Int32(describePageSize)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeNetworkInterfaces %s: %w", region, err)
+		}
+		out = append(out, page.NetworkInterfaces...)
+	}
+	return out, nil
 }
 
 // list returns every object under prefix, in key order.

@@ -21,6 +21,7 @@ var (
 	errKeyPair            = errors.New("access_key_id and secret_access_key: set both or neither")
 	errExternalID         = errors.New("external_id: needs assume_role_arn")
 	errEndpoint           = errors.New("endpoint: must be an http or https URL")
+	errEC2Endpoint        = errors.New("ec2_endpoint: must be an http or https URL")
 )
 
 // Config is what users set for a coordimap_aws_flow_logs receiver.
@@ -48,6 +49,13 @@ type Config struct {
 	// Endpoint overrides the S3 endpoint (S3-compatible stores, tests); it
 	// switches to path-style addressing.
 	Endpoint string `mapstructure:"endpoint"`
+	// ResolveEndpoints resolves the ends of each flow to the AWS
+	// inventory's internal IDs (instance, NAT gateway, network interface)
+	// with one DescribeNetworkInterfaces per region per crawl.
+	ResolveEndpoints bool `mapstructure:"resolve_endpoints"`
+	// EC2Endpoint overrides the EC2 endpoint of every region (tests,
+	// VPC interface endpoints).
+	EC2Endpoint string `mapstructure:"ec2_endpoint"`
 	// CollectionInterval is the time between two listings of the bucket;
 	// the first runs at start.
 	CollectionInterval time.Duration `mapstructure:"collection_interval"`
@@ -69,6 +77,7 @@ var (
 func createDefaultConfig() component.Config {
 	return &Config{
 		LogFormat:          "default",
+		ResolveEndpoints:   true,
 		CollectionInterval: defaultCollectionInterval,
 	}
 }
@@ -91,14 +100,19 @@ func (cfg *Config) Validate() error {
 	if cfg.ExternalID != "" && cfg.AssumeRoleARN == "" {
 		errs = append(errs, errExternalID)
 	}
-	if cfg.Endpoint != "" {
-		u, err := url.Parse(cfg.Endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, errEndpoint)
-		}
+	if cfg.Endpoint != "" && !isHTTPURL(cfg.Endpoint) {
+		errs = append(errs, errEndpoint)
+	}
+	if cfg.EC2Endpoint != "" && !isHTTPURL(cfg.EC2Endpoint) {
+		errs = append(errs, errEC2Endpoint)
 	}
 	if cfg.CollectionInterval <= 0 {
 		errs = append(errs, errCollectionInterval)
 	}
 	return errors.Join(errs...)
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

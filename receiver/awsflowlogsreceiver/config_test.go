@@ -39,6 +39,8 @@ func TestLoadConfig(t *testing.T) {
 				AssumeRoleARN:      "arn:aws:iam::123456789012:role/coordimap-read",
 				ExternalID:         "coordimap",
 				Endpoint:           "https://s3.example.internal",
+				ResolveEndpoints:   false,
+				EC2Endpoint:        "https://ec2.example.internal",
 				CollectionInterval: time.Minute,
 				ScopeID:            "123456789012",
 				DataSourceID:       "aws-flows",
@@ -51,6 +53,7 @@ func TestLoadConfig(t *testing.T) {
 				Bucket:             "my-flow-logs",
 				Region:             "us-east-1",
 				LogFormat:          "all",
+				ResolveEndpoints:   true,
 				CollectionInterval: defaultCollectionInterval,
 			},
 		},
@@ -93,16 +96,20 @@ func TestValidate(t *testing.T) {
 		{name: "external id alone", modify: func(c *Config) { c.ExternalID = "x" }, wantErr: "external_id: needs assume_role_arn"},
 		{name: "endpoint not a URL", modify: func(c *Config) { c.Endpoint = "localhost:9000" }, wantErr: "endpoint: must be an http or https URL"},
 		{name: "endpoint http", modify: func(c *Config) { c.Endpoint = "http://127.0.0.1:9000" }},
+		{name: "ec2_endpoint not a URL", modify: func(c *Config) { c.EC2Endpoint = "ec2.internal" }, wantErr: "ec2_endpoint: must be an http or https URL"},
+		{name: "ec2_endpoint https", modify: func(c *Config) { c.EC2Endpoint = "https://vpce-0abc.ec2.us-east-1.vpce.amazonaws.com" }},
+		{name: "resolution off", modify: func(c *Config) { c.ResolveEndpoints = false }},
 		{name: "zero interval", modify: func(c *Config) { c.CollectionInterval = 0 }, wantErr: "collection_interval: must be positive"},
 		{
 			name: "every problem at once",
 			modify: func(c *Config) {
 				c.Bucket, c.Region, c.LogFormat, c.AccessKeyID, c.ExternalID, c.Endpoint, c.CollectionInterval = "", "", "x", "k", "e", "ftp://h", -1
+				c.EC2Endpoint = "h:1"
 			},
 			wantErr: "bucket: must not be empty\nregion: must not be empty\n" +
 				`log_format: "x" is not a ${field}` + "\n" +
 				"access_key_id and secret_access_key: set both or neither\nexternal_id: needs assume_role_arn\n" +
-				"endpoint: must be an http or https URL\ncollection_interval: must be positive",
+				"endpoint: must be an http or https URL\nec2_endpoint: must be an http or https URL\ncollection_interval: must be positive",
 		},
 	}
 	for _, tt := range tests {

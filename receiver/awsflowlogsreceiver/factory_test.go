@@ -21,6 +21,8 @@ func TestFactory(t *testing.T) {
 	require.NoError(t, componenttest.CheckConfigStruct(cfg))
 	assert.Equal(t, 5*time.Minute, cfg.CollectionInterval)
 	assert.Equal(t, "default", cfg.LogFormat)
+	assert.True(t, cfg.ResolveEndpoints)
+	assert.Empty(t, cfg.EC2Endpoint)
 	assert.Nil(t, cfg.Storage)
 
 	_, err := f.CreateMetrics(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())

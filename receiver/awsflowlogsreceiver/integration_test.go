@@ -88,6 +88,14 @@ func testConfig(endpoint string) *Config {
 	cfg.AccessKeyID = "AKIDFAKEFAKEFAKE"
 	cfg.SecretAccessKey = "fake-secret"
 	cfg.CollectionInterval = time.Hour // only the crawl at start
+	cfg.ResolveEndpoints = false
+	return cfg
+}
+
+// resolving turns endpoint resolution on, against the fake EC2 API.
+func resolving(cfg *Config, ec2 *fakeEC2) *Config {
+	cfg.ResolveEndpoints = true
+	cfg.EC2Endpoint = ec2.url
 	return cfg
 }
 
@@ -130,20 +138,28 @@ func compareGolden(t *testing.T, name string, actual plog.Logs) {
 
 // The default format and a custom v5 format (fields in another order,
 // with packet addresses), both gzip with their header line; the scope is
-// discovered from the records' account-id.
+// discovered from the records' account-id. The ends are resolved with the
+// interfaces of us-east-1 (the default object's key; two pages) and
+// eu-west-1 (the custom object's region field, which wins over its key).
 func TestGoldenDefaultAndCustom(t *testing.T) {
 	s3 := newFakeS3(t)
 	s3.put(t, keyPrefix+testAccount+"_vpcflowlogs_us-east-1_fl-0001_20261122T1000Z_aaaa.log.gz", "default.log", false)
 	s3.put(t, keyPrefix+testAccount+"_vpcflowlogs_us-east-1_fl-0002_20261122T1000Z_bbbb.log.gz", "custom.log", false)
 	s3.put(t, "elsewhere/other.log.gz", "default.log", false) // outside prefix
 
-	cfg := testConfig(s3.url)
+	ec2 := newFakeEC2(t)
+	cfg := resolving(testConfig(s3.url), ec2)
 	cfg.Prefix = "AWSLogs/"
 	r, sink := startReceiver(t, cfg, componenttest.NewNopHost(), "golden")
 	logs := firstBatch(t, r, sink)
 	require.Len(t, logs, 1)
 	compareGolden(t, "default_custom", logs[0])
 	assert.EqualValues(t, 3, r.totalMalformed, "short row, garbage, bad number")
+	ec2.requireCalls(t, map[string]int{
+		"us-east-1 DescribeNetworkInterfaces":             1,
+		"us-east-1 DescribeNetworkInterfaces enis-page-2": 1,
+		"eu-west-1 DescribeNetworkInterfaces":             1,
+	})
 }
 
 // log_format: all as the seed documents it, in a plain (not gzip) object
@@ -152,14 +168,22 @@ func TestGoldenFormatAll(t *testing.T) {
 	s3 := newFakeS3(t)
 	s3.put(t, "all/flows.log", "all.log", true)
 
-	cfg := testConfig(s3.url)
+	ec2 := newFakeEC2(t)
+	cfg := resolving(testConfig(s3.url), ec2)
 	cfg.Prefix = "all/"
 	cfg.LogFormat = "all"
 	cfg.ScopeID = "210987654321" // differs from the records: warned, used
 	r, sink := startReceiver(t, cfg, componenttest.NewNopHost(), "all")
 	logs := firstBatch(t, r, sink)
 	require.Len(t, logs, 1)
+	// The logging ENI is gone from us-east-1 (the records' region field;
+	// the key has none): the instance-id field names the end that
+	// flow-direction points at.
 	compareGolden(t, "all", logs[0])
+	ec2.requireCalls(t, map[string]int{
+		"us-east-1 DescribeNetworkInterfaces":             1,
+		"us-east-1 DescribeNetworkInterfaces enis-page-2": 1,
+	})
 	assert.EqualValues(t, 1, r.totalMalformed)
 	scope, ok := logs[0].ResourceLogs().At(0).Resource().Attributes().Get(entity.AttrScopeID)
 	require.True(t, ok)

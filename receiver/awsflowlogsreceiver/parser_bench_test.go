@@ -51,7 +51,7 @@ func BenchmarkReadObject(b *testing.B) {
 			b.Fatal(err)
 		}
 		a := newAggregator()
-		if err := a.readObject(zr, f); err != nil {
+		if err := a.readObject(zr, f, location{}); err != nil {
 			b.Fatal(err)
 		}
 		if a.stats.Records != 10000 {

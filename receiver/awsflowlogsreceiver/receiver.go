@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"regexp"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
 
+	"github.com/coordimap/otelcol-coordimap/internal/awsnet"
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
@@ -55,6 +56,9 @@ type flowLogsReceiver struct {
 	corruptAttempts int
 	// skipped counts the objects given up as corrupt.
 	skipped int64
+	// resolveErr is why the last crawl that listed network interfaces
+	// left some flows unresolved; reported with the crawl's outcome.
+	resolveErr error
 }
 
 func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *flowLogsReceiver {
@@ -70,6 +74,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *flowLo
 		corruptAttempts: maxCorruptAttempts,
 		health: crawl.Health{
 			Source: "AWS flow logs", ID: set.ID, Endpoint: "s3://" + cfg.Bucket + "/" + cfg.Prefix, Logger: set.Logger,
+			Classify: classify,
 		},
 	}
 	if r.dataSourceID == "" {
@@ -118,7 +123,7 @@ func (r *flowLogsReceiver) Start(ctx context.Context, host component.Host) error
 		zap.Duration("collection_interval", r.cfg.CollectionInterval))
 	r.bg.Go(func(ctx context.Context) {
 		loop := crawl.Loop{Interval: r.cfg.CollectionInterval, Timeout: max(r.cfg.CollectionInterval, minCrawlTimeout)}
-		loop.Run(ctx, r.crawl, r.health.Report)
+		loop.Run(ctx, r.crawl, r.report)
 	})
 	return nil
 }
@@ -136,6 +141,23 @@ func (r *flowLogsReceiver) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// report hands a crawl's outcome to the health tracker, with the failure
+// to resolve endpoints, if any: the flows were emitted, but with addresses.
+func (r *flowLogsReceiver) report(err error) {
+	if r.resolveErr != nil {
+		err = errors.Join(err, r.resolveErr)
+	}
+	r.health.Report(err)
+}
+
+// requestIDs matches the parts of an AWS error that change with every
+// request.
+var requestIDs = regexp.MustCompile(`(RequestID|HostID): [^,]*, `)
+
+// classify groups the errors that are the same problem: AWS errors differ
+// by their request IDs only.
+func classify(err error) string { return requestIDs.ReplaceAllString(err.Error(), "") }
+
 // crawl lists the prefix and reads the objects not yet read, in batches of
 // objectsPerBatch: each batch is emitted, then checkpointed. An object
 // that cannot be read is left for the next crawl; the others go on.
@@ -145,10 +167,19 @@ func (r *flowLogsReceiver) crawl(ctx context.Context) error {
 		return err
 	}
 	pending := r.cp.pending(objs)
+	var res *resolver
+	if r.cfg.ResolveEndpoints {
+		res = newResolver(r.client.networkInterfaces, r.set.Logger)
+		defer func() {
+			if res.listed() {
+				r.resolveErr = res.err()
+			}
+		}()
+	}
 	var errs []error
 	for start := 0; start < len(pending); start += objectsPerBatch {
 		batch := pending[start:min(start+objectsPerBatch, len(pending))]
-		readErrs, err := r.readBatch(ctx, batch)
+		readErrs, err := r.readBatch(ctx, batch, res)
 		errs = append(errs, readErrs...)
 		if err != nil {
 			return errors.Join(append(errs, err)...)
@@ -163,9 +194,10 @@ func (r *flowLogsReceiver) crawl(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// readBatch reads, emits and checkpoints one batch. readErrs are objects
-// that could not be read (left for later); err stops the crawl.
-func (r *flowLogsReceiver) readBatch(ctx context.Context, batch []object) (readErrs []error, err error) {
+// readBatch reads, emits and checkpoints one batch, resolving the flows'
+// ends with res unless it is nil. readErrs are objects that could not be
+// read (left for later); err stops the crawl.
+func (r *flowLogsReceiver) readBatch(ctx context.Context, batch []object, res *resolver) (readErrs []error, err error) {
 	agg := newAggregator()
 	var read []object
 	var given []object
@@ -200,14 +232,21 @@ func (r *flowLogsReceiver) readBatch(ctx context.Context, batch []object) (readE
 			zap.Int64("malformed", agg.stats.Malformed), zap.Int64("lines", agg.stats.Lines), zap.Int("objects", len(read)))
 	}
 	r.totalMalformed += agg.stats.Malformed
-	if obs := agg.observations(); len(obs) > 0 {
+	if len(agg.flows) > 0 {
 		scope, err := r.scope(agg.accountID, read)
 		if err != nil {
 			return readErrs, err
 		}
+		var indexOf func(string) *awsnet.Index
+		if res != nil {
+			if err := res.prepare(ctx, agg.regions()); err != nil {
+				return readErrs, err
+			}
+			indexOf = res.index
+		}
 		b := entity.NewBatch(r.source(scope))
 		now := time.Now()
-		for _, o := range obs {
+		for _, o := range agg.observations(scope, indexOf) {
 			if err := b.AddObservation(now, o); err != nil {
 				return readErrs, err
 			}
@@ -236,7 +275,13 @@ func (r *flowLogsReceiver) readOne(ctx context.Context, agg *aggregator, o objec
 		return err
 	}
 	defer rc.Close()
-	if err := agg.readObject(rc, r.format); err != nil {
+	at := locationOfKey(o.Key)
+	if at.region == "" {
+		// Not AWS's key layout: the bucket's region, unless the records
+		// name theirs.
+		at.region = r.cfg.Region
+	}
+	if err := agg.readObject(rc, r.format, at); err != nil {
 		return fmt.Errorf("s3://%s/%s: %w", r.cfg.Bucket, o.Key, err)
 	}
 	return nil
@@ -249,7 +294,7 @@ func (r *flowLogsReceiver) scope(recordAccount string, objs []object) (string, e
 	found := recordAccount
 	if found == "" {
 		for _, o := range objs {
-			if a := accountFromKey(o.Key); a != "" {
+			if a := locationOfKey(o.Key).account; a != "" {
 				found = a
 				break
 			}
@@ -271,23 +316,6 @@ func (r *flowLogsReceiver) scope(recordAccount string, objs []object) (string, e
 	}
 	r.scopeID = found
 	return found, nil
-}
-
-// accountFromKey reads the account from AWS's key layout
-// `<prefix>AWSLogs/<account-id>/vpcflowlogs/<region>/YYYY/MM/DD/<file>`.
-func accountFromKey(key string) string {
-	_, rest, ok := strings.Cut(key, "AWSLogs/")
-	if !ok {
-		return ""
-	}
-	acct, _, ok := strings.Cut(rest, "/")
-	if !ok {
-		return ""
-	}
-	if _, isNum := parseUint(acct); !isNum || len(acct) != 12 {
-		return ""
-	}
-	return acct
 }
 
 func (r *flowLogsReceiver) source(scope string) entity.Source {

@@ -1,0 +1,236 @@
+// Package awsnet indexes the network interfaces (ENIs) of one AWS account
+// and region, as EC2's DescribeNetworkInterfaces returns them, by ENI ID and
+// by IP address, and names for each the element of the AWS inventory
+// (receiver/awsreceiver) that answers for its addresses:
+//
+//   - an ENI attached to an instance of its own account: the instance
+//     (aws.instance, <scope>@i-…);
+//   - a NAT gateway's ENI (interface type nat_gateway): the NAT gateway
+//     (aws.natgw, <scope>@nat-…), its ID read from the ENI's description
+//     "Interface for NAT Gateway nat-…", or the ENI when it has none;
+//   - any other ENI (load balancers, Lambda, RDS, VPC endpoints, EKS control
+//     plane, unattached): the ENI itself (aws.network_interface,
+//     <scope>@eni-…); the inventory links those to their owners.
+//
+// The addresses of an ENI are its primary and secondary private IPv4
+// addresses, its IPv6 addresses and the public IPv4 addresses associated
+// with the ENI or with one of its private addresses. Delegated prefixes
+// (ipv4PrefixSet, ipv6PrefixSet) are not indexed.
+//
+// An Index holds AWS IDs, not internal IDs: Owner.InternalID applies the
+// scope, so one index serves whatever scope its user settles on.
+package awsnet // import "github.com/coordimap/otelcol-coordimap/internal/awsnet"
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/coordimap/otelcol-coordimap/internal/internalid"
+)
+
+// Element types of the owners, as the AWS inventory emits them.
+const (
+	TypeInstance   = "aws.instance"
+	TypeNATGateway = "aws.natgw"
+	TypeENI        = "aws.network_interface"
+)
+
+// natDescription is how AWS describes the ENI it creates for a NAT gateway.
+const natDescription = "Interface for NAT Gateway "
+
+// Owner is the inventory element that answers for an ENI's addresses.
+type Owner struct {
+	// Type is TypeInstance, TypeNATGateway or TypeENI.
+	Type string
+	// AWSID is the instance, NAT gateway or ENI ID.
+	AWSID string
+}
+
+// InternalID is the owner's internal ID in scope (`<scope>@<aws id>`).
+func (o Owner) InternalID(scope string) string { return internalid.AWS(scope, o.AWSID) }
+
+// OwnerOf is the element that answers for ni's addresses: the instance it
+// is attached to when that instance belongs to the ENI's account (an
+// attachment to an instance of another account, such as the EKS control
+// plane's, is not one the inventory lists), the NAT gateway for a NAT
+// gateway's ENI, else the ENI.
+func OwnerOf(ni ec2types.NetworkInterface) Owner {
+	eni := deref(ni.NetworkInterfaceId)
+	if a := ni.Attachment; a != nil {
+		inst, instOwner := deref(a.InstanceId), deref(a.InstanceOwnerId)
+		if inst != "" && (instOwner == "" || instOwner == deref(ni.OwnerId)) {
+			return Owner{Type: TypeInstance, AWSID: inst}
+		}
+	}
+	if isNATGateway(ni.InterfaceType) {
+		if nat := natID(deref(ni.Description)); nat != "" {
+			return Owner{Type: TypeNATGateway, AWSID: nat}
+		}
+	}
+	return Owner{Type: TypeENI, AWSID: eni}
+}
+
+// isNATGateway reports whether t is a NAT gateway's interface type. EC2
+// returns "nat_gateway" (as its API reference says); the SDK's
+// NetworkInterfaceTypeNatGateway is "natGateway", which EC2 does not send.
+func isNATGateway(t ec2types.NetworkInterfaceType) bool {
+	return t == "nat_gateway" || t == ec2types.NetworkInterfaceTypeNatGateway
+}
+
+// natID reads the NAT gateway ID from "Interface for NAT Gateway nat-…".
+func natID(desc string) string {
+	rest, ok := strings.CutPrefix(desc, natDescription)
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, " ")
+	if len(id) <= len("nat-") || !strings.HasPrefix(id, "nat-") {
+		return ""
+	}
+	for _, c := range id[len("nat-"):] {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return ""
+		}
+	}
+	return id
+}
+
+// Interface is one indexed ENI.
+type Interface struct {
+	ID string
+	// VPC is the ENI's VPC ID.
+	VPC string
+	// Account is the ENI's owner account (ownerId).
+	Account string
+	Owner   Owner
+	// Addrs are the ENI's addresses, sorted.
+	Addrs []netip.Addr
+}
+
+// Has reports whether a is one of the ENI's addresses.
+func (i *Interface) Has(a netip.Addr) bool {
+	_, ok := slices.BinarySearchFunc(i.Addrs, a, netip.Addr.Compare)
+	return ok
+}
+
+// Index finds ENIs by ID and by address. It is read-only once built and
+// safe for concurrent use.
+type Index struct {
+	byID map[string]*Interface
+	// byAddr lists every ENI that holds an address: private addresses of
+	// distinct VPCs may overlap.
+	byAddr   map[netip.Addr][]*Interface
+	accounts map[string]bool
+}
+
+// New indexes nis. ENIs without an ID are skipped; an address that does
+// not parse is skipped.
+func New(nis []ec2types.NetworkInterface) *Index {
+	x := &Index{
+		byID:     make(map[string]*Interface, len(nis)),
+		byAddr:   make(map[netip.Addr][]*Interface, len(nis)),
+		accounts: map[string]bool{},
+	}
+	for _, ni := range nis {
+		id := deref(ni.NetworkInterfaceId)
+		if id == "" {
+			continue
+		}
+		i := &Interface{
+			ID:      id,
+			VPC:     deref(ni.VpcId),
+			Account: deref(ni.OwnerId),
+			Owner:   OwnerOf(ni),
+			Addrs:   Addresses(ni),
+		}
+		x.byID[id] = i
+		if i.Account != "" {
+			x.accounts[i.Account] = true
+		}
+		for _, a := range i.Addrs {
+			x.byAddr[a] = append(x.byAddr[a], i)
+		}
+	}
+	return x
+}
+
+// Addresses are ni's addresses (primary and secondary private IPv4, the
+// public IPv4 associated with the ENI or one of its private addresses,
+// IPv6), unmapped, sorted and without duplicates. An address that does not
+// parse is left out.
+func Addresses(ni ec2types.NetworkInterface) []netip.Addr {
+	var out []netip.Addr
+	add := func(s *string) {
+		if a, err := netip.ParseAddr(deref(s)); err == nil {
+			out = append(out, a.Unmap())
+		}
+	}
+	add(ni.PrivateIpAddress)
+	if ni.Association != nil {
+		add(ni.Association.PublicIp)
+	}
+	for _, p := range ni.PrivateIpAddresses {
+		add(p.PrivateIpAddress)
+		if p.Association != nil {
+			add(p.Association.PublicIp)
+		}
+	}
+	add(ni.Ipv6Address)
+	for _, a := range ni.Ipv6Addresses {
+		add(a.Ipv6Address)
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out)
+}
+
+// Len is the number of indexed ENIs.
+func (x *Index) Len() int { return len(x.byID) }
+
+// Interface returns the ENI with ID id.
+func (x *Index) Interface(id string) (*Interface, bool) {
+	i, ok := x.byID[id]
+	return i, ok
+}
+
+// HasAccount reports whether an indexed ENI belongs to account, i.e.
+// whether flows of that account can be resolved with this index.
+func (x *Index) HasAccount(account string) bool { return x.accounts[account] }
+
+// Lookup returns the owner of the ENI that holds a. When several ENIs hold
+// it (overlapping private ranges of distinct VPCs), those of vpc are
+// preferred; it is found only if that leaves a single owner. An empty vpc
+// prefers none.
+func (x *Index) Lookup(a netip.Addr, vpc string) (Owner, bool) {
+	cands := x.byAddr[a.Unmap()]
+	if len(cands) == 0 {
+		return Owner{}, false
+	}
+	if vpc != "" && len(cands) > 1 {
+		var inVPC []*Interface
+		for _, c := range cands {
+			if c.VPC == vpc {
+				inVPC = append(inVPC, c)
+			}
+		}
+		if len(inVPC) > 0 {
+			cands = inVPC
+		}
+	}
+	o := cands[0].Owner
+	for _, c := range cands[1:] {
+		if c.Owner != o {
+			return Owner{}, false
+		}
+	}
+	return o, true
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

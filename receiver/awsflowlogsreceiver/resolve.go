@@ -1,0 +1,133 @@
+package awsflowlogsreceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"go.uber.org/zap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/awsnet"
+)
+
+// resolveEnds returns the internal IDs (in scope) of the ends of flow k
+// that idx resolves, "" for an end left as its address. Nothing resolves
+// without idx or when the flow was logged in an account none of idx's
+// interfaces belongs to (another account's addresses are not in idx).
+//
+//   - The end whose address is one of the logging ENI's (interface-id)
+//     resolves to that ENI's owner, or to the instance-id field's instance
+//     when the record has one (the attachment at the time of the flow).
+//   - When the logging ENI is not in idx (deleted since), the instance-id
+//     field names the owner of the end flow-direction points at.
+//   - Any other end resolves through the addresses of idx, preferring the
+//     ENIs of the flow's VPC (vpc-id field, else the logging ENI's VPC)
+//     when private ranges overlap.
+func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index) (src, dst string) {
+	if idx == nil || (f.loc.account != "" && !idx.HasAccount(f.loc.account)) {
+		return "", ""
+	}
+	var ends [2]string
+	var addrs [2]netip.Addr
+	var valid [2]bool
+	for i, s := range [2]string{k.src, k.dst} {
+		if a, err := netip.ParseAddr(s); err == nil {
+			addrs[i], valid[i] = a.Unmap(), true
+		}
+	}
+	vpc := f.vpc
+	instance := awsnet.Owner{Type: awsnet.TypeInstance, AWSID: f.instance}
+	if eni, ok := idx.Interface(k.iface); ok {
+		if vpc == "" {
+			vpc = eni.VPC
+		}
+		owner := eni.Owner
+		if f.instance != "" {
+			owner = instance
+		}
+		for i := range ends {
+			if valid[i] && eni.Has(addrs[i]) {
+				ends[i] = owner.InternalID(scope)
+			}
+		}
+	} else if f.instance != "" && f.side != sideUnknown {
+		ends[f.side-sideSource] = instance.InternalID(scope)
+	}
+	for i := range ends {
+		if ends[i] != "" || !valid[i] {
+			continue
+		}
+		if o, ok := idx.Lookup(addrs[i], vpc); ok {
+			ends[i] = o.InternalID(scope)
+		}
+	}
+	return ends[0], ends[1]
+}
+
+// resolver holds the network interface indexes of one crawl: each region's
+// interfaces are listed at most once per crawl, when a batch first has
+// flows logged there.
+type resolver struct {
+	list    func(ctx context.Context, region string) ([]ec2types.NetworkInterface, error)
+	logger  *zap.Logger
+	indexes map[string]*awsnet.Index
+	errs    map[string]error
+}
+
+func newResolver(list func(context.Context, string) ([]ec2types.NetworkInterface, error), logger *zap.Logger) *resolver {
+	return &resolver{list: list, logger: logger, indexes: map[string]*awsnet.Index{}, errs: map[string]error{}}
+}
+
+// prepare lists the interfaces of the regions not listed yet in this crawl.
+// A region that fails is remembered as failed (its flows keep their
+// addresses); only the end of ctx is returned.
+func (r *resolver) prepare(ctx context.Context, regions []string) error {
+	for _, region := range regions {
+		if _, done := r.indexes[region]; done {
+			continue
+		}
+		if _, failed := r.errs[region]; failed {
+			continue
+		}
+		start := time.Now()
+		nis, err := r.list(ctx, region)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.errs[region] = err
+			continue
+		}
+		r.indexes[region] = awsnet.New(nis)
+		r.logger.Debug("Listed network interfaces", zap.String("region", region),
+			zap.Int("interfaces", len(nis)), zap.Duration("duration", time.Since(start)))
+	}
+	return nil
+}
+
+// index is region's index; nil when it is unknown or failed.
+func (r *resolver) index(region string) *awsnet.Index { return r.indexes[region] }
+
+// listed reports whether any region was tried in this crawl.
+func (r *resolver) listed() bool { return len(r.indexes)+len(r.errs) > 0 }
+
+// err joins the failures of this crawl, by region.
+func (r *resolver) err() error {
+	regions := make([]string, 0, len(r.errs))
+	for region := range r.errs {
+		regions = append(regions, region)
+	}
+	slices.Sort(regions)
+	errs := make([]error, 0, len(regions))
+	for _, region := range regions {
+		errs = append(errs, r.errs[region])
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("flows emitted with unresolved endpoints: %w", errors.Join(errs...))
+}

@@ -1,0 +1,199 @@
+package awsflowlogsreceiver
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/statustest"
+)
+
+// resolvedEdges lists "source > destination (external side)" of every
+// record, in order.
+func resolvedEdges(all []plog.Logs) []string {
+	var out []string
+	for _, l := range all {
+		rls := l.ResourceLogs()
+		for i := 0; i < rls.Len(); i++ {
+			sls := rls.At(i).ScopeLogs()
+			for j := 0; j < sls.Len(); j++ {
+				recs := sls.At(j).LogRecords()
+				for k := 0; k < recs.Len(); k++ {
+					a := recs.At(k).Attributes()
+					src, _ := a.Get(entity.AttrRelSource)
+					dst, _ := a.Get(entity.AttrRelDestination)
+					side := "none"
+					if v, ok := a.Get(entity.AttrRelExternal); ok {
+						side = v.Str()
+					}
+					out = append(out, src.Str()+" > "+dst.Str()+" ("+side+")")
+				}
+			}
+		}
+	}
+	return out
+}
+
+const (
+	useast1Page1 = "us-east-1 DescribeNetworkInterfaces"
+	useast1Page2 = "us-east-1 DescribeNetworkInterfaces enis-page-2"
+	euwest1Page1 = "eu-west-1 DescribeNetworkInterfaces"
+)
+
+// Each rule of the resolution, on one v5 object (see testdata/objects/
+// resolve.log): the logging ENI's end by its addresses, the other end by
+// the region's addresses; a NAT gateway's ENI (packet addresses are the
+// real ends); a secondary address and both sides of one flow merged into
+// one edge; an unattached ENI's elastic IP; IPv6; an ENI attached to
+// another account's instance (EKS control plane); overlapping VPCs; a
+// deleted ENI whose instance-id and flow-direction still name one end;
+// another account's flow left alone. Two objects of one region: one
+// listing.
+func TestResolveEndpoints(t *testing.T) {
+	s3 := newFakeS3(t)
+	s3.put(t, keyPrefix+"a_resolve.log.gz", "resolve.log", false)
+	s3.put(t, keyPrefix+"b_resolve.log.gz", "resolve.log", false)
+	ec2 := newFakeEC2(t)
+	cfg := resolving(testConfig(s3.url), ec2)
+	r, sink := startReceiver(t, cfg, componenttest.NewNopHost(), "resolve")
+	logs := firstBatch(t, r, sink)
+	require.Len(t, logs, 1)
+	assert.Equal(t, []string{
+		"10.0.1.5 > 10.0.2.7 (none)", // account 210987654321: not ours
+		"10.0.9.9 > 123456789012@i-0dead000000000001 (destination_side)",
+		"123456789012@eni-0a1b2c3d4e5f60002 > 123456789012@i-0123456789abcdef0 (both_sides)",
+		"123456789012@eni-0e2c0000000000b02 > 123456789012@i-0123456789abcdef0 (both_sides)",
+		"123456789012@i-0123456789abcdef0 > 123456789012@eni-0a1b2c3d4e5f60002 (both_sides)", // IPv6
+		"123456789012@i-0123456789abcdef0 > 123456789012@eni-0f00000000000f001 (both_sides)", // elastic IP
+		"123456789012@i-0123456789abcdef0 > 123456789012@nat-0123456789abcdef0 (both_sides)",
+		"123456789012@i-0123456789abcdef0 > 198.51.100.7 (source_side)", // through the NAT gateway
+		"123456789012@i-0bbbbbbbbbbbbbbbb > 10.0.1.50 (source_side)",    // 10.0.1.5 of the other VPC
+		"192.168.7.7 > 123456789012@i-0123456789abcdef0 (destination_side)",
+	}, resolvedEdges(logs))
+	compareGolden(t, "resolve", logs[0])
+	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1})
+}
+
+// One listing per region per crawl, none without new objects or with
+// resolve_endpoints off.
+func TestResolveCallCounts(t *testing.T) {
+	ctx := context.Background()
+	s3 := newFakeS3(t)
+	ec2 := newFakeEC2(t)
+
+	// An empty bucket: nothing to resolve.
+	cfg := resolving(testConfig(s3.url), ec2)
+	r, _ := startReceiver(t, cfg, componenttest.NewNopHost(), "empty")
+	require.NoError(t, r.Shutdown(ctx))
+	require.NoError(t, r.crawl(ctx))
+	ec2.requireCalls(t, nil)
+
+	// us-east-1 (key) and eu-west-1 (key, Hive-compatible layout, and
+	// region fields).
+	s3.put(t, keyPrefix+"a.log.gz", "default.log", false)
+	s3.put(t, "AWSLogs/aws-account-id="+testAccount+"/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=22/hour=10/b.log.gz", "custom.log", false)
+	r, sink := startReceiver(t, cfg, componenttest.NewNopHost(), "counts")
+	firstBatch(t, r, sink)
+	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1, euwest1Page1: 1})
+
+	// The receiver is stopped: drive its crawls by hand. Nothing new.
+	require.NoError(t, r.crawl(ctx))
+	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1, euwest1Page1: 1})
+
+	// A new object in us-east-1: that region again, once.
+	s3.put(t, keyPrefix+"c.log.gz", "resolve.log", false)
+	s3.put(t, keyPrefix+"d.log.gz", "resolve.log", false)
+	require.NoError(t, r.crawl(ctx))
+	ec2.requireCalls(t, map[string]int{useast1Page1: 2, useast1Page2: 2, euwest1Page1: 1})
+
+	// resolve_endpoints: false.
+	off := testConfig(s3.url)
+	off.EC2Endpoint = ec2.url
+	r, sink = startReceiver(t, off, componenttest.NewNopHost(), "off")
+	logs := firstBatch(t, r, sink)
+	ec2.requireCalls(t, map[string]int{useast1Page1: 2, useast1Page2: 2, euwest1Page1: 1})
+	for _, e := range resolvedEdges(logs) {
+		assert.Contains(t, e, "(none)")
+	}
+}
+
+// The resolver lists a region once per crawl, across batches.
+func TestResolverListsOncePerCrawl(t *testing.T) {
+	ctx := context.Background()
+	ec2 := newFakeEC2(t)
+	cfg := resolving(testConfig("http://127.0.0.1:1"), ec2)
+	c, err := newClient(ctx, cfg)
+	require.NoError(t, err)
+	res := newResolver(c.networkInterfaces, zap.NewNop())
+	assert.False(t, res.listed())
+	for range 3 { // three batches
+		require.NoError(t, res.prepare(ctx, []string{"eu-west-1", "us-east-1"}))
+	}
+	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1, euwest1Page1: 1})
+	assert.True(t, res.listed())
+	require.NoError(t, res.err())
+	require.NotNil(t, res.index("us-east-1"))
+	assert.Equal(t, 6, res.index("us-east-1").Len(), "both pages")
+	assert.Nil(t, res.index("ap-south-1"))
+
+	ec2.setDenied("ap-south-1", true)
+	for range 2 {
+		require.NoError(t, res.prepare(ctx, []string{"ap-south-1"}))
+	}
+	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1, euwest1Page1: 1, "ap-south-1 DescribeNetworkInterfaces": 1})
+	assert.Nil(t, res.index("ap-south-1"))
+	require.ErrorContains(t, res.err(), "UnauthorizedOperation")
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	require.ErrorIs(t, res.prepare(cctx, []string{"sa-east-1"}), context.Canceled)
+}
+
+// Without ec2:DescribeNetworkInterfaces the flows are emitted with their
+// addresses and checkpointed; the failure is reported as a recoverable
+// error until a listing succeeds.
+func TestResolveDenied(t *testing.T) {
+	ctx := context.Background()
+	s3 := newFakeS3(t)
+	s3.put(t, keyPrefix+"a.log.gz", "default.log", false)
+	ec2 := newFakeEC2(t)
+	ec2.setDenied("us-east-1", true)
+	host := statustest.NewHost()
+	cfg := resolving(testConfig(s3.url), ec2)
+	r, sink := startReceiver(t, cfg, host, "denied")
+	logs := firstBatch(t, r, sink)
+	assert.Equal(t, []string{
+		"10.0.1.5 > 10.0.2.7 (none)", "10.0.2.7 > 10.0.1.5 (none)", "203.0.113.9 > 10.0.1.5 (none)",
+	}, resolvedEdges(logs))
+	ec2.requireCalls(t, map[string]int{useast1Page1: 1}) // 403 is not retried
+	assert.Contains(t, r.cp.Done, keyPrefix+"a.log.gz", "checkpointed")
+	last := host.Last()
+	require.Equal(t, componentstatus.StatusRecoverableError, last.Status())
+	require.ErrorContains(t, last.Err(), "flows emitted with unresolved endpoints")
+	require.ErrorContains(t, last.Err(), "UnauthorizedOperation")
+	events := len(host.Events())
+
+	// A crawl with nothing new lists nothing and does not clear it.
+	r.report(r.crawl(ctx))
+	assert.Equal(t, componentstatus.StatusRecoverableError, host.Last().Status())
+	assert.Len(t, host.Events(), events, "the same failure is reported once")
+
+	// The permission is granted; the next object is resolved.
+	ec2.setDenied("us-east-1", false)
+	s3.put(t, keyPrefix+"b.log.gz", "default.log", false)
+	r.report(r.crawl(ctx))
+	assert.Equal(t, componentstatus.StatusOK, host.Last().Status())
+	all := sink.AllLogs()
+	assert.Equal(t, []string{
+		"123456789012@eni-0a1b2c3d4e5f60002 > 123456789012@i-0123456789abcdef0 (both_sides)",
+		"123456789012@i-0123456789abcdef0 > 123456789012@eni-0a1b2c3d4e5f60002 (both_sides)",
+		"203.0.113.9 > 123456789012@i-0123456789abcdef0 (destination_side)",
+	}, resolvedEdges(all[len(all)-1:]))
+}

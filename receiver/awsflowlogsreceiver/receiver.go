@@ -144,7 +144,12 @@ func (r *flowLogsReceiver) Shutdown(ctx context.Context) error {
 // report hands a crawl's outcome to the health tracker, with the failure
 // to resolve endpoints, if any: the flows were emitted, but with addresses.
 func (r *flowLogsReceiver) report(err error) {
-	if r.resolveErr != nil {
+	switch {
+	case r.resolveErr == nil:
+	case err == nil:
+		// Everything was read and emitted, some ends as addresses.
+		err = crawl.Partial(r.resolveErr)
+	default:
 		err = errors.Join(err, r.resolveErr)
 	}
 	r.health.Report(err)

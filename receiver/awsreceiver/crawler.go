@@ -14,6 +14,7 @@ import (
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/coordimap/otelcol-coordimap/internal/awsnet"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
@@ -1411,17 +1412,12 @@ func firstNonEmpty(ss ...string) string {
 func eniEntity(scope, region string, ni ec2types.NetworkInterface, interval time.Duration) entity.Entity {
 	id := aws.ToString(ni.NetworkInterfaceId)
 	var ips []any
-	var addrs []string
 	for _, pa := range ni.PrivateIpAddresses {
 		ips = append(ips, aws.ToString(pa.PrivateIpAddress))
-		addrs = append(addrs, aws.ToString(pa.PrivateIpAddress))
 	}
 	public := ""
 	if ni.Association != nil {
 		public = aws.ToString(ni.Association.PublicIp)
-		if public != "" {
-			addrs = append(addrs, public)
-		}
 	}
 	var links []entity.Link
 	if s := aws.ToString(ni.SubnetId); s != "" {
@@ -1431,13 +1427,17 @@ func eniEntity(scope, region string, ni ec2types.NetworkInterface, interval time
 	if ni.Attachment != nil {
 		instance = aws.ToString(ni.Attachment.InstanceId)
 	}
-	if instance != "" {
-		links = append(links, parent(TypeInstance, internalid.AWS(scope, instance)))
-		addrs = nil
-	}
-	if ni.InterfaceType == ec2types.NetworkInterfaceTypeNatGateway {
-		// The NAT gateway announces these addresses.
-		addrs = nil
+	// The element that answers for the addresses (the flow-log receiver
+	// resolves with the same rule): the instance it is attached to, the
+	// NAT gateway it belongs to, else the ENI, which then announces them.
+	var addrs []string
+	switch owner := awsnet.OwnerOf(ni); owner.Type {
+	case awsnet.TypeInstance:
+		links = append(links, parent(TypeInstance, owner.InternalID(scope)))
+	case awsnet.TypeENI:
+		for _, a := range awsnet.Addresses(ni) {
+			addrs = append(addrs, a.String())
+		}
 	}
 	var groups []any
 	for _, g := range ni.Groups {

@@ -151,6 +151,20 @@ func regional[T any](c *client, cache map[string]T, region string, build func() 
 	return cl
 }
 
+// allPages reads every page of a paginated call (more and next are the
+// SDK paginator's HasMorePages and NextPage) and returns the items of all.
+func allPages[O, P, T any](ctx context.Context, more func() bool, next func(context.Context, ...func(*O)) (P, error), items func(P) []T) ([]T, error) {
+	var out []T
+	for more() {
+		page, err := next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items(page)...)
+	}
+	return out, nil
+}
+
 // endpoint is a configured endpoint override, or nil for the SDK's own.
 func endpoint(override string) *string {
 	if override == "" {
@@ -188,133 +202,101 @@ func (c *client) regions(ctx context.Context, home string) ([]string, error) {
 }
 
 func (c *client) vpcs(ctx context.Context, region string) ([]ec2types.Vpc, error) {
-	var out []ec2types.Vpc
 	p := ec2.NewDescribeVpcsPaginator(c.ec2(region), &ec2.DescribeVpcsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeVpcs %s: %w", region, err)
-		}
-		out = append(out, page.Vpcs...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeVpcsOutput) []ec2types.Vpc { return page.Vpcs })
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeVpcs %s: %w", region, err)
 	}
 	return out, nil
 }
 
 func (c *client) subnets(ctx context.Context, region string) ([]ec2types.Subnet, error) {
-	var out []ec2types.Subnet
 	p := ec2.NewDescribeSubnetsPaginator(c.ec2(region), &ec2.DescribeSubnetsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeSubnets %s: %w", region, err)
-		}
-		out = append(out, page.Subnets...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeSubnetsOutput) []ec2types.Subnet { return page.Subnets })
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeSubnets %s: %w", region, err)
 	}
 	return out, nil
 }
 
 func (c *client) instances(ctx context.Context, region string) ([]ec2types.Instance, error) {
-	var out []ec2types.Instance
 	p := ec2.NewDescribeInstancesPaginator(c.ec2(region), &ec2.DescribeInstancesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeInstances %s: %w", region, err)
-		}
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeInstancesOutput) []ec2types.Instance {
+		var in []ec2types.Instance
 		for _, res := range page.Reservations {
-			out = append(out, res.Instances...)
+			in = append(in, res.Instances...)
 		}
+		return in
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeInstances %s: %w", region, err)
 	}
 	return out, nil
 }
 
 func (c *client) securityGroups(ctx context.Context, region string) ([]ec2types.SecurityGroup, error) {
-	var out []ec2types.SecurityGroup
 	p := ec2.NewDescribeSecurityGroupsPaginator(c.ec2(region), &ec2.DescribeSecurityGroupsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeSecurityGroups %s: %w", region, err)
-		}
-		out = append(out, page.SecurityGroups...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeSecurityGroupsOutput) []ec2types.SecurityGroup { return page.SecurityGroups })
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeSecurityGroups %s: %w", region, err)
 	}
 	return out, nil
 }
 
 func (c *client) networkInterfaces(ctx context.Context, region string) ([]ec2types.NetworkInterface, error) {
-	var out []ec2types.NetworkInterface
 	p := ec2.NewDescribeNetworkInterfacesPaginator(c.ec2(region), &ec2.DescribeNetworkInterfacesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeNetworkInterfaces %s: %w", region, err)
-		}
-		out = append(out, page.NetworkInterfaces...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeNetworkInterfacesOutput) []ec2types.NetworkInterface {
+		return page.NetworkInterfaces
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeNetworkInterfaces %s: %w", region, err)
 	}
 	return out, nil
 }
 
 func (c *client) routeTables(ctx context.Context, region string) ([]ec2types.RouteTable, error) {
-	var out []ec2types.RouteTable
 	p := ec2.NewDescribeRouteTablesPaginator(c.ec2(region), &ec2.DescribeRouteTablesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeRouteTables %s: %w", region, err)
-		}
-		out = append(out, page.RouteTables...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeRouteTablesOutput) []ec2types.RouteTable { return page.RouteTables })
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeRouteTables %s: %w", region, err)
 	}
 	return out, nil
 }
 
 func (c *client) internetGateways(ctx context.Context, region string) ([]ec2types.InternetGateway, error) {
-	var out []ec2types.InternetGateway
 	p := ec2.NewDescribeInternetGatewaysPaginator(c.ec2(region), &ec2.DescribeInternetGatewaysInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeInternetGateways %s: %w", region, err)
-		}
-		out = append(out, page.InternetGateways...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeInternetGatewaysOutput) []ec2types.InternetGateway {
+		return page.InternetGateways
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeInternetGateways %s: %w", region, err)
 	}
 	return out, nil
 }
 
 func (c *client) natGateways(ctx context.Context, region string) ([]ec2types.NatGateway, error) {
-	var out []ec2types.NatGateway
 	p := ec2.NewDescribeNatGatewaysPaginator(c.ec2(region), &ec2.DescribeNatGatewaysInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeNatGateways %s: %w", region, err)
-		}
-		out = append(out, page.NatGateways...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeNatGatewaysOutput) []ec2types.NatGateway { return page.NatGateways })
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeNatGateways %s: %w", region, err)
 	}
 	return out, nil
 }
 
 func (c *client) networkACLs(ctx context.Context, region string) ([]ec2types.NetworkAcl, error) {
-	var out []ec2types.NetworkAcl
 	p := ec2.NewDescribeNetworkAclsPaginator(c.ec2(region), &ec2.DescribeNetworkAclsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeNetworkAcls %s: %w", region, err)
-		}
-		out = append(out, page.NetworkAcls...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeNetworkAclsOutput) []ec2types.NetworkAcl { return page.NetworkAcls })
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeNetworkAcls %s: %w", region, err)
 	}
 	return out, nil
 }
 
 func (c *client) volumes(ctx context.Context, region string) ([]ec2types.Volume, error) {
-	var out []ec2types.Volume
 	p := ec2.NewDescribeVolumesPaginator(c.ec2(region), &ec2.DescribeVolumesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeVolumes %s: %w", region, err)
-		}
-		out = append(out, page.Volumes...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeVolumesOutput) []ec2types.Volume { return page.Volumes })
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeVolumes %s: %w", region, err)
 	}
 	return out, nil
 }
@@ -328,13 +310,11 @@ func (c *client) images(ctx context.Context, region string, ids []string) ([]ec2
 		p := ec2.NewDescribeImagesPaginator(c.ec2(region), &ec2.DescribeImagesInput{
 			Filters: []ec2types.Filter{{Name: aws.String("image-id"), Values: chunk}},
 		})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("ec2 DescribeImages %s: %w", region, err)
-			}
-			out = append(out, page.Images...)
+		images, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeImagesOutput) []ec2types.Image { return page.Images })
+		if err != nil {
+			return nil, fmt.Errorf("ec2 DescribeImages %s: %w", region, err)
 		}
+		out = append(out, images...)
 	}
 	return out, nil
 }
@@ -349,14 +329,10 @@ func (c *client) availabilityZones(ctx context.Context, region string) ([]ec2typ
 
 // buckets lists the account's S3 buckets (global).
 func (c *client) buckets(ctx context.Context) ([]s3types.Bucket, error) {
-	var out []s3types.Bucket
 	p := s3.NewListBucketsPaginator(c.s3, &s3.ListBucketsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("s3 ListBuckets: %w", err)
-		}
-		out = append(out, page.Buckets...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *s3.ListBucketsOutput) []s3types.Bucket { return page.Buckets })
+	if err != nil {
+		return nil, fmt.Errorf("s3 ListBuckets: %w", err)
 	}
 	return out, nil
 }
@@ -368,27 +344,19 @@ func (c *client) rds(region string) *rds.Client {
 }
 
 func (c *client) dbInstances(ctx context.Context, region string) ([]rdstypes.DBInstance, error) {
-	var out []rdstypes.DBInstance
 	p := rds.NewDescribeDBInstancesPaginator(c.rds(region), &rds.DescribeDBInstancesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("rds DescribeDBInstances %s: %w", region, err)
-		}
-		out = append(out, page.DBInstances...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *rds.DescribeDBInstancesOutput) []rdstypes.DBInstance { return page.DBInstances })
+	if err != nil {
+		return nil, fmt.Errorf("rds DescribeDBInstances %s: %w", region, err)
 	}
 	return out, nil
 }
 
 func (c *client) dhcpOptions(ctx context.Context, region string) ([]ec2types.DhcpOptions, error) {
-	var out []ec2types.DhcpOptions
 	p := ec2.NewDescribeDhcpOptionsPaginator(c.ec2(region), &ec2.DescribeDhcpOptionsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeDhcpOptions %s: %w", region, err)
-		}
-		out = append(out, page.DhcpOptions...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeDhcpOptionsOutput) []ec2types.DhcpOptions { return page.DhcpOptions })
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeDhcpOptions %s: %w", region, err)
 	}
 	return out, nil
 }
@@ -402,14 +370,10 @@ func (c *client) elbv2(region string) *elbv2.Client {
 // loadBalancers lists the region's application, network and gateway load
 // balancers (Elastic Load Balancing v2).
 func (c *client) loadBalancers(ctx context.Context, region string) ([]elbv2types.LoadBalancer, error) {
-	var out []elbv2types.LoadBalancer
 	p := elbv2.NewDescribeLoadBalancersPaginator(c.elbv2(region), &elbv2.DescribeLoadBalancersInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("elasticloadbalancing DescribeLoadBalancers %s: %w", region, err)
-		}
-		out = append(out, page.LoadBalancers...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *elbv2.DescribeLoadBalancersOutput) []elbv2types.LoadBalancer { return page.LoadBalancers })
+	if err != nil {
+		return nil, fmt.Errorf("elasticloadbalancing DescribeLoadBalancers %s: %w", region, err)
 	}
 	return out, nil
 }
@@ -451,14 +415,12 @@ func (c *client) autoscaling(region string) *autoscaling.Client {
 }
 
 func (c *client) autoScalingGroups(ctx context.Context, region string) ([]astypes.AutoScalingGroup, error) {
-	var out []astypes.AutoScalingGroup
 	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(c.autoscaling(region), &autoscaling.DescribeAutoScalingGroupsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("autoscaling DescribeAutoScalingGroups %s: %w", region, err)
-		}
-		out = append(out, page.AutoScalingGroups...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *autoscaling.DescribeAutoScalingGroupsOutput) []astypes.AutoScalingGroup {
+		return page.AutoScalingGroups
+	})
+	if err != nil {
+		return nil, fmt.Errorf("autoscaling DescribeAutoScalingGroups %s: %w", region, err)
 	}
 	return out, nil
 }
@@ -472,14 +434,10 @@ func (c *client) lambda(region string) *lambda.Client {
 // functions lists the region's Lambda functions (their $LATEST
 // configuration).
 func (c *client) functions(ctx context.Context, region string) ([]lambdatypes.FunctionConfiguration, error) {
-	var out []lambdatypes.FunctionConfiguration
 	p := lambda.NewListFunctionsPaginator(c.lambda(region), &lambda.ListFunctionsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("lambda ListFunctions %s: %w", region, err)
-		}
-		out = append(out, page.Functions...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *lambda.ListFunctionsOutput) []lambdatypes.FunctionConfiguration { return page.Functions })
+	if err != nil {
+		return nil, fmt.Errorf("lambda ListFunctions %s: %w", region, err)
 	}
 	return out, nil
 }
@@ -621,14 +579,10 @@ func (c *client) ecrRepositories(ctx context.Context, region string) ([]ecrRepos
 }
 
 func (c *client) dbClusters(ctx context.Context, region string) ([]rdstypes.DBCluster, error) {
-	var out []rdstypes.DBCluster
 	p := rds.NewDescribeDBClustersPaginator(c.rds(region), &rds.DescribeDBClustersInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("rds DescribeDBClusters %s: %w", region, err)
-		}
-		out = append(out, page.DBClusters...)
+	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *rds.DescribeDBClustersOutput) []rdstypes.DBCluster { return page.DBClusters })
+	if err != nil {
+		return nil, fmt.Errorf("rds DescribeDBClusters %s: %w", region, err)
 	}
 	return out, nil
 }

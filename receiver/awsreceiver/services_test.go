@@ -120,13 +120,24 @@ func TestInstancesRefusedKeepsAMIs(t *testing.T) {
 }
 
 // Each service's throttling error, in its own wire protocol, is retried by
-// the SDK: the crawl succeeds and each throttled call was made twice.
+// the SDK: the crawl succeeds and each throttled call was made twice. The
+// throttled calls are each client's last, because adaptive retry slows a
+// client down after a throttle (as it should), which would slow the test.
 func TestThrottlingPerService(t *testing.T) {
 	api := newFakeAPI(t)
-	throttled := []string{"GetCallerIdentity", "DescribeSubnets", "DescribeDBInstances", "DescribeTargetGroups",
-		"ClassicDescribeLoadBalancers", "DescribeAutoScalingGroups", "ListFunctions", "ListClusters",
-		"ECRDescribeRepositories", "ListBuckets"}
-	for _, action := range throttled {
+	throttled := map[string]string{ // action → the call's key
+		"GetCallerIdentity":             "GetCallerIdentity",
+		"DescribeImages":                "DescribeImages",
+		"DescribeDBClusters":            "DescribeDBClusters",
+		"DescribeTargetHealth":          "DescribeTargetHealth shop-web",
+		"ClassicDescribeInstanceHealth": "ClassicDescribeInstanceHealth legacy-web",
+		"DescribeAutoScalingGroups":     "DescribeAutoScalingGroups",
+		"ListFunctions":                 "ListFunctions",
+		"DescribeNodegroup":             "DescribeNodegroup shop-ng",
+		"ECRDescribeImages":             "ECRDescribeImages shop-api",
+		"ListBuckets":                   "ListBuckets",
+	}
+	for action := range throttled {
 		api.setThrottle(action, 1)
 	}
 	r, sink := crawlOnce(t, api, "eu-west-1")
@@ -134,7 +145,7 @@ func TestThrottlingPerService(t *testing.T) {
 	require.Len(t, r.seen["eu-west-1"], 40)
 	require.Len(t, sink.AllLogs(), 1)
 	calls := api.callCounts()
-	for _, action := range throttled {
-		assert.Equal(t, 2, calls["eu-west-1 "+action], action)
+	for action, key := range throttled {
+		assert.Equal(t, 2, calls["eu-west-1 "+key], action)
 	}
 }

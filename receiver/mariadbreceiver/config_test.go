@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -37,24 +39,29 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(typeStr, "all"),
 			want: &Config{
-				Endpoint:           "db.internal:3307",
-				Username:           "coordimap",
-				Password:           configopaque.String("${env:MARIADB_PASSWORD}"),
-				Databases:          []string{"shop", "catalog"},
-				TLS:                allTLS,
-				CollectionInterval: 5 * time.Minute,
-				ScopeID:            "xW+kvjUQoPQbdYPS9TeItv+FuDI=",
-				DataSourceID:       "maria-main",
-				MappingInternalID:  "gcp:europe-west1-b:maria-main:123456",
+				EndpointConfig: dbsource.EndpointConfig{
+					Endpoint: "db.internal:3307",
+					Config: dbsource.Config{
+						Username:           "coordimap",
+						Password:           configopaque.String("${env:MARIADB_PASSWORD}"),
+						CollectionInterval: 5 * time.Minute,
+						ScopeID:            "xW+kvjUQoPQbdYPS9TeItv+FuDI=",
+						DataSourceID:       "maria-main",
+					},
+					MappingInternalID: "gcp:europe-west1-b:maria-main:123456",
+				},
+				Databases: []string{"shop", "catalog"},
+				TLS:       allTLS,
 			},
 		},
 		{
 			id: component.NewIDWithName(typeStr, "insecure"),
 			want: &Config{
-				Endpoint:           defaultEndpoint,
-				Username:           "coordimap",
-				TLS:                insecureTLS,
-				CollectionInterval: defaultCollectionInterval,
+				EndpointConfig: dbsource.EndpointConfig{
+					Endpoint: defaultEndpoint,
+					Config:   dbsource.Config{Username: "coordimap", CollectionInterval: dbsource.DefaultCollectionInterval},
+				},
+				TLS: insecureTLS,
 			},
 		},
 	}

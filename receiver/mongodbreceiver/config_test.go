@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -36,35 +38,37 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(typeStr, "uri"),
 			want: &Config{
-				URI:                "mongodb+srv://cluster0.example.mongodb.net/?authSource=admin&replicaSet=rs0",
-				Username:           "coordimap",
-				Password:           configopaque.String("${env:MONGO_PASSWORD}"),
-				Databases:          []string{"shop", "crm"},
-				TLS:                caTLS,
-				CollectionInterval: 5 * time.Minute,
-				ScopeID:            "6650f1a2c3d4e5f607182930",
-				DataSourceID:       "mongo-main",
-				SampleSize:         100,
+				URI: "mongodb+srv://cluster0.example.mongodb.net/?authSource=admin&replicaSet=rs0",
+				Config: dbsource.Config{
+					Username:           "coordimap",
+					Password:           configopaque.String("${env:MONGO_PASSWORD}"),
+					CollectionInterval: 5 * time.Minute,
+					ScopeID:            "6650f1a2c3d4e5f607182930",
+					DataSourceID:       "mongo-main",
+				},
+				Databases:  []string{"shop", "crm"},
+				TLS:        caTLS,
+				SampleSize: 100,
 			},
 		},
 		{
 			id: component.NewIDWithName(typeStr, "hosts"),
 			want: &Config{
-				Hosts:              []string{"mongo-0.mongo:27017", "mongo-1.mongo:27017"},
-				Databases:          []string{"*"},
-				TLS:                insecureTLS,
-				CollectionInterval: defaultCollectionInterval,
-				SampleSize:         defaultSampleSize,
+				Hosts:      []string{"mongo-0.mongo:27017", "mongo-1.mongo:27017"},
+				Config:     dbsource.Config{CollectionInterval: dbsource.DefaultCollectionInterval},
+				Databases:  []string{"*"},
+				TLS:        insecureTLS,
+				SampleSize: defaultSampleSize,
 			},
 		},
 		{
 			id: component.NewIDWithName(typeStr, "all"),
 			want: &Config{
-				Hosts:              []string{"mongo:27017"},
-				Databases:          []string{"*"},
-				TLS:                configtls.NewDefaultClientConfig(),
-				CollectionInterval: defaultCollectionInterval,
-				SampleSize:         0,
+				Hosts:      []string{"mongo:27017"},
+				Config:     dbsource.Config{CollectionInterval: dbsource.DefaultCollectionInterval},
+				Databases:  []string{"*"},
+				TLS:        configtls.NewDefaultClientConfig(),
+				SampleSize: 0,
 			},
 		},
 	}

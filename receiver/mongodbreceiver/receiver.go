@@ -65,14 +65,11 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *mongoR
 		cfg:           cfg,
 		set:           set,
 		next:          next,
-		dataSourceID:  cfg.DataSourceID,
+		dataSourceID:  cfg.DataSource(set.ID),
 		scopeID:       cfg.ScopeID,
 		seen:          map[string]entity.Set{},
 		health:        crawl.Health{Source: "MongoDB", ID: set.ID, Logger: set.Logger, Classify: errorClass},
 		selectTimeout: serverSelectionTimeout,
-	}
-	if r.dataSourceID == "" {
-		r.dataSourceID = set.ID.String()
 	}
 	r.conn = r.connSettings(nil)
 	r.health.Endpoint = r.conn.hostsString()
@@ -398,7 +395,7 @@ func (r *mongoReceiver) source() entity.Source {
 	cfg := map[string]string{
 		"db_host":        r.conn.hostsString(),
 		"db_name":        dbName,
-		"crawl_interval": formatInterval(r.cfg.CollectionInterval),
+		"crawl_interval": r.cfg.CrawlInterval(),
 		"scope_id":       r.scopeID,
 		"sample_size":    strconv.Itoa(r.cfg.SampleSize),
 		"tls":            r.tlsMode(),

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -36,24 +38,29 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(typeStr, "all"),
 			want: &Config{
-				Endpoint:           "db.internal:6432",
-				Username:           "coordimap",
-				Password:           configopaque.String("${env:PG_PASSWORD}"),
-				Databases:          []string{"app", "crm"},
-				TLS:                allTLS,
-				CollectionInterval: 5 * time.Minute,
-				ScopeID:            "7710000000000000001",
-				DataSourceID:       "pg-main",
-				MappingInternalID:  "gcp:europe-west1-b:pg-main:123456",
+				EndpointConfig: dbsource.EndpointConfig{
+					Endpoint: "db.internal:6432",
+					Config: dbsource.Config{
+						Username:           "coordimap",
+						Password:           configopaque.String("${env:PG_PASSWORD}"),
+						CollectionInterval: 5 * time.Minute,
+						ScopeID:            "7710000000000000001",
+						DataSourceID:       "pg-main",
+					},
+					MappingInternalID: "gcp:europe-west1-b:pg-main:123456",
+				},
+				Databases: []string{"app", "crm"},
+				TLS:       allTLS,
 			},
 		},
 		{
 			id: component.NewIDWithName(typeStr, "insecure"),
 			want: &Config{
-				Endpoint:           defaultEndpoint,
-				Username:           "coordimap",
-				TLS:                insecureTLS,
-				CollectionInterval: defaultCollectionInterval,
+				EndpointConfig: dbsource.EndpointConfig{
+					Endpoint: defaultEndpoint,
+					Config:   dbsource.Config{Username: "coordimap", CollectionInterval: dbsource.DefaultCollectionInterval},
+				},
+				TLS: insecureTLS,
 			},
 		},
 	}

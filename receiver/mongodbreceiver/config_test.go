@@ -1,7 +1,6 @@
 package mongodbreceiver
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,16 +10,12 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configtls"
-	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 )
 
 func TestLoadConfig(t *testing.T) {
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
-
 	caTLS := configtls.NewDefaultClientConfig()
 	caTLS.CAFile = "/etc/ssl/mongo-ca.pem"
 	insecureTLS := configtls.NewDefaultClientConfig()
@@ -74,11 +69,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
-			cfg := NewFactory().CreateDefaultConfig()
-			sub, err := cm.Sub(tt.id.String())
-			require.NoError(t, err)
-			require.NoError(t, sub.Unmarshal(cfg))
-			err = confmap.Validate(cfg)
+			cfg, err := crawltest.LoadConfig(t, NewFactory(), tt.id)
 			if tt.wantErr != "" {
 				require.EqualError(t, err, tt.wantErr)
 				return

@@ -1,7 +1,6 @@
 package postgresreceiver
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,16 +9,12 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configtls"
-	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 )
 
 func TestLoadConfig(t *testing.T) {
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
-
 	allTLS := configtls.NewDefaultClientConfig()
 	allTLS.InsecureSkipVerify = true
 	allTLS.CAFile = "/etc/ssl/pg-ca.pem"
@@ -66,11 +61,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
-			cfg := NewFactory().CreateDefaultConfig()
-			sub, err := cm.Sub(tt.id.String())
-			require.NoError(t, err)
-			require.NoError(t, sub.Unmarshal(cfg))
-			err = confmap.Validate(cfg)
+			cfg, err := crawltest.LoadConfig(t, NewFactory(), tt.id)
 			if tt.wantErr != "" {
 				require.EqualError(t, err, tt.wantErr)
 				return
@@ -93,23 +84,10 @@ func TestValidate(t *testing.T) {
 		wantErr string
 	}{
 		{name: "default with a user", modify: func(*Config) {}},
-		{name: "no port", modify: func(c *Config) { c.Endpoint = "db.internal" }, wantErr: "endpoint: must be host:port"},
-		{name: "no host", modify: func(c *Config) { c.Endpoint = ":5432" }, wantErr: "endpoint: must be host:port"},
-		{name: "port zero", modify: func(c *Config) { c.Endpoint = "db:0" }, wantErr: "endpoint: port must be a number between 1 and 65535"},
-		{name: "port too big", modify: func(c *Config) { c.Endpoint = "db:70000" }, wantErr: "endpoint: port must be a number between 1 and 65535"},
-		{name: "port not a number", modify: func(c *Config) { c.Endpoint = "db:pg" }, wantErr: "endpoint: port must be a number between 1 and 65535"},
-		{name: "ipv6", modify: func(c *Config) { c.Endpoint = "[::1]:5432" }},
-		{name: "no user", modify: func(c *Config) { c.Username = "" }, wantErr: "username: must not be empty"},
-		{name: "zero interval", modify: func(c *Config) { c.CollectionInterval = 0 }, wantErr: "collection_interval: must be positive"},
-		{name: "negative interval", modify: func(c *Config) { c.CollectionInterval = -time.Second }, wantErr: "collection_interval: must be positive"},
 		{name: "empty database", modify: func(c *Config) { c.Databases = []string{"app", ""} }, wantErr: "databases: names must not be empty"},
 		{name: "database twice", modify: func(c *Config) { c.Databases = []string{"app", "app"} }, wantErr: `databases: "app" is listed twice`},
-		{
-			name:    "bad mapping",
-			modify:  func(c *Config) { c.MappingInternalID = "gcp:zone-only" },
-			wantErr: `mapping_internal_id: "gcp:zone-only": want gcp:<zone>:<instance>:<project number>`,
-		},
-		{name: "mapping as an internal ID", modify: func(c *Config) { c.MappingInternalID = "123456-europe-west1-b-gcp.cloud_sql-db" }},
+		// The shared keys are checked by dbsource.EndpointConfig (see its
+		// tests); their problems come first.
 		{
 			name: "every problem at once",
 			modify: func(c *Config) {
@@ -117,11 +95,13 @@ func TestValidate(t *testing.T) {
 				c.Username = ""
 				c.CollectionInterval = 0
 				c.MappingInternalID = "kube:ns"
+				c.Databases = []string{""}
 			},
 			wantErr: "endpoint: must be host:port\n" +
 				"username: must not be empty\n" +
 				"collection_interval: must be positive\n" +
-				`mapping_internal_id: "kube:ns": want kube:<namespace>:[<type>:]<name>:<cluster uid>`,
+				`mapping_internal_id: "kube:ns": want kube:<namespace>:[<type>:]<name>:<cluster uid>` + "\n" +
+				"databases: names must not be empty",
 		},
 	}
 	for _, tt := range tests {

@@ -3,9 +3,9 @@
 // that records what the receiver reports and a sink for what it emits;
 // then waits for batches or a status. It also holds what the database
 // receivers' tests share around that: reading the entity records of a
-// batch, golden files, config loading, the lifecycle checks every receiver
-// must pass, benchmarks of one crawl, a self-signed server certificate and
-// TestMain.
+// batch, golden files, config loading, the checks every crawling receiver
+// must pass (lifecycle, a server that goes down, a wrong password),
+// benchmarks of one crawl and TestMain.
 package crawltest // import "github.com/coordimap/otelcol-coordimap/internal/crawltest"
 
 import (
@@ -75,9 +75,9 @@ func (r *Receiver) WaitBatches(t *testing.T, n int) []plog.Logs {
 	return r.Sink.AllLogs()
 }
 
-// WaitStatus waits until the last reported status is st, and returns that
+// waitStatus waits until the last reported status is st, and returns that
 // event.
-func (r *Receiver) WaitStatus(t *testing.T, st componentstatus.Status) *componentstatus.Event {
+func (r *Receiver) waitStatus(t *testing.T, st componentstatus.Status) *componentstatus.Event {
 	t.Helper()
 	require.Eventually(t, func() bool { return r.Host.Last().Status() == st }, waitFor, 10*time.Millisecond,
 		"waiting for status %v; status %v %v", st, r.Host.Last().Status(), r.Host.Last().Err())
@@ -87,14 +87,14 @@ func (r *Receiver) WaitStatus(t *testing.T, st componentstatus.Status) *componen
 // WaitOK waits until the receiver reports StatusOK: a whole crawl done.
 func (r *Receiver) WaitOK(t *testing.T) {
 	t.Helper()
-	r.WaitStatus(t, componentstatus.StatusOK)
+	r.waitStatus(t, componentstatus.StatusOK)
 }
 
 // WaitError waits until the receiver reports a recoverable error, and
 // returns it.
 func (r *Receiver) WaitError(t *testing.T) error {
 	t.Helper()
-	ev := r.WaitStatus(t, componentstatus.StatusRecoverableError)
+	ev := r.waitStatus(t, componentstatus.StatusRecoverableError)
 	require.Error(t, ev.Err())
 	return ev.Err()
 }
@@ -153,4 +153,22 @@ func States(ld plog.Logs) entity.Set {
 		}
 	}
 	return out
+}
+
+// Database is the database a batch describes: the name of its state of
+// type dbType or, in a batch of deletes, what fromID reads in the internal
+// ID of its first delete; "" when it has neither.
+func Database(ld plog.Logs, dbType string, fromID func(internalID string) string) string {
+	records := Records(ld)
+	for _, r := range records {
+		if r.Kind() == entity.KindState && r.Type() == dbType {
+			return r.Name()
+		}
+	}
+	for _, r := range records {
+		if r.Kind() == entity.KindDelete {
+			return fromID(r.InternalID())
+		}
+	}
+	return ""
 }

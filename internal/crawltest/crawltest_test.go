@@ -2,12 +2,9 @@ package crawltest
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
-	"net"
-	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,14 +106,20 @@ func TestLifecycleChecks(t *testing.T) {
 	require.ErrorContains(t, StartError(t, f, &fakeConfig{Fail: true}), "tls")
 }
 
-func TestLoadConfig(t *testing.T) {
+func TestCheckConfig(t *testing.T) {
 	f := fakeFactory()
-	cfg, err := LoadConfig(t, f, component.MustNewID("coordimap_fake"))
-	require.NoError(t, err)
-	assert.Equal(t, &fakeConfig{}, cfg)
-	cfg, err = LoadConfig(t, f, component.MustNewIDWithName("coordimap_fake", "fail"))
-	require.NoError(t, err)
-	assert.Equal(t, &fakeConfig{Fail: true}, cfg)
+	CheckConfig(t, f, component.MustNewID("coordimap_fake"), &fakeConfig{}, "")
+	CheckConfig(t, f, component.MustNewIDWithName("coordimap_fake", "fail"), &fakeConfig{Fail: true}, "")
+	CheckError(t, nil, "")
+	CheckError(t, errors.New("a\nb"), "a\nb")
+}
+
+func TestDatabase(t *testing.T) {
+	afterSlash := func(id string) string { _, db, _ := strings.Cut(id, "/"); return db }
+	ld := fakeBatch()
+	assert.Equal(t, "app", Database(ld, "fake.database", afterSlash), "the database's state")
+	assert.Equal(t, "app/gone", Database(ld, "other.database", afterSlash), "the first delete")
+	assert.Empty(t, Database(plog.NewLogs(), "fake.database", afterSlash))
 }
 
 func TestGoldenNormalize(t *testing.T) {
@@ -152,25 +155,6 @@ func TestGoldenCheck(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "fake.yaml")
 	require.NoError(t, golden.WriteLogsToFile(file, g.Normalize(fakeBatch())))
 	g.Check(t, file, fakeBatch())
-}
-
-func TestWriteServerCert(t *testing.T) {
-	certFile, keyFile, err := WriteServerCert(t.TempDir())
-	require.NoError(t, err)
-	pemBytes, err := os.ReadFile(certFile)
-	require.NoError(t, err)
-	block, _ := pem.Decode(pemBytes)
-	require.NotNil(t, block)
-	cert, err := x509.ParseCertificate(block.Bytes)
-	require.NoError(t, err)
-	assert.True(t, cert.IPAddresses[0].Equal(net.ParseIP("127.0.0.1")))
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	_, err = cert.Verify(x509.VerifyOptions{Roots: pool})
-	assert.NoError(t, err, "its own CA")
-	info, err := os.Stat(keyFile)
-	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
 }
 
 func TestBenchCrawl(t *testing.T) {

@@ -16,10 +16,11 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 )
 
-// LoadConfig reads section id of testdata/config.yaml over f's default
-// configuration, as the collector does, and returns it with what
-// confmap.Validate says of it.
-func LoadConfig(t *testing.T, f receiver.Factory, id component.ID) (component.Config, error) {
+// CheckConfig reads section id of testdata/config.yaml over f's default
+// configuration, as the collector does, and checks that it validates and
+// equals want or, when wantErr is set, fails validation with exactly
+// wantErr.
+func CheckConfig(t *testing.T, f receiver.Factory, id component.ID, want component.Config, wantErr string) {
 	t.Helper()
 	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
 	require.NoError(t, err)
@@ -27,7 +28,21 @@ func LoadConfig(t *testing.T, f receiver.Factory, id component.ID) (component.Co
 	require.NoError(t, err)
 	cfg := f.CreateDefaultConfig()
 	require.NoError(t, sub.Unmarshal(cfg))
-	return cfg, confmap.Validate(cfg)
+	CheckError(t, confmap.Validate(cfg), wantErr)
+	if wantErr == "" {
+		assert.Equal(t, want, cfg)
+	}
+}
+
+// CheckError requires err to be nil when want is empty, else to read
+// exactly want.
+func CheckError(t *testing.T, err error, want string) {
+	t.Helper()
+	if want == "" {
+		require.NoError(t, err)
+		return
+	}
+	require.EqualError(t, err, want)
 }
 
 // CheckFactory checks what every crawling receiver's factory promises: its

@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
-	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/mariadbtest"
 )
 
@@ -121,17 +120,9 @@ func start(t *testing.T, name string, cfg *Config) *crawltest.Receiver {
 // mariadb.database state, or the schema of its first delete; "" for a
 // batch of server-wide clients.
 func batchSchema(ld plog.Logs) string {
-	for _, r := range crawltest.Records(ld) {
-		if r.Kind() == entity.KindState && r.Type() == typeDatabase {
-			return r.Name()
-		}
-	}
-	for _, r := range crawltest.Records(ld) {
-		if r.Kind() == entity.KindDelete {
-			// <scope>/<schema>@<name>; the scope may hold '/' itself.
-			id, _, _ := strings.Cut(r.InternalID(), "@")
-			return id[strings.LastIndexByte(id, '/')+1:]
-		}
-	}
-	return ""
+	return crawltest.Database(ld, typeDatabase, func(id string) string {
+		// <scope>/<schema>@<name>; the scope may hold '/' itself.
+		id, _, _ = strings.Cut(id, "@")
+		return id[strings.LastIndexByte(id, '/')+1:]
+	})
 }

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
@@ -131,16 +132,11 @@ func (r *mariaReceiver) driverConfig(ctx context.Context) (*mysql.Config, error)
 	mc.InterpolateParams = true
 	mc.ConnectionAttributes = "program_name:" + programName
 	mc.Logger = driverLogger{r.set.Logger}
-	if !r.cfg.TLS.Insecure {
-		tlsCfg, err := r.cfg.TLS.LoadTLSConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: tls: %w", r.set.ID, err)
-		}
-		if tlsCfg.ServerName == "" {
-			tlsCfg.ServerName = r.host
-		}
-		mc.TLS = tlsCfg
+	tlsCfg, err := dbsource.LoadTLS(ctx, r.cfg.TLS, r.host)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.set.ID, err)
 	}
+	mc.TLS = tlsCfg
 	return mc, nil
 }
 

@@ -69,13 +69,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
-			cfg, err := crawltest.LoadConfig(t, NewFactory(), tt.id)
-			if tt.wantErr != "" {
-				require.EqualError(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, cfg)
+			crawltest.CheckConfig(t, NewFactory(), tt.id, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -146,12 +140,10 @@ func TestValidate(t *testing.T) {
 			cfg := valid()
 			tt.modify(cfg)
 			err := cfg.Validate()
-			if tt.wantErr == "" {
-				require.NoError(t, err)
-				return
+			crawltest.CheckError(t, err, tt.wantErr)
+			if err != nil {
+				assert.NotContains(t, err.Error(), secret, "errors never quote the uri's credentials")
 			}
-			require.EqualError(t, err, tt.wantErr)
-			assert.NotContains(t, err.Error(), secret, "errors never quote the uri's credentials")
 		})
 	}
 }

@@ -16,8 +16,8 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
-	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/mongotest"
+	"github.com/coordimap/otelcol-coordimap/internal/testcert"
 )
 
 // One throwaway FerretDB for the whole package, with authentication on,
@@ -58,7 +58,7 @@ func testServer(tb testing.TB) *mongotest.Server {
 		if tlsDir, serverErr = os.MkdirTemp("", "coordimap-mongo-tls-"); serverErr != nil {
 			return
 		}
-		if cert, key, serverErr = crawltest.WriteServerCert(tlsDir); serverErr != nil {
+		if cert, key, serverErr = testcert.Write(tlsDir); serverErr != nil {
 			return
 		}
 		tlsCA = cert
@@ -185,20 +185,13 @@ func start(t *testing.T, name string, cfg *Config, opts ...func(*mongoReceiver))
 }
 
 // batchDatabase is the database a batch describes: the name of its
-// mongodb.database entity, or the database of its first delete.
+// mongodb.database entity, or the database of its first delete
+// (<scope>/<database>[/<collection>…]).
 func batchDatabase(ld plog.Logs) string {
-	for _, r := range crawltest.Records(ld) {
-		if r.Kind() == entity.KindState && r.Type() == typeDatabase {
-			return r.Name()
+	return crawltest.Database(ld, typeDatabase, func(id string) string {
+		if parts := strings.SplitN(id, "/", 3); len(parts) >= 2 {
+			return parts[1]
 		}
-	}
-	for _, r := range crawltest.Records(ld) {
-		if r.Kind() == entity.KindDelete {
-			parts := strings.SplitN(r.InternalID(), "/", 3)
-			if len(parts) >= 2 {
-				return parts[1]
-			}
-		}
-	}
-	return ""
+		return ""
+	})
 }

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
@@ -86,12 +87,10 @@ func (r *mongoReceiver) connSettings(tlsCfg *tls.Config) connSettings {
 // made by the loop, so a server that is down (or a DNS name that does not
 // resolve yet) does not stop the collector.
 func (r *mongoReceiver) Start(ctx context.Context, host component.Host) error {
-	var tlsCfg *tls.Config
-	if !r.cfg.TLS.Insecure {
-		var err error
-		if tlsCfg, err = r.cfg.TLS.LoadTLSConfig(ctx); err != nil {
-			return fmt.Errorf("%s: tls: %w", r.set.ID, err)
-		}
+	// The driver checks each host's name.
+	tlsCfg, err := dbsource.LoadTLS(ctx, r.cfg.TLS, "")
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.set.ID, err)
 	}
 	r.conn = r.connSettings(tlsCfg)
 	r.health.Start(host)

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
@@ -93,7 +92,7 @@ func TestRecordedReplicaSet(t *testing.T) {
 	cfg.DataSourceID = "mongo-rs0"
 	r := start(t, "recorded", cfg)
 	ld := r.WaitBatches(t, 1)[0]
-	r.WaitStatus(t, componentstatus.StatusOK)
+	r.WaitOK(t)
 	require.Len(t, r.Sink.AllLogs(), 1, "admin, config and local are not crawled")
 
 	src := entity.ReadSource(ld.ResourceLogs().At(0).Resource())
@@ -163,7 +162,7 @@ func TestRecordedRefusals(t *testing.T) {
 	cfg.CollectionInterval = 100 * time.Millisecond
 	r := start(t, "refused", cfg)
 	r.WaitBatches(t, 3)
-	r.WaitStatus(t, componentstatus.StatusOK)
+	r.WaitOK(t)
 	for _, ld := range r.Sink.AllLogs() {
 		assert.Equal(t, "rs0", entity.ReadSource(ld.ResourceLogs().At(0).Resource()).ScopeID)
 		for _, rec := range crawltest.Records(ld) {

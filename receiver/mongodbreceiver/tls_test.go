@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componentstatus"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
@@ -39,8 +38,7 @@ func TestTLS(t *testing.T) {
 			tt.tls(cfg)
 			r := start(t, "tls", cfg, func(r *mongoReceiver) { r.selectTimeout = 2 * time.Second })
 			if tt.wantErr != "" {
-				ev := r.WaitStatus(t, componentstatus.StatusRecoverableError)
-				assert.ErrorContains(t, ev.Err(), tt.wantErr)
+				assert.ErrorContains(t, r.WaitError(t), tt.wantErr)
 				return
 			}
 			ld := r.WaitBatches(t, 1)[0]

@@ -16,7 +16,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
-	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/pgtest"
 )
 
@@ -135,19 +134,12 @@ func start(t *testing.T, name string, cfg *Config) *crawltest.Receiver {
 }
 
 // batchDatabase is the database a batch describes: the name of its
-// postgres.database entity, or the database of its first delete.
+// postgres.database entity, or the database of its first delete
+// (<scope>/<database>-<schema>@<name>).
 func batchDatabase(ld plog.Logs) string {
-	for _, r := range crawltest.Records(ld) {
-		if r.Kind() == entity.KindState && r.Type() == typeDatabase {
-			return r.Name()
-		}
-	}
-	for _, r := range crawltest.Records(ld) {
-		if id := r.InternalID(); r.Kind() == entity.KindDelete {
-			_, rest, _ := strings.Cut(id, "/")
-			db, _, _ := strings.Cut(rest, "-")
-			return db
-		}
-	}
-	return ""
+	return crawltest.Database(ld, typeDatabase, func(id string) string {
+		_, rest, _ := strings.Cut(id, "/")
+		db, _, _ := strings.Cut(rest, "-")
+		return db
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
@@ -114,15 +115,8 @@ func (r *pgReceiver) connConfig(ctx context.Context) (*pgx.ConnConfig, error) {
 	cc.Fallbacks = nil
 	cc.ConnectTimeout = connectTimeout
 	cc.RuntimeParams = map[string]string{"application_name": applicationName}
-	if !r.cfg.TLS.Insecure {
-		tlsCfg, err := r.cfg.TLS.LoadTLSConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: tls: %w", r.set.ID, err)
-		}
-		if tlsCfg.ServerName == "" {
-			tlsCfg.ServerName = r.host
-		}
-		cc.TLSConfig = tlsCfg
+	if cc.TLSConfig, err = dbsource.LoadTLS(ctx, r.cfg.TLS, r.host); err != nil {
+		return nil, fmt.Errorf("%s: %w", r.set.ID, err)
 	}
 	return cc, nil
 }

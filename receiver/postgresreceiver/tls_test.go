@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/pgtest"
+	"github.com/coordimap/otelcol-coordimap/internal/testcert"
 )
 
 var (
@@ -35,7 +35,7 @@ func enableTLS(t *testing.T, s *pgtest.Server) string {
 }
 
 func writeServerCert(s *pgtest.Server) (string, error) {
-	certFile, keyFile, err := crawltest.WriteServerCert(filepath.Join(s.Dir, "data"))
+	certFile, keyFile, err := testcert.Write(filepath.Join(s.Dir, "data"))
 	if err != nil {
 		return "", err
 	}

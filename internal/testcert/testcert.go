@@ -1,4 +1,6 @@
-package crawltest
+// Package testcert writes the self-signed certificate a test server offers
+// TLS with, and its clients trust as their CA.
+package testcert // import "github.com/coordimap/otelcol-coordimap/internal/testcert"
 
 import (
 	"crypto/ecdsa"
@@ -14,9 +16,10 @@ import (
 	"time"
 )
 
-// WriteServerCert writes into dir a self-signed certificate for 127.0.0.1
-// (its own CA, valid for a day) as server.crt and its key as server.key.
-func WriteServerCert(dir string) (certFile, keyFile string, err error) {
+// Write writes into dir a certificate for 127.0.0.1, signed by itself (its
+// own CA) and valid for a week, as server.crt, and its key (PKCS #8, which
+// PostgreSQL, MariaDB and Go servers all read) as server.key.
+func Write(dir string) (certFile, keyFile string, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", "", err
@@ -25,7 +28,7 @@ func WriteServerCert(dir string) (certFile, keyFile string, err error) {
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{CommonName: "127.0.0.1"},
 		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
+		NotAfter:              time.Now().Add(7 * 24 * time.Hour),
 		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
@@ -36,7 +39,7 @@ func WriteServerCert(dir string) (certFile, keyFile string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return "", "", err
 	}
@@ -44,7 +47,7 @@ func WriteServerCert(dir string) (certFile, keyFile string, err error) {
 	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return "", "", err
 	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		return "", "", err
 	}
 	return certFile, keyFile, nil

@@ -3,9 +3,9 @@
 // that records what the receiver reports and a sink for what it emits;
 // then waits for batches or a status. It also holds what the database
 // receivers' tests share around that: reading the entity records of a
-// batch, golden files, config loading, the checks every crawling receiver
-// must pass (lifecycle, a server that goes down, a wrong password),
-// benchmarks of one crawl and TestMain.
+// batch, golden files (with their -update flag), the config tables, the
+// checks every crawling receiver must pass (lifecycle, a server that goes
+// down, a wrong password), benchmarks of one crawl and TestMain.
 package crawltest // import "github.com/coordimap/otelcol-coordimap/internal/crawltest"
 
 import (

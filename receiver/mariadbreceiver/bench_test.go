@@ -3,12 +3,9 @@ package mariadbreceiver
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/mariadbtest"
 )
 
@@ -93,19 +91,9 @@ func BenchmarkCrawl5kTables(b *testing.B) {
 	cfg := testConfig(s, benchSchema)
 	cfg.ScopeID = "bench"
 	r := newDirectReceiver(b, cfg)
-	ctx := context.Background()
-	require.NoError(b, r.crawl(ctx)) // connect and discover outside the timing
-	entities := len(r.seen[benchSchema])
-
-	peak := watchHeap(b)
-	for b.Loop() {
-		if err := r.crawl(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
-	b.ReportMetric(float64(entities), "entities/op")
+	require.NoError(b, r.crawl(context.Background())) // connect and discover outside the timing
+	crawltest.BenchCrawl(b, r.crawl)
+	b.ReportMetric(float64(len(r.seen[benchSchema])), "entities/op")
 }
 
 // TestConstantQueries: a crawl sends the same number of statements to the
@@ -133,37 +121,4 @@ func TestConstantQueries(t *testing.T) {
 	assert.Equal(t, want, perCrawl("catalog"))
 	assert.Equal(t, want, perCrawl("shop", "catalog", "archive"))
 	assert.Equal(t, want, perCrawl())
-}
-
-// watchHeap samples the live heap every millisecond until the benchmark
-// ends; the returned func stops sampling and gives the peak in bytes.
-func watchHeap(b *testing.B) func() uint64 {
-	runtime.GC()
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	var once sync.Once
-	stop := func() uint64 {
-		once.Do(func() { close(done); <-stopped })
-		return peak.Load()
-	}
-	b.Cleanup(func() { stop() })
-	return stop
 }

@@ -1,7 +1,6 @@
 package mariadbreceiver
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,13 +11,12 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 )
 
 func TestLoadConfig(t *testing.T) {
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
-
 	allTLS := configtls.NewDefaultClientConfig()
 	allTLS.InsecureSkipVerify = true
 	allTLS.CAFile = "/etc/ssl/mariadb-ca.pem"
@@ -37,40 +35,35 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(typeStr, "all"),
 			want: &Config{
-				Endpoint:           "db.internal:3307",
-				Username:           "coordimap",
-				Password:           configopaque.String("${env:MARIADB_PASSWORD}"),
-				Databases:          []string{"shop", "catalog"},
-				TLS:                allTLS,
-				CollectionInterval: 5 * time.Minute,
-				ScopeID:            "xW+kvjUQoPQbdYPS9TeItv+FuDI=",
-				DataSourceID:       "maria-main",
-				MappingInternalID:  "gcp:europe-west1-b:maria-main:123456",
+				EndpointConfig: dbsource.EndpointConfig{
+					Endpoint: "db.internal:3307",
+					Config: dbsource.Config{
+						Username:           "coordimap",
+						Password:           configopaque.String("${env:MARIADB_PASSWORD}"),
+						CollectionInterval: 5 * time.Minute,
+						ScopeID:            "xW+kvjUQoPQbdYPS9TeItv+FuDI=",
+						DataSourceID:       "maria-main",
+					},
+					MappingInternalID: "gcp:europe-west1-b:maria-main:123456",
+				},
+				Databases: []string{"shop", "catalog"},
+				TLS:       allTLS,
 			},
 		},
 		{
 			id: component.NewIDWithName(typeStr, "insecure"),
 			want: &Config{
-				Endpoint:           defaultEndpoint,
-				Username:           "coordimap",
-				TLS:                insecureTLS,
-				CollectionInterval: defaultCollectionInterval,
+				EndpointConfig: dbsource.EndpointConfig{
+					Endpoint: defaultEndpoint,
+					Config:   dbsource.Config{Username: "coordimap", CollectionInterval: dbsource.DefaultCollectionInterval},
+				},
+				TLS: insecureTLS,
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
-			cfg := NewFactory().CreateDefaultConfig()
-			sub, err := cm.Sub(tt.id.String())
-			require.NoError(t, err)
-			require.NoError(t, sub.Unmarshal(cfg))
-			err = confmap.Validate(cfg)
-			if tt.wantErr != "" {
-				require.EqualError(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, cfg)
+			crawltest.CheckConfig(t, NewFactory(), tt.id, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -96,16 +89,6 @@ func TestValidate(t *testing.T) {
 		wantErr string
 	}{
 		{name: "default with a user", modify: func(*Config) {}},
-		{name: "any port", modify: func(c *Config) { c.Endpoint = "db.internal:33060" }},
-		{name: "no port", modify: func(c *Config) { c.Endpoint = "db.internal" }, wantErr: "endpoint: must be host:port"},
-		{name: "no host", modify: func(c *Config) { c.Endpoint = ":3306" }, wantErr: "endpoint: must be host:port"},
-		{name: "port zero", modify: func(c *Config) { c.Endpoint = "db:0" }, wantErr: "endpoint: port must be a number between 1 and 65535"},
-		{name: "port too big", modify: func(c *Config) { c.Endpoint = "db:70000" }, wantErr: "endpoint: port must be a number between 1 and 65535"},
-		{name: "port not a number", modify: func(c *Config) { c.Endpoint = "db:mysql" }, wantErr: "endpoint: port must be a number between 1 and 65535"},
-		{name: "ipv6", modify: func(c *Config) { c.Endpoint = "[::1]:3306" }},
-		{name: "no user", modify: func(c *Config) { c.Username = "" }, wantErr: "username: must not be empty"},
-		{name: "zero interval", modify: func(c *Config) { c.CollectionInterval = 0 }, wantErr: "collection_interval: must be positive"},
-		{name: "negative interval", modify: func(c *Config) { c.CollectionInterval = -time.Second }, wantErr: "collection_interval: must be positive"},
 		{name: "system schema by name", modify: func(c *Config) { c.Databases = []string{"mysql"} }},
 		{name: "empty database", modify: func(c *Config) { c.Databases = []string{"shop", ""} }, wantErr: "databases: names must not be empty"},
 		{name: "database twice", modify: func(c *Config) { c.Databases = []string{"shop", "shop"} }, wantErr: `databases: "shop" is listed twice`},
@@ -114,12 +97,8 @@ func TestValidate(t *testing.T) {
 			modify:  func(c *Config) { c.Databases = []string{strings.Repeat("x", 65)} },
 			wantErr: `databases: "` + strings.Repeat("x", 65) + `" is longer than 64 characters`,
 		},
-		{
-			name:    "bad mapping",
-			modify:  func(c *Config) { c.MappingInternalID = "gcp:zone-only" },
-			wantErr: `mapping_internal_id: "gcp:zone-only": want gcp:<zone>:<instance>:<project number>`,
-		},
-		{name: "mapping as an internal ID", modify: func(c *Config) { c.MappingInternalID = "123456-europe-west1-b-gcp.cloud_sql-db" }},
+		// The shared keys are checked by dbsource.EndpointConfig (see its
+		// tests); their problems come first.
 		{
 			name: "every problem at once",
 			modify: func(c *Config) {
@@ -127,23 +106,20 @@ func TestValidate(t *testing.T) {
 				c.Username = ""
 				c.CollectionInterval = 0
 				c.MappingInternalID = "kube:ns"
+				c.Databases = []string{"shop", "shop"}
 			},
 			wantErr: "endpoint: must be host:port\n" +
 				"username: must not be empty\n" +
 				"collection_interval: must be positive\n" +
-				`mapping_internal_id: "kube:ns": want kube:<namespace>:[<type>:]<name>:<cluster uid>`,
+				`mapping_internal_id: "kube:ns": want kube:<namespace>:[<type>:]<name>:<cluster uid>` + "\n" +
+				`databases: "shop" is listed twice`,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := valid()
 			tt.modify(cfg)
-			err := cfg.Validate()
-			if tt.wantErr == "" {
-				require.NoError(t, err)
-				return
-			}
-			require.EqualError(t, err, tt.wantErr)
+			crawltest.CheckError(t, cfg.Validate(), tt.wantErr)
 		})
 	}
 }

@@ -3,7 +3,6 @@ package mariadbreceiver
 import (
 	"cmp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -704,10 +703,4 @@ func columnType(cols []columnRow, name string) string {
 
 func incoming(typ string, from entity.Ref) entity.Link {
 	return entity.Link{Type: typ, Direction: entity.Incoming, Target: from}
-}
-
-// formatInterval renders a duration the way the original agent's
-// crawl_interval was written (`60s`).
-func formatInterval(d time.Duration) string {
-	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 }

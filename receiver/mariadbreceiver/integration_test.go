@@ -2,38 +2,32 @@ package mariadbreceiver
 
 import (
 	"context"
-	"flag"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 	"github.com/coordimap/otelcol-coordimap/internal/mariadbtest"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-
 const goldenScope = "golden-scope"
 
 // schemaBatches waits for a whole crawl and returns its batches by schema
 // (server-wide client batches left out).
-func schemaBatches(t *testing.T, r *running, n int) map[string]plog.Logs {
+func schemaBatches(t *testing.T, r *crawltest.Receiver, n int) map[string]plog.Logs {
 	t.Helper()
-	r.waitOK(t)
+	r.WaitOK(t)
 	out := map[string]plog.Logs{}
-	for _, ld := range r.waitBatches(t, n) {
+	for _, ld := range r.WaitBatches(t, n) {
 		if s := batchSchema(ld); s != "" {
 			out[s] = ld
 		}
@@ -55,22 +49,7 @@ func TestGolden(t *testing.T) {
 
 	for schema, ld := range batches {
 		t.Run(schema, func(t *testing.T) {
-			actual := normalize(s, ld)
-			file := filepath.Join("testdata", "golden", schema+".yaml")
-			if *update {
-				require.NoError(t, golden.WriteLogsToFile(file, actual))
-				return
-			}
-			expected, err := golden.ReadLogs(file)
-			require.NoError(t, err)
-			require.NoError(t, plogtest.CompareLogs(expected, actual,
-				plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
-			// CompareLogs does not look at event names.
-			exp, act := records(expected), records(actual)
-			require.Len(t, act, len(exp))
-			for i := range exp {
-				assert.Equal(t, exp[i].Kind(), act[i].Kind(), "record %d (%s)", i, act[i].InternalID())
-			}
+			goldenFiles(s).Check(t, filepath.Join("testdata", "golden", schema+".yaml"), ld)
 		})
 	}
 
@@ -79,7 +58,7 @@ func TestGolden(t *testing.T) {
 	ids := map[entity.Key]int{}
 	var indexIDs []string
 	for _, ld := range batches {
-		for _, rec := range records(ld) {
+		for _, rec := range crawltest.Records(ld) {
 			if rec.Kind() == entity.KindState {
 				ids[entity.Key{Type: rec.Type(), InternalID: rec.InternalID()}]++
 				if rec.Type() == typeIndex && (rec.Name() == "PRIMARY" || rec.Name() == "idx_created") {
@@ -98,83 +77,20 @@ func TestGolden(t *testing.T) {
 	})
 
 	// What the receiver remembers for deletes is exactly what it emitted.
-	require.NoError(t, r.rcv.Shutdown(context.Background()))
-	seen := r.rcv.(*mariaReceiver).seen
+	require.NoError(t, r.Rcv.Shutdown(context.Background()))
+	seen := r.Rcv.(*mariaReceiver).seen
 	for schema, ld := range batches {
-		emitted := entity.Set{}
-		for _, rec := range records(ld) {
-			if rec.Kind() == entity.KindState {
-				emitted[entity.Key{Type: rec.Type(), InternalID: rec.InternalID()}] = struct{}{}
-			}
-		}
-		assert.Equal(t, emitted, seen[schema])
+		assert.Equal(t, crawltest.States(ld), seen[schema])
 	}
 	// The configured scope differs from the server's: warned once.
-	assert.Equal(t, 1, r.logs.FilterMessageSnippet("differs from the server's server_uid").Len(), logText(r.logs))
+	assert.Equal(t, 1, r.Logs.FilterMessageSnippet("differs from the server's server_uid").Len(), r.LogText())
 }
 
-// normalize keeps what depends on the test server out of the golden files:
-// its random port and its version, and the clients connected at the time.
-func normalize(s *mariadbtest.Server, ld plog.Logs) plog.Logs {
-	out := plog.NewLogs()
-	ld.CopyTo(out)
-	port := strconv.Itoa(s.Port)
-	var fix func(v pcommon.Value)
-	fixMap := func(m pcommon.Map) {
-		for k, v := range m.All() {
-			if k == "server_version" {
-				v.SetStr("<server_version>")
-				continue
-			}
-			fix(v)
-		}
-	}
-	fix = func(v pcommon.Value) {
-		switch v.Type() {
-		case pcommon.ValueTypeStr:
-			str := strings.ReplaceAll(v.Str(), s.Endpoint(), "127.0.0.1:3306")
-			if str == port {
-				str = "3306"
-			}
-			v.SetStr(str)
-		case pcommon.ValueTypeInt:
-			if v.Int() == int64(s.Port) {
-				v.SetInt(3306)
-			}
-		case pcommon.ValueTypeMap:
-			fixMap(v.Map())
-		case pcommon.ValueTypeSlice:
-			for _, e := range v.Slice().All() {
-				fix(e)
-			}
-		}
-	}
-	for _, rl := range out.ResourceLogs().All() {
-		fixMap(rl.Resource().Attributes())
-		for _, sl := range rl.ScopeLogs().All() {
-			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-				return entity.View(lr).Kind() == entity.KindObservation
-			})
-			for _, lr := range sl.LogRecords().All() {
-				lr.SetTimestamp(0)
-				lr.SetObservedTimestamp(0)
-				fixMap(lr.Attributes())
-				fix(lr.Body())
-			}
-		}
-	}
-	return out
-}
-
-// deletesOf lists "type id" of every entity.delete the sink holds.
-func deletesOf(r *running) []string {
-	var out []string
-	for _, rec := range allRecords(r.sink) {
-		if rec.Kind() == entity.KindDelete {
-			out = append(out, rec.Type()+" "+rec.InternalID())
-		}
-	}
-	return out
+// goldenFiles keeps what depends on the test server out of the golden
+// files: its random port and its version, and the clients connected at the
+// time.
+func goldenFiles(s *mariadbtest.Server) crawltest.Golden {
+	return crawltest.Golden{Server: s.Endpoint(), Canonical: "127.0.0.1:3306", Varying: []string{"server_version"}}
 }
 
 // TestDeletes drops a table, then the whole schema, between crawls and
@@ -195,11 +111,11 @@ func TestDeletes(t *testing.T) {
 	cfg.ScopeID = "s1"
 	cfg.CollectionInterval = 200 * time.Millisecond
 	r := start(t, "deletes", cfg)
-	r.waitBatches(t, 1)
-	require.Empty(t, deletesOf(r), "the first crawl deletes nothing")
+	r.WaitBatches(t, 1)
+	require.Empty(t, r.Deletes(), "the first crawl deletes nothing")
 
 	require.NoError(t, s.Exec(ctx, "", "DROP VIEW droptest.doomed_view; DROP TABLE droptest.doomed"))
-	require.Eventually(t, func() bool { return len(deletesOf(r)) > 0 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(r.Deletes()) > 0 }, 30*time.Second, 20*time.Millisecond)
 	assert.ElementsMatch(t, []string{
 		"mariadb.table s1/droptest@doomed",
 		"mariadb.index s1/droptest@doomed.PRIMARY",
@@ -207,27 +123,27 @@ func TestDeletes(t *testing.T) {
 		"mariadb.index s1/droptest@doomed.fk_keep",
 		"mariadb.trigger s1/droptest@doomed_ai",
 		"mariadb.view s1/droptest@doomed_view",
-	}, deletesOf(r))
+	}, r.Deletes())
 
 	// Later crawls do not delete again.
-	n := len(r.sink.AllLogs())
-	r.waitBatches(t, n+2)
-	assert.Len(t, deletesOf(r), 6)
+	n := len(r.Sink.AllLogs())
+	r.WaitBatches(t, n+2)
+	assert.Len(t, r.Deletes(), 6)
 
 	// The schema goes: its element and what is left in it are deleted,
 	// and the missing configured database is logged once.
 	require.NoError(t, s.Exec(ctx, "", "DROP DATABASE droptest"))
-	require.Eventually(t, func() bool { return len(deletesOf(r)) > 6 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(r.Deletes()) > 6 }, 30*time.Second, 20*time.Millisecond)
 	assert.ElementsMatch(t, []string{
 		"mariadb.database s1/droptest@",
 		"mariadb.table s1/droptest@keep",
 		"mariadb.index s1/droptest@keep.PRIMARY",
-	}, deletesOf(r)[6:])
-	n = len(r.sink.AllLogs())
+	}, r.Deletes()[6:])
+	n = len(r.Sink.AllLogs())
 	time.Sleep(5 * cfg.CollectionInterval)
-	assert.Len(t, deletesOf(r), 9)
-	assert.Equal(t, n, len(r.sink.AllLogs()), "nothing to send for a schema that is gone")
-	assert.Equal(t, 1, r.logs.FilterMessageSnippet("Configured database not found").Len())
+	assert.Len(t, r.Deletes(), 9)
+	assert.Equal(t, n, len(r.Sink.AllLogs()), "nothing to send for a schema that is gone")
+	assert.Equal(t, 1, r.Logs.FilterMessageSnippet("Configured database not found").Len())
 }
 
 // TestServerDown stops the server: the receiver reports a recoverable
@@ -239,33 +155,7 @@ func TestServerDown(t *testing.T) {
 	cfg.ScopeID = "s1"
 	cfg.CollectionInterval = 100 * time.Millisecond
 	r := start(t, "down", cfg)
-	r.waitBatches(t, 1)
-	r.waitOK(t)
-
-	require.NoError(t, s.Pause())
-	paused := true
-	t.Cleanup(func() {
-		if paused {
-			_ = s.Resume()
-		}
-	})
-	require.Eventually(t, func() bool {
-		return r.host.Last().Status() == componentstatus.StatusRecoverableError
-	}, 30*time.Second, 10*time.Millisecond)
-	ev := r.host.Last()
-	require.Error(t, ev.Err())
-	assert.Contains(t, ev.Err().Error(), r.id.String())
-	assert.Contains(t, ev.Err().Error(), s.Endpoint())
-	time.Sleep(5 * cfg.CollectionInterval) // several failed crawls
-	assert.Equal(t, 1, r.logs.FilterMessageSnippet("crawl failed").Len(), "logged once per state change:\n%s", logText(r.logs))
-
-	batches := len(r.sink.AllLogs())
-	require.NoError(t, s.Resume())
-	paused = false
-	r.waitOK(t)
-	r.waitBatches(t, batches+1)
-	assert.Equal(t, 1, r.logs.FilterMessageSnippet("crawl recovered").Len())
-	assert.Empty(t, deletesOf(r), "no deletes because the server was down")
+	crawltest.CheckServerDown(t, r, s, s.Endpoint(), 5*cfg.CollectionInterval)
 }
 
 // TestWrongPassword: the error names the receiver, the endpoint and the
@@ -277,18 +167,8 @@ func TestWrongPassword(t *testing.T) {
 	cfg.Username = pwUser
 	cfg.Password = wrong
 	r := start(t, "wrongpw", cfg)
-	require.Eventually(t, func() bool {
-		return r.host.Last().Status() == componentstatus.StatusRecoverableError
-	}, 30*time.Second, 10*time.Millisecond)
-	msg := r.host.Last().Err().Error()
-	t.Log(msg)
-	assert.Contains(t, msg, r.id.String())
-	assert.Contains(t, msg, s.Endpoint())
-	assert.Contains(t, msg, pwUser)
-	assert.Contains(t, msg, "Access denied")
-	assert.NotContains(t, msg, wrong)
-	assert.NotContains(t, logText(r.logs), wrong)
-	assert.Empty(t, r.sink.AllLogs())
+	err := crawltest.CheckWrongPassword(t, r, s.Endpoint(), pwUser, wrong)
+	assert.ErrorContains(t, err, "Access denied")
 }
 
 // TestPasswordNeverEmitted crawls as a user with a password and the least
@@ -304,7 +184,7 @@ func TestPasswordNeverEmitted(t *testing.T) {
 	batches := schemaBatches(t, r, 2)
 
 	var m plog.JSONMarshaler
-	for _, ld := range r.sink.AllLogs() {
+	for _, ld := range r.Sink.AllLogs() {
 		b, err := m.MarshalLogs(ld)
 		require.NoError(t, err)
 		assert.NotContains(t, string(b), pwPassword)
@@ -316,13 +196,13 @@ func TestPasswordNeverEmitted(t *testing.T) {
 			assert.NotContains(t, v, pwPassword)
 		}
 	}
-	assert.NotContains(t, logText(r.logs), pwPassword)
+	assert.NotContains(t, r.LogText(), pwPassword)
 
 	// Only the schemas it was granted, and in them everything.
 	assert.ElementsMatch(t, []string{"shop", "catalog"}, slices.Collect(mapKeysOf(batches)))
 	unscoped := func(ld plog.Logs) []string {
 		var out []string
-		for _, rec := range records(ld) {
+		for _, rec := range crawltest.Records(ld) {
 			if rec.Kind() == entity.KindState {
 				_, id, _ := strings.Cut(rec.InternalID(), "@")
 				out = append(out, rec.Type()+" "+rec.Name()+" "+id)
@@ -358,10 +238,10 @@ func TestDiscoverSchemas(t *testing.T) {
 	s := testServer(t)
 	cfg := testConfig(s)
 	r := start(t, "discover", cfg)
-	r.waitOK(t)
+	r.WaitOK(t)
 	uid := adminQueryString(t, s, "SELECT @@server_uid")
 	schemas := map[string]bool{}
-	for _, ld := range r.sink.AllLogs() {
+	for _, ld := range r.Sink.AllLogs() {
 		schemas[batchSchema(ld)] = true
 		src := entity.ReadSource(ld.ResourceLogs().At(0).Resource())
 		assert.Equal(t, uid, src.ScopeID)
@@ -380,10 +260,10 @@ func TestDiscoverSchemas(t *testing.T) {
 }
 
 // findState returns the last state of an entity in the sink.
-func findState(t *testing.T, r *running, typ, id string) entity.Record {
+func findState(t *testing.T, r *crawltest.Receiver, typ, id string) entity.Record {
 	t.Helper()
 	var found *entity.Record
-	for _, rec := range allRecords(r.sink) {
+	for _, rec := range r.Records() {
 		if rec.Kind() == entity.KindState && rec.Type() == typ && rec.InternalID() == id {
 			found = &rec
 		}
@@ -416,9 +296,9 @@ func TestClients(t *testing.T) {
 	hold("catalog", "unix")
 	hold("", "tcp")
 
-	observations := func(r *running) []entity.Observation {
+	observations := func(r *crawltest.Receiver) []entity.Observation {
 		var obs []entity.Observation
-		for _, rec := range allRecords(r.sink) {
+		for _, rec := range r.Records() {
 			if rec.Kind() == entity.KindObservation {
 				obs = append(obs, rec.Observation())
 			}
@@ -429,7 +309,7 @@ func TestClients(t *testing.T) {
 	cfg := testConfig(s, "shop", "catalog")
 	cfg.ScopeID = "s1"
 	r := start(t, "clients", cfg)
-	r.waitOK(t)
+	r.WaitOK(t)
 	var shop, serverWide []entity.Observation
 	for _, o := range observations(r) {
 		assert.Equal(t, entity.RelGenericFlow, o.Type)
@@ -460,7 +340,7 @@ func TestClients(t *testing.T) {
 	cfg.ScopeID = "s1"
 	cfg.MappingInternalID = "kube:db:kubernetes.stateful_set:mariadb:cluster-1"
 	r = start(t, "clients-mapped", cfg)
-	r.waitOK(t)
+	r.WaitOK(t)
 	var mapped []entity.Observation
 	for _, o := range observations(r) {
 		if o.DestinationID == "cluster-1-db-kubernetes.stateful_set-mariadb" {

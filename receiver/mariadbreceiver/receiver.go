@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
@@ -65,28 +66,22 @@ type mariaReceiver struct {
 }
 
 func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *mariaReceiver {
-	host, port, _ := splitEndpoint(cfg.Endpoint) // validated by the collector
-	r := &mariaReceiver{
+	host, port, _ := cfg.HostPort() // validated by the collector
+	return &mariaReceiver{
 		cfg:          cfg,
 		set:          set,
 		next:         next,
 		host:         host,
 		port:         port,
 		endpoint:     cfg.Endpoint,
-		dataSourceID: cfg.DataSourceID,
+		dataSourceID: cfg.DataSource(set.ID),
+		mapping:      cfg.Mapping(),
 		scopeID:      cfg.ScopeID,
 		filter:       newSchemaFilter(cfg.Databases),
 		seen:         map[string]entity.Set{},
 		health:       crawl.Health{Source: "MariaDB/MySQL", ID: set.ID, Endpoint: cfg.Endpoint, Logger: set.Logger, Classify: errorClass},
 		missing:      map[string]bool{},
 	}
-	if r.dataSourceID == "" {
-		r.dataSourceID = set.ID.String()
-	}
-	if cfg.MappingInternalID != "" {
-		r.mapping, _ = internalid.FromMappingConfig(cfg.MappingInternalID) // validated
-	}
-	return r
 }
 
 // Start prepares the connection settings (TLS files are read here) and
@@ -137,16 +132,11 @@ func (r *mariaReceiver) driverConfig(ctx context.Context) (*mysql.Config, error)
 	mc.InterpolateParams = true
 	mc.ConnectionAttributes = "program_name:" + programName
 	mc.Logger = driverLogger{r.set.Logger}
-	if !r.cfg.TLS.Insecure {
-		tlsCfg, err := r.cfg.TLS.LoadTLSConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: tls: %w", r.set.ID, err)
-		}
-		if tlsCfg.ServerName == "" {
-			tlsCfg.ServerName = r.host
-		}
-		mc.TLS = tlsCfg
+	tlsCfg, err := dbsource.LoadTLS(ctx, r.cfg.TLS, r.host)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.set.ID, err)
 	}
+	mc.TLS = tlsCfg
 	return mc, nil
 }
 
@@ -155,16 +145,6 @@ func (r *mariaReceiver) driverConfig(ctx context.Context) (*mysql.Config, error)
 type driverLogger struct{ l *zap.Logger }
 
 func (d driverLogger) Print(v ...any) { d.l.Debug("mysql driver: " + fmt.Sprint(v...)) }
-
-func (r *mariaReceiver) sslMode() string {
-	switch {
-	case r.cfg.TLS.Insecure:
-		return "disable"
-	case r.cfg.TLS.InsecureSkipVerify:
-		return "require"
-	}
-	return "verify-full"
-}
 
 // run crawls at once, then every collection_interval (sooner, with
 // backoff, while the server is failing), until ctx ends.
@@ -379,26 +359,12 @@ func clientAddress(host string) (string, bool) {
 }
 
 func (r *mariaReceiver) source() entity.Source {
-	cfg := map[string]string{
-		"db_host":        r.host,
-		"db_port":        strconv.Itoa(int(r.port)),
-		"db_user":        r.cfg.Username,
-		"ssl_mode":       r.sslMode(),
-		"crawl_interval": formatInterval(r.cfg.CollectionInterval),
-		"scope_id":       r.scopeID,
-	}
-	if len(r.cfg.Databases) > 0 {
-		cfg["db_name"] = strings.Join(r.cfg.Databases, ",")
-	}
-	if r.cfg.MappingInternalID != "" {
-		cfg["mapping_internal_id"] = r.cfg.MappingInternalID
-	}
 	return entity.Source{
 		ScopeID:        r.scopeID,
 		DataSourceType: r.server.Flavor,
 		DataSourceID:   r.dataSourceID,
 		Name:           r.dataSourceID,
-		Config:         cfg,
+		Config:         r.cfg.ValuePairs(r.scopeID, r.cfg.TLS, r.cfg.Databases),
 		Attributes: map[string]string{
 			"db.system.name": r.server.Flavor,
 			"server.address": r.host,

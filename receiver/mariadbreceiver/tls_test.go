@@ -3,11 +3,9 @@ package mariadbreceiver
 import (
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componentstatus"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
@@ -44,14 +42,11 @@ func TestTLS(t *testing.T) {
 			before := sslAccepts()
 			r := start(t, "tls", cfg)
 			if tt.wantErr != "" {
-				require.Eventually(t, func() bool {
-					return r.host.Last().Status() == componentstatus.StatusRecoverableError
-				}, 10*time.Second, 10*time.Millisecond)
-				assert.ErrorContains(t, r.host.Last().Err(), tt.wantErr)
-				assert.Empty(t, r.sink.AllLogs())
+				assert.ErrorContains(t, r.WaitError(t), tt.wantErr)
+				assert.Empty(t, r.Sink.AllLogs())
 				return
 			}
-			ld := r.waitBatches(t, 1)[0]
+			ld := r.WaitBatches(t, 1)[0]
 			assert.Equal(t, tt.sslMode, entity.ReadSource(ld.ResourceLogs().At(0).Resource()).Config["ssl_mode"])
 			assert.Equal(t, tt.wantSSL, sslAccepts() > before, "session encrypted: %v", tt.wantSSL)
 		})

@@ -3,10 +3,7 @@ package mongodbreceiver
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"runtime/metrics"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/mongotest"
 )
 
@@ -80,60 +78,23 @@ func BenchmarkCrawl1kCollections(b *testing.B) {
 	})
 	require.NoError(b, benchErr)
 
-	cfg := testConfig(s, benchDB)
-	r, cmds := newCountingReceiver(b, cfg)
-	ctx := context.Background()
-	require.NoError(b, r.crawl(ctx)) // connect, discover, fall back outside the timing
-	entities := len(r.seen[benchDB])
-	cmds()
+	benchCrawl(b, testConfig(s, benchDB))
+}
 
-	peak := watchHeap(b)
-	for b.Loop() {
-		if err := r.crawl(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
+// benchCrawl times the crawls of a receiver for cfg, once connected and
+// discovered, with the entities and the commands of one crawl.
+func benchCrawl(b *testing.B, cfg *Config) {
+	b.Helper()
+	r, cmds := newCountingReceiver(b, cfg)
+	require.NoError(b, r.crawl(context.Background())) // connect, discover, fall back outside the timing
+	cmds()
+	crawltest.BenchCrawl(b, r.crawl)
 	total := 0
 	for _, n := range cmds() {
 		total += n
 	}
-	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
-	b.ReportMetric(float64(entities), "entities/op")
+	b.ReportMetric(float64(len(r.seen[benchDB])), "entities/op")
 	b.ReportMetric(float64(total)/float64(b.N), "commands/op")
-}
-
-// watchHeap samples the live heap every millisecond until the benchmark
-// ends; the returned func stops sampling and gives the peak in bytes.
-func watchHeap(b *testing.B) func() uint64 {
-	runtime.GC()
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	var once sync.Once
-	stop := func() uint64 {
-		once.Do(func() { close(done); <-stopped })
-		return peak.Load()
-	}
-	b.Cleanup(func() { stop() })
-	return stop
 }
 
 // BenchmarkCrawl1kCollectionsReplay is the same crawl against the replay
@@ -193,24 +154,5 @@ func BenchmarkCrawl1kCollectionsReplay(b *testing.B) {
 
 	cfg := recordedConfig(s)
 	cfg.Databases = []string{benchDB}
-	r, cmds := newCountingReceiver(b, cfg)
-	ctx := context.Background()
-	require.NoError(b, r.crawl(ctx))
-	entities := len(r.seen[benchDB])
-	cmds()
-
-	peak := watchHeap(b)
-	for b.Loop() {
-		if err := r.crawl(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	total := 0
-	for _, n := range cmds() {
-		total += n
-	}
-	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
-	b.ReportMetric(float64(entities), "entities/op")
-	b.ReportMetric(float64(total)/float64(b.N), "commands/op")
+	benchCrawl(b, cfg)
 }

@@ -7,17 +7,17 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 )
 
 const (
-	defaultCollectionInterval = 60 * time.Second
-	defaultSampleSize         = 20
+	defaultSampleSize = 20
 	// maxSampleSize bounds the documents read per collection and crawl.
 	maxSampleSize = 1000
 	// allDatabases in databases crawls every database but the system ones.
@@ -29,20 +29,18 @@ const (
 var systemDatabases = []string{"admin", "config", "local"}
 
 var (
-	errNoServer           = errors.New("uri or hosts: set one of them")
-	errBothServers        = errors.New("uri and hosts: set only one of them")
-	errURIScheme          = errors.New(`uri: must start with "mongodb://" or "mongodb+srv://"`)
-	errURINoHost          = errors.New("uri: must name at least one host")
-	errURISRVHost         = errors.New("uri: a mongodb+srv:// URI names exactly one host, without a port")
-	errURICredentials     = errors.New("username: the uri already holds credentials; set them in one place")
-	errPasswordNoUser     = errors.New("password: set username too")
-	errHost               = errors.New("hosts: each must be host:port")
-	errPort               = errors.New("hosts: port must be a number between 1 and 65535")
-	errCollectionInterval = errors.New("collection_interval: must be positive")
-	errEmptyDatabase      = errors.New("databases: names must not be empty")
-	errAllWithOthers      = errors.New(`databases: "*" must be the only entry`)
-	errNoDatabases        = errors.New(`databases: must not be empty (use "*" for all)`)
-	errSampleSize         = fmt.Errorf("sample_size: must be between 0 and %d", maxSampleSize)
+	errNoServer       = errors.New("uri or hosts: set one of them")
+	errBothServers    = errors.New("uri and hosts: set only one of them")
+	errURIScheme      = errors.New(`uri: must start with "mongodb://" or "mongodb+srv://"`)
+	errURINoHost      = errors.New("uri: must name at least one host")
+	errURISRVHost     = errors.New("uri: a mongodb+srv:// URI names exactly one host, without a port")
+	errURICredentials = errors.New("username: the uri already holds credentials; set them in one place")
+	errPasswordNoUser = errors.New("password: set username too")
+	errHost           = errors.New("hosts: each must be host:port")
+	errPort           = errors.New("hosts: port must be a number between 1 and 65535")
+	errAllWithOthers  = errors.New(`databases: "*" must be the only entry`)
+	errNoDatabases    = errors.New(`databases: must not be empty (use "*" for all)`)
+	errSampleSize     = fmt.Errorf("sample_size: must be between 0 and %d", maxSampleSize)
 )
 
 // Config is what users set for a coordimap_mongodb receiver.
@@ -52,25 +50,18 @@ type Config struct {
 	URI configopaque.String `mapstructure:"uri"`
 	// Hosts is the seed list, host:port each; an alternative to URI.
 	Hosts []string `mapstructure:"hosts"`
-	// Username and Password authenticate the crawler (SCRAM, against
-	// admin unless the uri's authSource says otherwise). The password never
-	// leaves the receiver: not in logs, records nor value_pairs.
-	Username string              `mapstructure:"username"`
-	Password configopaque.String `mapstructure:"password"`
+	// Config holds username and password (optional: SCRAM, against admin
+	// unless the uri's authSource says otherwise), collection_interval,
+	// scope_id (overrides the discovered replica set or cluster ID; a
+	// standalone server has none, so it needs one configured) and
+	// data_source_id.
+	dbsource.Config `mapstructure:",squash"`
 	// Databases to crawl: "*" (the default) is every database but admin,
 	// config and local.
 	Databases []string `mapstructure:"databases"`
 	// TLS of the connections; insecure: true disables TLS. TLS options in
 	// the uri are refused: this section is the one place for them.
 	TLS configtls.ClientConfig `mapstructure:"tls"`
-	// CollectionInterval is the time between two crawls; the first crawl
-	// runs at start.
-	CollectionInterval time.Duration `mapstructure:"collection_interval"`
-	// ScopeID overrides the discovered replica set (or cluster) ID; a
-	// standalone server has none, so it needs one configured.
-	ScopeID string `mapstructure:"scope_id"`
-	// DataSourceID defaults to the component ID.
-	DataSourceID string `mapstructure:"data_source_id"`
 	// SampleSize is the number of documents read per collection to infer
 	// its fields; 0 turns sampling off.
 	SampleSize int `mapstructure:"sample_size"`
@@ -83,10 +74,10 @@ var (
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Databases:          []string{allDatabases},
-		TLS:                configtls.NewDefaultClientConfig(),
-		CollectionInterval: defaultCollectionInterval,
-		SampleSize:         defaultSampleSize,
+		Config:     dbsource.NewDefaultConfig(),
+		Databases:  []string{allDatabases},
+		TLS:        configtls.NewDefaultClientConfig(),
+		SampleSize: defaultSampleSize,
 	}
 }
 
@@ -117,9 +108,7 @@ func (cfg *Config) Validate() error {
 	if cfg.Password != "" && cfg.Username == "" {
 		errs = append(errs, errPasswordNoUser)
 	}
-	if cfg.CollectionInterval <= 0 {
-		errs = append(errs, errCollectionInterval)
-	}
+	errs = append(errs, cfg.Config.Validate()...)
 	if err := checkDatabases(cfg.Databases); err != nil {
 		errs = append(errs, err)
 	}
@@ -129,23 +118,22 @@ func (cfg *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// checkDatabases gives the first problem of the databases setting.
 func checkDatabases(dbs []string) error {
 	if len(dbs) == 0 {
 		return errNoDatabases
 	}
-	seen := make(map[string]bool, len(dbs))
-	for _, db := range dbs {
+	errs := dbsource.CheckDatabases(dbs, func(db string) error {
 		switch {
 		case db == allDatabases && len(dbs) > 1:
 			return errAllWithOthers
-		case db == "":
-			return errEmptyDatabase
 		case strings.ContainsAny(db, `/\. "$`):
 			return fmt.Errorf("databases: %q is not a valid database name", db)
-		case seen[db]:
-			return fmt.Errorf("databases: %q is listed twice", db)
 		}
-		seen[db] = true
+		return nil
+	})
+	if len(errs) > 0 {
+		return errs[0]
 	}
 	return nil
 }

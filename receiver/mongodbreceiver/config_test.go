@@ -1,7 +1,6 @@
 package mongodbreceiver
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,14 +10,12 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configtls"
-	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 )
 
 func TestLoadConfig(t *testing.T) {
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(t, err)
-
 	caTLS := configtls.NewDefaultClientConfig()
 	caTLS.CAFile = "/etc/ssl/mongo-ca.pem"
 	insecureTLS := configtls.NewDefaultClientConfig()
@@ -36,51 +33,43 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(typeStr, "uri"),
 			want: &Config{
-				URI:                "mongodb+srv://cluster0.example.mongodb.net/?authSource=admin&replicaSet=rs0",
-				Username:           "coordimap",
-				Password:           configopaque.String("${env:MONGO_PASSWORD}"),
-				Databases:          []string{"shop", "crm"},
-				TLS:                caTLS,
-				CollectionInterval: 5 * time.Minute,
-				ScopeID:            "6650f1a2c3d4e5f607182930",
-				DataSourceID:       "mongo-main",
-				SampleSize:         100,
+				URI: "mongodb+srv://cluster0.example.mongodb.net/?authSource=admin&replicaSet=rs0",
+				Config: dbsource.Config{
+					Username:           "coordimap",
+					Password:           configopaque.String("${env:MONGO_PASSWORD}"),
+					CollectionInterval: 5 * time.Minute,
+					ScopeID:            "6650f1a2c3d4e5f607182930",
+					DataSourceID:       "mongo-main",
+				},
+				Databases:  []string{"shop", "crm"},
+				TLS:        caTLS,
+				SampleSize: 100,
 			},
 		},
 		{
 			id: component.NewIDWithName(typeStr, "hosts"),
 			want: &Config{
-				Hosts:              []string{"mongo-0.mongo:27017", "mongo-1.mongo:27017"},
-				Databases:          []string{"*"},
-				TLS:                insecureTLS,
-				CollectionInterval: defaultCollectionInterval,
-				SampleSize:         defaultSampleSize,
+				Hosts:      []string{"mongo-0.mongo:27017", "mongo-1.mongo:27017"},
+				Config:     dbsource.Config{CollectionInterval: dbsource.DefaultCollectionInterval},
+				Databases:  []string{"*"},
+				TLS:        insecureTLS,
+				SampleSize: defaultSampleSize,
 			},
 		},
 		{
 			id: component.NewIDWithName(typeStr, "all"),
 			want: &Config{
-				Hosts:              []string{"mongo:27017"},
-				Databases:          []string{"*"},
-				TLS:                configtls.NewDefaultClientConfig(),
-				CollectionInterval: defaultCollectionInterval,
-				SampleSize:         0,
+				Hosts:      []string{"mongo:27017"},
+				Config:     dbsource.Config{CollectionInterval: dbsource.DefaultCollectionInterval},
+				Databases:  []string{"*"},
+				TLS:        configtls.NewDefaultClientConfig(),
+				SampleSize: 0,
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
-			cfg := NewFactory().CreateDefaultConfig()
-			sub, err := cm.Sub(tt.id.String())
-			require.NoError(t, err)
-			require.NoError(t, sub.Unmarshal(cfg))
-			err = confmap.Validate(cfg)
-			if tt.wantErr != "" {
-				require.EqualError(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, cfg)
+			crawltest.CheckConfig(t, NewFactory(), tt.id, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -151,12 +140,10 @@ func TestValidate(t *testing.T) {
 			cfg := valid()
 			tt.modify(cfg)
 			err := cfg.Validate()
-			if tt.wantErr == "" {
-				require.NoError(t, err)
-				return
+			crawltest.CheckError(t, err, tt.wantErr)
+			if err != nil {
+				assert.NotContains(t, err.Error(), secret, "errors never quote the uri's credentials")
 			}
-			require.EqualError(t, err, tt.wantErr)
-			assert.NotContains(t, err.Error(), secret, "errors never quote the uri's credentials")
 		})
 	}
 }

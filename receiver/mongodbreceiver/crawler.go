@@ -2,7 +2,6 @@ package mongodbreceiver
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -382,10 +381,4 @@ func putStr(m map[string]any, key, v string) {
 	if v != "" {
 		m[key] = v
 	}
-}
-
-// formatInterval renders a duration the way the original agent's
-// crawl_interval was written (`60s`).
-func formatInterval(d time.Duration) string {
-	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 }

@@ -2,34 +2,26 @@ package mongodbreceiver
 
 import (
 	"context"
-	"flag"
 	"path/filepath"
-	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/mongotest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 const goldenScope = "65f0c0ffee0000000000abcd"
 
@@ -41,111 +33,30 @@ func TestGolden(t *testing.T) {
 	cfg.ScopeID = goldenScope
 	cfg.DataSourceID = "mongo-main"
 	r := start(t, "golden", cfg)
-	batches := r.waitBatches(t, 2)
-	r.waitStatus(t, componentstatus.StatusOK)
+	batches := r.WaitBatches(t, 2)
+	r.WaitOK(t)
 
 	for _, ld := range batches {
 		db := batchDatabase(ld)
 		t.Run(db, func(t *testing.T) {
-			actual := normalize(t, s, ld)
-			file := filepath.Join("testdata", "golden", db+".yaml")
-			if *update {
-				require.NoError(t, golden.WriteLogsToFile(file, actual))
-				return
-			}
-			expected, err := golden.ReadLogs(file)
-			require.NoError(t, err)
-			require.NoError(t, plogtest.CompareLogs(expected, actual,
-				plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
-			// CompareLogs does not look at event names.
-			exp, act := records(expected), records(actual)
-			require.Len(t, act, len(exp))
-			for i := range exp {
-				assert.Equal(t, exp[i].Kind(), act[i].Kind(), "record %d (%s)", i, act[i].InternalID())
-			}
+			goldenFiles(s).Check(t, filepath.Join("testdata", "golden", db+".yaml"), ld)
 		})
 	}
 	// What the receiver remembers for deletes is exactly what it emitted.
-	require.NoError(t, r.rcv.Shutdown(context.Background()))
-	seen := r.rcv.(*mongoReceiver).seen
+	require.NoError(t, r.Rcv.Shutdown(context.Background()))
+	seen := r.Rcv.(*mongoReceiver).seen
 	for _, ld := range batches {
-		emitted := entity.Set{}
-		for _, rec := range records(ld) {
-			if rec.Kind() == entity.KindState {
-				emitted[entity.Key{Type: rec.Type(), InternalID: rec.InternalID()}] = struct{}{}
-			}
-		}
-		assert.Equal(t, emitted, seen[batchDatabase(ld)])
+		assert.Equal(t, crawltest.States(ld), seen[batchDatabase(ld)])
 	}
 	// FerretDB has neither $sample nor $currentOp: the receiver fell back
 	// to find and currentOp, and says nothing about clients (empty inprog).
-	assert.Zero(t, r.logs.FilterMessageSnippet("Cannot read client connections").Len(), logText(r.logs))
+	assert.Zero(t, r.Logs.FilterMessageSnippet("Cannot read client connections").Len(), r.LogText())
 }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-
-// normalize keeps what depends on the test server out of the golden files:
-// its random port and the collection UUIDs.
-func normalize(t *testing.T, s *mongotest.Server, ld plog.Logs) plog.Logs {
-	t.Helper()
-	out := plog.NewLogs()
-	ld.CopyTo(out)
-	port := strconv.Itoa(s.Port)
-	var fix func(v pcommon.Value)
-	fixMap := func(m pcommon.Map) {
-		for k, v := range m.All() {
-			if k == "uuid" && uuidRE.MatchString(v.Str()) {
-				v.SetStr("<uuid>")
-				continue
-			}
-			fix(v)
-		}
-	}
-	fix = func(v pcommon.Value) {
-		switch v.Type() {
-		case pcommon.ValueTypeStr:
-			str := strings.ReplaceAll(v.Str(), s.Endpoint(), "127.0.0.1:27017")
-			if str == port {
-				str = "27017"
-			}
-			v.SetStr(str)
-		case pcommon.ValueTypeMap:
-			fixMap(v.Map())
-		case pcommon.ValueTypeSlice:
-			for _, e := range v.Slice().All() {
-				fix(e)
-			}
-		}
-	}
-	for _, rl := range out.ResourceLogs().All() {
-		fixMap(rl.Resource().Attributes())
-		for _, sl := range rl.ScopeLogs().All() {
-			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-				return entity.View(lr).Kind() == entity.KindObservation
-			})
-			for _, lr := range sl.LogRecords().All() {
-				lr.SetTimestamp(0)
-				lr.SetObservedTimestamp(0)
-				fixMap(lr.Attributes())
-				fix(lr.Body())
-			}
-		}
-	}
-	return out
-}
-
-// deletes lists the entity.delete records of every batch so far, as
-// "<type> <internal id>".
-func deletes(r *running) []string {
-	var out []string
-	for _, ld := range r.sink.AllLogs() {
-		for _, rec := range records(ld) {
-			if rec.Kind() == entity.KindDelete {
-				out = append(out, rec.Type()+" "+rec.InternalID())
-			}
-		}
-	}
-	return out
+// goldenFiles keeps what depends on the test server out of the golden
+// files: its random port and the collection UUIDs.
+func goldenFiles(s *mongotest.Server) crawltest.Golden {
+	return crawltest.Golden{Server: s.Endpoint(), Canonical: "127.0.0.1:27017", Varying: []string{"uuid"}}
 }
 
 // TestDeletes drops a collection, then the whole database, between
@@ -166,33 +77,33 @@ func TestDeletes(t *testing.T) {
 	cfg.ScopeID = "s1"
 	cfg.CollectionInterval = 200 * time.Millisecond
 	r := start(t, "deletes", cfg)
-	r.waitBatches(t, 1)
+	r.WaitBatches(t, 1)
 	require.Eventually(t, func() bool {
-		for _, ld := range r.sink.AllLogs() {
+		for _, ld := range r.Sink.AllLogs() {
 			if batchDatabase(ld) == "droptest" {
 				return true
 			}
 		}
 		return false
 	}, 30*time.Second, 20*time.Millisecond)
-	require.Empty(t, deletes(r), "the first crawl deletes nothing")
+	require.Empty(t, r.Deletes(), "the first crawl deletes nothing")
 
 	require.NoError(t, db.Collection("doomed").Drop(ctx))
-	require.Eventually(t, func() bool { return len(deletes(r)) > 0 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(r.Deletes()) > 0 }, 30*time.Second, 20*time.Millisecond)
 	assert.ElementsMatch(t, []string{
 		"mongodb.collection s1/droptest/doomed",
 		"mongodb.index s1/droptest/doomed/doomed._id_",
 		"mongodb.index s1/droptest/doomed/doomed.name_1",
-	}, deletes(r))
+	}, r.Deletes())
 
 	// Later crawls do not delete again.
-	n := len(r.sink.AllLogs())
-	r.waitBatches(t, n+3)
-	assert.Len(t, deletes(r), 3)
+	n := len(r.Sink.AllLogs())
+	r.WaitBatches(t, n+3)
+	assert.Len(t, r.Deletes(), 3)
 
 	// Dropping the database deletes everything it still had.
 	require.NoError(t, db.Drop(ctx))
-	require.Eventually(t, func() bool { return len(deletes(r)) > 3 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(r.Deletes()) > 3 }, 30*time.Second, 20*time.Millisecond)
 	assert.ElementsMatch(t, []string{
 		"mongodb.collection s1/droptest/doomed",
 		"mongodb.index s1/droptest/doomed/doomed._id_",
@@ -200,8 +111,8 @@ func TestDeletes(t *testing.T) {
 		"mongodb.database s1/droptest",
 		"mongodb.collection s1/droptest/keep",
 		"mongodb.index s1/droptest/keep/keep._id_",
-	}, deletes(r))
-	assert.Equal(t, 1, r.logs.FilterMessageSnippet("no longer crawled").Len())
+	}, r.Deletes())
+	assert.Equal(t, 1, r.Logs.FilterMessageSnippet("no longer crawled").Len())
 }
 
 // TestServerDown pauses the server: the receiver reports a recoverable
@@ -214,33 +125,10 @@ func TestServerDown(t *testing.T) {
 	cfg.CollectionInterval = 100 * time.Millisecond
 	const selectTimeout = 500 * time.Millisecond
 	r := start(t, "down", cfg, func(r *mongoReceiver) { r.selectTimeout = selectTimeout })
-	r.waitBatches(t, 1)
-	r.waitStatus(t, componentstatus.StatusOK)
-
-	require.NoError(t, s.Pause())
-	paused := true
-	t.Cleanup(func() {
-		if paused {
-			_ = s.Resume()
-		}
-	})
-	ev := r.waitStatus(t, componentstatus.StatusRecoverableError)
-	require.Error(t, ev.Err())
-	t.Log(ev.Err())
-	assert.Contains(t, ev.Err().Error(), r.id.String())
-	assert.Contains(t, ev.Err().Error(), s.Endpoint())
-	assert.Contains(t, ev.Err().Error(), testUser)
 	// Several failed crawls: each waits for server selection.
-	time.Sleep(5 * (selectTimeout + cfg.CollectionInterval))
-	assert.Equal(t, 1, r.logs.FilterMessageSnippet("crawl failed").Len(), "logged once per state change:\n%s", logText(r.logs))
-
-	batches := len(r.sink.AllLogs())
-	require.NoError(t, s.Resume())
-	paused = false
-	r.waitStatus(t, componentstatus.StatusOK)
-	after := r.waitBatches(t, batches+1)
-	assert.Equal(t, 1, r.logs.FilterMessageSnippet("crawl recovered").Len())
-	assert.Empty(t, deletes(r), "no deletes because the server was down")
+	err := crawltest.CheckServerDown(t, r, s, s.Endpoint(), 5*(selectTimeout+cfg.CollectionInterval))
+	assert.Contains(t, err.Error(), testUser)
+	after := r.Sink.AllLogs()
 	assert.Equal(t, "crm", batchDatabase(after[len(after)-1]))
 }
 
@@ -253,17 +141,9 @@ func TestWrongPassword(t *testing.T) {
 	cfg.Password = wrong
 	cfg.ScopeID = "s1"
 	r := start(t, "wrongpw", cfg)
-	ev := r.waitStatus(t, componentstatus.StatusRecoverableError)
-	msg := ev.Err().Error()
-	t.Log(msg)
-	assert.Contains(t, msg, r.id.String())
-	assert.Contains(t, msg, s.Endpoint())
-	assert.Contains(t, msg, testUser)
-	assert.Contains(t, msg, "Authentication failed")
-	assert.Equal(t, "authentication", errorClass(ev.Err()))
-	assert.NotContains(t, msg, wrong)
-	assert.NotContains(t, logText(r.logs), wrong)
-	assert.Empty(t, r.sink.AllLogs())
+	err := crawltest.CheckWrongPassword(t, r, s.Endpoint(), testUser, wrong)
+	assert.ErrorContains(t, err, "Authentication failed")
+	assert.Equal(t, "authentication", errorClass(err))
 
 	// The same with the credentials in the URI.
 	cfg = testConfig(s, "crm")
@@ -271,12 +151,8 @@ func TestWrongPassword(t *testing.T) {
 	cfg.URI = configopaque.String(configURI(s, testUser, wrong))
 	cfg.ScopeID = "s1"
 	r = start(t, "wrongpw-uri", cfg)
-	ev = r.waitStatus(t, componentstatus.StatusRecoverableError)
-	msg = ev.Err().Error()
-	assert.Contains(t, msg, "Authentication failed")
-	assert.Contains(t, msg, testUser)
-	assert.NotContains(t, msg, wrong)
-	assert.NotContains(t, logText(r.logs), wrong)
+	err = crawltest.CheckWrongPassword(t, r, s.Endpoint(), testUser, wrong)
+	assert.ErrorContains(t, err, "Authentication failed")
 }
 
 // configURI is a mongodb:// URI for the server with these credentials.
@@ -296,8 +172,8 @@ func TestSecretsNeverEmitted(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfg.ScopeID = "s1"
 			r := start(t, "secrets-"+name, cfg)
-			batches := r.waitBatches(t, 2)
-			r.waitStatus(t, componentstatus.StatusOK)
+			batches := r.WaitBatches(t, 2)
+			r.WaitOK(t)
 			var m plog.JSONMarshaler
 			for _, ld := range batches {
 				b, err := m.MarshalLogs(ld)
@@ -316,7 +192,7 @@ func TestSecretsNeverEmitted(t *testing.T) {
 					assert.NotContains(t, v, testPassword)
 				}
 			}
-			logs := logText(r.logs)
+			logs := r.LogText()
 			assert.NotContains(t, logs, testPassword)
 			assert.NotContains(t, logs, "mongodb://")
 		})
@@ -329,13 +205,12 @@ func TestSecretsNeverEmitted(t *testing.T) {
 func TestStandaloneNeedsScope(t *testing.T) {
 	s := testServer(t)
 	r := start(t, "noscope", testConfig(s, "crm"))
-	ev := r.waitStatus(t, componentstatus.StatusRecoverableError)
-	msg := ev.Err().Error()
+	msg := r.WaitError(t).Error()
 	t.Log(msg)
 	assert.Contains(t, msg, "scope_id is not configured")
 	assert.Contains(t, msg, "standalone")
 	assert.Contains(t, msg, "set scope_id")
-	assert.Empty(t, r.sink.AllLogs())
+	assert.Empty(t, r.Sink.AllLogs())
 }
 
 // TestDiscoverDatabases: "*" crawls every database but admin, config and
@@ -345,14 +220,14 @@ func TestDiscoverDatabases(t *testing.T) {
 	cfg := testConfig(s)
 	cfg.ScopeID = "s1"
 	r := start(t, "discover", cfg)
-	r.waitStatus(t, componentstatus.StatusOK)
+	r.WaitOK(t)
 	var dbs []string
-	for _, ld := range r.sink.AllLogs() {
+	for _, ld := range r.Sink.AllLogs() {
 		dbs = append(dbs, batchDatabase(ld))
 	}
 	assert.Subset(t, dbs, []string{"crm", "shop"})
 	assert.NotContains(t, dbs, "admin")
-	src := entity.ReadSource(r.sink.AllLogs()[0].ResourceLogs().At(0).Resource())
+	src := entity.ReadSource(r.Sink.AllLogs()[0].ResourceLogs().At(0).Resource())
 	assert.Equal(t, "*", src.Config["db_name"])
 }
 
@@ -366,8 +241,8 @@ func TestSampleSize(t *testing.T) {
 			cfg.ScopeID = "s1"
 			cfg.SampleSize = n
 			r := start(t, "sample", cfg)
-			ld := r.waitBatches(t, 1)[0]
-			for _, rec := range records(ld) {
+			ld := r.WaitBatches(t, 1)[0]
+			for _, rec := range crawltest.Records(ld) {
 				if rec.Type() != typeCollection || rec.Name() != "shop.users" {
 					continue
 				}

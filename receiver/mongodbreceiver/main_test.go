@@ -2,7 +2,6 @@ package mongodbreceiver
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -13,19 +12,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
-	"go.opentelemetry.io/collector/receiver/receivertest"
-	"go.uber.org/goleak"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/mongotest"
-	"github.com/coordimap/otelcol-coordimap/internal/statustest"
+	"github.com/coordimap/otelcol-coordimap/internal/testcert"
 )
 
 // One throwaway FerretDB for the whole package, with authentication on,
@@ -48,22 +40,13 @@ const (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if server != nil {
-		if err := server.Close(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping FerretDB:", err)
+	crawltest.Main(m, func() error {
+		defer os.RemoveAll(tlsDir)
+		if server == nil {
+			return nil
 		}
-	}
-	if tlsDir != "" {
-		os.RemoveAll(tlsDir)
-	}
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goroutines left running:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+		return server.Close()
+	})
 }
 
 // testServer returns the package's server with the fixtures loaded, or ends
@@ -75,7 +58,7 @@ func testServer(tb testing.TB) *mongotest.Server {
 		if tlsDir, serverErr = os.MkdirTemp("", "coordimap-mongo-tls-"); serverErr != nil {
 			return
 		}
-		if cert, key, serverErr = writeServerCert(tlsDir); serverErr != nil {
+		if cert, key, serverErr = testcert.Write(tlsDir); serverErr != nil {
 			return
 		}
 		tlsCA = cert
@@ -190,98 +173,25 @@ func testConfig(s *mongotest.Server, dbs ...string) *Config {
 	return cfg
 }
 
-// statusHost records the status events components report.
-type statusHost = statustest.Host
-
-func newStatusHost() *statusHost { return statustest.NewHost() }
-
-// running is a started receiver with what it reports.
-type running struct {
-	rcv  receiver.Logs
-	sink *consumertest.LogsSink
-	host *statusHost
-	logs *observer.ObservedLogs
-	id   component.ID
-}
-
 // start creates the receiver through the factory, as the collector does,
-// and starts it; the test stops it.
-func start(t *testing.T, name string, cfg *Config, opts ...func(*mongoReceiver)) *running {
+// applies opts to it and starts it; the test stops it.
+func start(t *testing.T, name string, cfg *Config, opts ...func(*mongoReceiver)) *crawltest.Receiver {
 	t.Helper()
-	require.NoError(t, cfg.Validate())
-	core, logs := observer.New(zap.DebugLevel)
-	set := receivertest.NewNopSettings(typeStr)
-	set.ID = component.NewIDWithName(typeStr, name)
-	set.Logger = zap.New(core)
-	sink := &consumertest.LogsSink{}
-	rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, sink)
-	require.NoError(t, err)
-	for _, o := range opts {
-		o(rcv.(*mongoReceiver))
-	}
-	host := newStatusHost()
-	require.NoError(t, rcv.Start(context.Background(), host))
-	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
-	return &running{rcv: rcv, sink: sink, host: host, logs: logs, id: set.ID}
-}
-
-// waitBatches waits until the sink holds at least n batches.
-func (r *running) waitBatches(t *testing.T, n int) []plog.Logs {
-	t.Helper()
-	require.Eventually(t, func() bool { return len(r.sink.AllLogs()) >= n }, 60*time.Second, 20*time.Millisecond,
-		"waiting for %d batches; status %v %v", n, r.host.Last().Status(), r.host.Last().Err())
-	return r.sink.AllLogs()
-}
-
-// waitStatus waits until the last reported status is st.
-func (r *running) waitStatus(t *testing.T, st componentstatus.Status) *componentstatus.Event {
-	t.Helper()
-	require.Eventually(t, func() bool { return r.host.Last().Status() == st }, 60*time.Second, 10*time.Millisecond,
-		"waiting for status %v", st)
-	return r.host.Last()
-}
-
-// records lists the entity records of a batch.
-func records(ld plog.Logs) []entity.Record {
-	var out []entity.Record
-	for _, rl := range ld.ResourceLogs().All() {
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, lr := range sl.LogRecords().All() {
-				out = append(out, entity.View(lr))
-			}
+	return crawltest.Start(t, NewFactory(), name, cfg, func(rcv receiver.Logs) {
+		for _, o := range opts {
+			o(rcv.(*mongoReceiver))
 		}
-	}
-	return out
+	})
 }
 
 // batchDatabase is the database a batch describes: the name of its
-// mongodb.database entity, or the database of its first delete.
+// mongodb.database entity, or the database of its first delete
+// (<scope>/<database>[/<collection>…]).
 func batchDatabase(ld plog.Logs) string {
-	for _, r := range records(ld) {
-		if r.Kind() == entity.KindState && r.Type() == typeDatabase {
-			return r.Name()
+	return crawltest.Database(ld, typeDatabase, func(id string) string {
+		if parts := strings.SplitN(id, "/", 3); len(parts) >= 2 {
+			return parts[1]
 		}
-	}
-	for _, r := range records(ld) {
-		if r.Kind() == entity.KindDelete {
-			parts := strings.SplitN(r.InternalID(), "/", 3)
-			if len(parts) >= 2 {
-				return parts[1]
-			}
-		}
-	}
-	return ""
-}
-
-// logText is everything the receiver logged, fields included.
-func logText(logs *observer.ObservedLogs) string {
-	var b strings.Builder
-	for _, e := range logs.All() {
-		b.WriteString(e.Message)
-		for k, v := range e.ContextMap() {
-			fmt.Fprintf(&b, " %s=%v", k, v)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
+		return ""
+	})
 }

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
@@ -65,14 +66,11 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *mongoR
 		cfg:           cfg,
 		set:           set,
 		next:          next,
-		dataSourceID:  cfg.DataSourceID,
+		dataSourceID:  cfg.DataSource(set.ID),
 		scopeID:       cfg.ScopeID,
 		seen:          map[string]entity.Set{},
 		health:        crawl.Health{Source: "MongoDB", ID: set.ID, Logger: set.Logger, Classify: errorClass},
 		selectTimeout: serverSelectionTimeout,
-	}
-	if r.dataSourceID == "" {
-		r.dataSourceID = set.ID.String()
 	}
 	r.conn = r.connSettings(nil)
 	r.health.Endpoint = r.conn.hostsString()
@@ -89,12 +87,10 @@ func (r *mongoReceiver) connSettings(tlsCfg *tls.Config) connSettings {
 // made by the loop, so a server that is down (or a DNS name that does not
 // resolve yet) does not stop the collector.
 func (r *mongoReceiver) Start(ctx context.Context, host component.Host) error {
-	var tlsCfg *tls.Config
-	if !r.cfg.TLS.Insecure {
-		var err error
-		if tlsCfg, err = r.cfg.TLS.LoadTLSConfig(ctx); err != nil {
-			return fmt.Errorf("%s: tls: %w", r.set.ID, err)
-		}
+	// The driver checks each host's name.
+	tlsCfg, err := dbsource.LoadTLS(ctx, r.cfg.TLS, "")
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.set.ID, err)
 	}
 	r.conn = r.connSettings(tlsCfg)
 	r.health.Start(host)
@@ -398,7 +394,7 @@ func (r *mongoReceiver) source() entity.Source {
 	cfg := map[string]string{
 		"db_host":        r.conn.hostsString(),
 		"db_name":        dbName,
-		"crawl_interval": formatInterval(r.cfg.CollectionInterval),
+		"crawl_interval": r.cfg.CrawlInterval(),
 		"scope_id":       r.scopeID,
 		"sample_size":    strconv.Itoa(r.cfg.SampleSize),
 		"tls":            r.tlsMode(),

@@ -9,16 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
 
@@ -95,9 +91,9 @@ func TestRecordedReplicaSet(t *testing.T) {
 	cfg := recordedConfig(s)
 	cfg.DataSourceID = "mongo-rs0"
 	r := start(t, "recorded", cfg)
-	ld := r.waitBatches(t, 1)[0]
-	r.waitStatus(t, componentstatus.StatusOK)
-	require.Len(t, r.sink.AllLogs(), 1, "admin, config and local are not crawled")
+	ld := r.WaitBatches(t, 1)[0]
+	r.WaitOK(t)
+	require.Len(t, r.Sink.AllLogs(), 1, "admin, config and local are not crawled")
 
 	src := entity.ReadSource(ld.ResourceLogs().At(0).Resource())
 	assert.Equal(t, recordedReplicaSetID, src.ScopeID)
@@ -106,7 +102,7 @@ func TestRecordedReplicaSet(t *testing.T) {
 	// idle-only clients are left out; idle connections count for the one
 	// database their address uses.
 	var flows []string
-	for _, rec := range records(ld) {
+	for _, rec := range crawltest.Records(ld) {
 		if rec.Kind() == entity.KindObservation {
 			o := rec.Observation()
 			assert.Equal(t, entity.RelGenericFlow, o.Type)
@@ -122,16 +118,13 @@ func TestRecordedReplicaSet(t *testing.T) {
 		"fd00::5 -> " + recordedReplicaSetID + "/shop x1",
 	}, flows)
 
-	actual := normalizeReplay(s, ld)
-	file := filepath.Join("testdata", "golden", "recorded_shop.yaml")
-	if *update {
-		require.NoError(t, golden.WriteLogsToFile(file, actual))
-	} else {
-		expected, err := golden.ReadLogs(file)
-		require.NoError(t, err)
-		require.NoError(t, plogtest.CompareLogs(expected, actual,
-			plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
+	// The replay server's port is random; the clients are part of the
+	// recording.
+	replayGolden := crawltest.Golden{
+		Server: s.addr(), Canonical: "127.0.0.1:27017",
+		Varying: []string{entity.AttrRelLastSeen}, KeepObservations: true,
 	}
+	replayGolden.Check(t, filepath.Join("testdata", "golden", "recorded_shop.yaml"), ld)
 
 	// Commands: scope discovery, then per crawl listDatabases and
 	// $currentOp once, listCollections per database, listIndexes and one
@@ -153,57 +146,7 @@ func TestRecordedReplicaSet(t *testing.T) {
 		"shop.listIndexes", "shop.aggregate", // sessions
 		"shop.listIndexes", "shop.aggregate", // users
 	}, cmds)
-	assert.Zero(t, r.logs.FilterLevelExact(zapcore.WarnLevel).Len(), logText(r.logs))
-}
-
-// normalizeReplay replaces the replay server's random port.
-func normalizeReplay(s *replayServer, ld plog.Logs) plog.Logs {
-	out := plog.NewLogs()
-	ld.CopyTo(out)
-	_, port, _ := strings.Cut(s.addr(), ":")
-	var fix func(v pcommon.Value)
-	fix = func(v pcommon.Value) {
-		switch v.Type() {
-		case pcommon.ValueTypeStr:
-			str := strings.ReplaceAll(v.Str(), s.addr(), "127.0.0.1:27017")
-			if str == port {
-				str = "27017"
-			}
-			v.SetStr(str)
-		case pcommon.ValueTypeInt:
-			if strconv.FormatInt(v.Int(), 10) == port {
-				v.SetInt(27017)
-			}
-		case pcommon.ValueTypeMap:
-			for _, e := range v.Map().All() {
-				fix(e)
-			}
-		case pcommon.ValueTypeSlice:
-			for _, e := range v.Slice().All() {
-				fix(e)
-			}
-		}
-	}
-	for _, rl := range out.ResourceLogs().All() {
-		for _, e := range rl.Resource().Attributes().All() {
-			fix(e)
-		}
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, lr := range sl.LogRecords().All() {
-				lr.SetTimestamp(0)
-				lr.SetObservedTimestamp(0)
-				for k, e := range lr.Attributes().All() {
-					if k == entity.AttrRelLastSeen {
-						e.SetInt(0)
-						continue
-					}
-					fix(e)
-				}
-				fix(lr.Body())
-			}
-		}
-	}
-	return out
+	assert.Zero(t, r.Logs.FilterLevelExact(zapcore.WarnLevel).Len(), r.LogText())
 }
 
 // TestRecordedRefusals: a user without replSetGetConfig nor inprog (no
@@ -218,17 +161,17 @@ func TestRecordedRefusals(t *testing.T) {
 	cfg := recordedConfig(s)
 	cfg.CollectionInterval = 100 * time.Millisecond
 	r := start(t, "refused", cfg)
-	r.waitBatches(t, 3)
-	r.waitStatus(t, componentstatus.StatusOK)
-	for _, ld := range r.sink.AllLogs() {
+	r.WaitBatches(t, 3)
+	r.WaitOK(t)
+	for _, ld := range r.Sink.AllLogs() {
 		assert.Equal(t, "rs0", entity.ReadSource(ld.ResourceLogs().At(0).Resource()).ScopeID)
-		for _, rec := range records(ld) {
+		for _, rec := range crawltest.Records(ld) {
 			assert.NotEqual(t, entity.KindObservation, rec.Kind())
 		}
 	}
-	assert.Equal(t, 1, r.logs.FilterMessageSnippet("Using the replica set name as scope_id").Len(), logText(r.logs))
-	assert.Contains(t, logText(r.logs), "clusterMonitor")
-	assert.Equal(t, 1, r.logs.FilterMessageSnippet("Cannot read client connections").Len(), logText(r.logs))
+	assert.Equal(t, 1, r.Logs.FilterMessageSnippet("Using the replica set name as scope_id").Len(), r.LogText())
+	assert.Contains(t, r.LogText(), "clusterMonitor")
+	assert.Equal(t, 1, r.Logs.FilterMessageSnippet("Cannot read client connections").Len(), r.LogText())
 }
 
 // TestRecordedMongos: through mongos the scope is the cluster's clusterId
@@ -237,7 +180,7 @@ func TestRecordedMongos(t *testing.T) {
 	sc := scenario{hello: "hello_mongos", currentOp: "currentOp_stage"}
 	s := sc.serve(t)
 	r := start(t, "mongos", recordedConfig(s))
-	ld := r.waitBatches(t, 1)[0]
+	ld := r.WaitBatches(t, 1)[0]
 	assert.Equal(t, "6650f0aa11b2c3d4e5f60718", entity.ReadSource(ld.ResourceLogs().At(0).Resource()).ScopeID)
 	assert.Contains(t, s.commands(), "config.find")
 	assert.NotContains(t, s.commands(), "admin.replSetGetConfig")
@@ -254,9 +197,9 @@ func TestRecordedScopeMismatch(t *testing.T) {
 	cfg.ScopeID = "legacy-scope"
 	cfg.CollectionInterval = 100 * time.Millisecond
 	r := start(t, "mismatch", cfg)
-	lds := r.waitBatches(t, 3)
+	lds := r.WaitBatches(t, 3)
 	assert.Equal(t, "legacy-scope", entity.ReadSource(lds[0].ResourceLogs().At(0).Resource()).ScopeID)
-	assert.Equal(t, 1, r.logs.FilterMessageSnippet("differs from the deployment's replica set ID").Len(), logText(r.logs))
+	assert.Equal(t, 1, r.Logs.FilterMessageSnippet("differs from the deployment's replica set ID").Len(), r.LogText())
 }
 
 // TestRecordedStandalone: a standalone mongod has no ID; with scope_id set
@@ -267,9 +210,9 @@ func TestRecordedStandalone(t *testing.T) {
 	cfg := recordedConfig(s)
 	cfg.ScopeID = "standalone-1"
 	r := start(t, "standalone", cfg)
-	ld := r.waitBatches(t, 1)[0]
+	ld := r.WaitBatches(t, 1)[0]
 	assert.Equal(t, "standalone-1", entity.ReadSource(ld.ResourceLogs().At(0).Resource()).ScopeID)
-	assert.Zero(t, r.logs.FilterLevelExact(zapcore.WarnLevel).Len(), logText(r.logs))
+	assert.Zero(t, r.Logs.FilterLevelExact(zapcore.WarnLevel).Len(), r.LogText())
 	assert.False(t, slices.Contains(s.commands(), "admin.replSetGetConfig"), "hello says standalone: no replSetGetConfig")
 	stage := s.lastCommand("admin.aggregate").Lookup("pipeline").Array().Index(0).Document().Lookup("$currentOp").Document()
 	_, err := stage.LookupErr("localOps")

@@ -3,11 +3,8 @@ package postgresreceiver
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"runtime/metrics"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/pgtest"
 )
 
@@ -81,58 +79,12 @@ func BenchmarkCrawl10kTables(b *testing.B) {
 
 	cfg := testConfig(s, benchDB)
 	cfg.ScopeID = "bench"
-	var records atomic.Int64
-	next := consumertest.NewNop()
-	set := receivertest.NewNopSettings(typeStr)
-	r := newReceiver(cfg, set, next)
+	r := newReceiver(cfg, receivertest.NewNopSettings(typeStr), consumertest.NewNop())
 	connCfg, err := r.connConfig(context.Background())
 	require.NoError(b, err)
 	r.connCfg = connCfg
 	defer r.closeClients()
-	ctx := context.Background()
-	require.NoError(b, r.crawl(ctx)) // connect and prepare outside the timing
-	records.Store(int64(len(r.seen[benchDB])))
-
-	peak := watchHeap(b)
-	for b.Loop() {
-		if err := r.crawl(ctx); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MB")
-	b.ReportMetric(float64(records.Load()), "entities/op")
-}
-
-// watchHeap samples the live heap every millisecond until the benchmark
-// ends; the returned func stops sampling and gives the peak in bytes.
-func watchHeap(b *testing.B) func() uint64 {
-	runtime.GC()
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	var once sync.Once
-	stop := func() uint64 {
-		once.Do(func() { close(done); <-stopped })
-		return peak.Load()
-	}
-	b.Cleanup(func() { stop() })
-	return stop
+	require.NoError(b, r.crawl(context.Background())) // connect and prepare outside the timing
+	crawltest.BenchCrawl(b, r.crawl)
+	b.ReportMetric(float64(len(r.seen[benchDB])), "entities/op")
 }

@@ -2,56 +2,27 @@ package postgresreceiver
 
 import (
 	"errors"
-	"fmt"
-	"net"
-	"strconv"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap"
 
-	"github.com/coordimap/otelcol-coordimap/internal/internalid"
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 )
 
-const (
-	defaultEndpoint           = "127.0.0.1:5432"
-	defaultCollectionInterval = 60 * time.Second
-)
-
-var (
-	errEndpoint           = errors.New("endpoint: must be host:port")
-	errPort               = errors.New("endpoint: port must be a number between 1 and 65535")
-	errMissingUsername    = errors.New("username: must not be empty")
-	errCollectionInterval = errors.New("collection_interval: must be positive")
-	errEmptyDatabase      = errors.New("databases: names must not be empty")
-)
+const defaultEndpoint = "127.0.0.1:5432"
 
 // Config is what users set for a coordimap_postgres receiver.
 type Config struct {
-	// Endpoint is host:port of the server.
-	Endpoint string `mapstructure:"endpoint"`
-	// Username and Password authenticate the crawler. The password never
-	// leaves the receiver: not in logs, records nor value_pairs.
-	Username string              `mapstructure:"username"`
-	Password configopaque.String `mapstructure:"password"`
+	// EndpointConfig holds endpoint (host:port), username, password,
+	// collection_interval, scope_id (overrides the discovered
+	// system_identifier), data_source_id and mapping_internal_id.
+	dbsource.EndpointConfig `mapstructure:",squash"`
 	// Databases to crawl; empty means every database the user may connect
 	// to, templates excluded.
 	Databases []string `mapstructure:"databases"`
 	// TLS of the connection; insecure: true disables TLS (sslmode=disable).
 	TLS configtls.ClientConfig `mapstructure:"tls"`
-	// CollectionInterval is the time between two crawls; the first crawl
-	// runs at start.
-	CollectionInterval time.Duration `mapstructure:"collection_interval"`
-	// ScopeID overrides the discovered system_identifier.
-	ScopeID string `mapstructure:"scope_id"`
-	// DataSourceID defaults to the component ID.
-	DataSourceID string `mapstructure:"data_source_id"`
-	// MappingInternalID links every database to the element that hosts the
-	// server (a Cloud SQL instance, a Kubernetes workload, an AWS RDS …),
-	// in the original agent's format (see internalid.FromMappingConfig).
-	MappingInternalID string `mapstructure:"mapping_internal_id"`
 }
 
 var (
@@ -61,51 +32,14 @@ var (
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		Endpoint:           defaultEndpoint,
-		TLS:                configtls.NewDefaultClientConfig(),
-		CollectionInterval: defaultCollectionInterval,
+		EndpointConfig: dbsource.NewDefaultEndpointConfig(defaultEndpoint),
+		TLS:            configtls.NewDefaultClientConfig(),
 	}
 }
 
 // Validate reports every problem of the configuration at once.
 func (cfg *Config) Validate() error {
-	var errs []error
-	if _, _, err := splitEndpoint(cfg.Endpoint); err != nil {
-		errs = append(errs, err)
-	}
-	if cfg.Username == "" {
-		errs = append(errs, errMissingUsername)
-	}
-	if cfg.CollectionInterval <= 0 {
-		errs = append(errs, errCollectionInterval)
-	}
-	seen := make(map[string]bool, len(cfg.Databases))
-	for _, db := range cfg.Databases {
-		switch {
-		case db == "":
-			errs = append(errs, errEmptyDatabase)
-		case seen[db]:
-			errs = append(errs, fmt.Errorf("databases: %q is listed twice", db))
-		}
-		seen[db] = true
-	}
-	if cfg.MappingInternalID != "" {
-		if _, err := internalid.FromMappingConfig(cfg.MappingInternalID); err != nil {
-			errs = append(errs, fmt.Errorf("mapping_internal_id: %w", err))
-		}
-	}
+	errs := cfg.EndpointConfig.Validate()
+	errs = append(errs, dbsource.CheckDatabases(cfg.Databases, nil)...)
 	return errors.Join(errs...)
-}
-
-// splitEndpoint returns the host and port of a host:port endpoint.
-func splitEndpoint(endpoint string) (string, uint16, error) {
-	host, portStr, err := net.SplitHostPort(endpoint)
-	if err != nil || host == "" {
-		return "", 0, errEndpoint
-	}
-	port, err := strconv.ParseUint(portStr, 10, 16)
-	if err != nil || port == 0 {
-		return "", 0, errPort
-	}
-	return host, uint16(port), nil
 }

@@ -493,9 +493,3 @@ func groupBy[T any, K comparable](rows []T, key func(T) K) map[K][]T {
 	}
 	return out
 }
-
-// formatInterval renders a duration the way the original agent's
-// crawl_interval was written (`60s`).
-func formatInterval(d time.Duration) string {
-	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
-}

@@ -12,18 +12,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/receiver"
-	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/goleak"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/pgtest"
-	"github.com/coordimap/otelcol-coordimap/internal/statustest"
 )
 
 // One throwaway PostgreSQL for the whole package, started by the first test
@@ -35,22 +28,15 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		// pgx's context watcher of a query cancelled at Shutdown waits for
-		// an Unwatch that pgconn's asynchronous close sends late (or, in
-		// pgx v5.7.6, sometimes never); it holds no connection of ours.
-		if err := goleak.Find(goleak.IgnoreTopFunction("github.com/jackc/pgx/v5/pgconn/ctxwatch.(*ContextWatcher).Watch.func1")); err != nil {
-			fmt.Fprintln(os.Stderr, "goroutines left running:", err)
-			code = 1
+	// pgx's context watcher of a query cancelled at Shutdown waits for an
+	// Unwatch that pgconn's asynchronous close sends late (or, in pgx
+	// v5.7.6, sometimes never); it holds no connection of ours.
+	crawltest.Main(m, func() error {
+		if server == nil {
+			return nil
 		}
-	}
-	if server != nil {
-		if err := server.Close(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping PostgreSQL:", err)
-		}
-	}
-	os.Exit(code)
+		return server.Close()
+	}, goleak.IgnoreTopFunction("github.com/jackc/pgx/v5/pgconn/ctxwatch.(*ContextWatcher).Watch.func1"))
 }
 
 // Role with a password, for the password tests; pg_hba.conf makes the
@@ -140,86 +126,20 @@ func testConfig(s *pgtest.Server, dbs ...string) *Config {
 	return cfg
 }
 
-// statusHost records the status events components report.
-type statusHost = statustest.Host
-
-func newStatusHost() *statusHost { return statustest.NewHost() }
-
-// running is a started receiver with what it reports.
-type running struct {
-	rcv  receiver.Logs
-	sink *consumertest.LogsSink
-	host *statusHost
-	logs *observer.ObservedLogs
-	id   component.ID
-}
-
 // start creates the receiver through the factory, as the collector does,
 // and starts it; the test stops it.
-func start(t *testing.T, name string, cfg *Config) *running {
+func start(t *testing.T, name string, cfg *Config) *crawltest.Receiver {
 	t.Helper()
-	require.NoError(t, cfg.Validate())
-	core, logs := observer.New(zap.DebugLevel)
-	set := receivertest.NewNopSettings(typeStr)
-	set.ID = component.NewIDWithName(typeStr, name)
-	set.Logger = zap.New(core)
-	sink := &consumertest.LogsSink{}
-	rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, sink)
-	require.NoError(t, err)
-	host := newStatusHost()
-	require.NoError(t, rcv.Start(context.Background(), host))
-	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
-	return &running{rcv: rcv, sink: sink, host: host, logs: logs, id: set.ID}
-}
-
-// waitBatches waits until the sink holds at least n batches.
-func (r *running) waitBatches(t *testing.T, n int) []plog.Logs {
-	t.Helper()
-	require.Eventually(t, func() bool { return len(r.sink.AllLogs()) >= n }, 30*time.Second, 20*time.Millisecond,
-		"waiting for %d batches; status %v", n, r.host.Last().Status())
-	return r.sink.AllLogs()
-}
-
-// records lists the entity records of a batch.
-func records(ld plog.Logs) []entity.Record {
-	var out []entity.Record
-	for _, rl := range ld.ResourceLogs().All() {
-		for _, sl := range rl.ScopeLogs().All() {
-			for _, lr := range sl.LogRecords().All() {
-				out = append(out, entity.View(lr))
-			}
-		}
-	}
-	return out
+	return crawltest.Start(t, NewFactory(), name, cfg)
 }
 
 // batchDatabase is the database a batch describes: the name of its
-// postgres.database entity, or the database of its first delete.
+// postgres.database entity, or the database of its first delete
+// (<scope>/<database>-<schema>@<name>).
 func batchDatabase(ld plog.Logs) string {
-	for _, r := range records(ld) {
-		if r.Kind() == entity.KindState && r.Type() == typeDatabase {
-			return r.Name()
-		}
-	}
-	for _, r := range records(ld) {
-		if id := r.InternalID(); r.Kind() == entity.KindDelete {
-			_, rest, _ := strings.Cut(id, "/")
-			db, _, _ := strings.Cut(rest, "-")
-			return db
-		}
-	}
-	return ""
-}
-
-// logText is everything the receiver logged, fields included.
-func logText(logs *observer.ObservedLogs) string {
-	var b strings.Builder
-	for _, e := range logs.All() {
-		b.WriteString(e.Message)
-		for k, v := range e.ContextMap() {
-			fmt.Fprintf(&b, " %s=%v", k, v)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
+	return crawltest.Database(ld, typeDatabase, func(id string) string {
+		_, rest, _ := strings.Cut(id, "/")
+		db, _, _ := strings.Cut(rest, "-")
+		return db
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
+	"github.com/coordimap/otelcol-coordimap/internal/dbsource"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
@@ -54,27 +55,21 @@ type pgReceiver struct {
 }
 
 func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *pgReceiver {
-	host, port, _ := splitEndpoint(cfg.Endpoint) // validated by the collector
-	r := &pgReceiver{
+	host, port, _ := cfg.HostPort() // validated by the collector
+	return &pgReceiver{
 		cfg:          cfg,
 		set:          set,
 		next:         next,
 		host:         host,
 		port:         port,
 		endpoint:     cfg.Endpoint,
-		dataSourceID: cfg.DataSourceID,
+		dataSourceID: cfg.DataSource(set.ID),
+		mapping:      cfg.Mapping(),
 		scopeID:      cfg.ScopeID,
 		clients:      map[string]*client{},
 		seen:         map[string]entity.Set{},
 		health:       crawl.Health{Source: "PostgreSQL", ID: set.ID, Endpoint: cfg.Endpoint, Logger: set.Logger, Classify: errorClass},
 	}
-	if r.dataSourceID == "" {
-		r.dataSourceID = set.ID.String()
-	}
-	if cfg.MappingInternalID != "" {
-		r.mapping, _ = internalid.FromMappingConfig(cfg.MappingInternalID) // validated
-	}
-	return r
 }
 
 // Start prepares the connection settings (TLS files are read here) and
@@ -120,27 +115,10 @@ func (r *pgReceiver) connConfig(ctx context.Context) (*pgx.ConnConfig, error) {
 	cc.Fallbacks = nil
 	cc.ConnectTimeout = connectTimeout
 	cc.RuntimeParams = map[string]string{"application_name": applicationName}
-	if !r.cfg.TLS.Insecure {
-		tlsCfg, err := r.cfg.TLS.LoadTLSConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: tls: %w", r.set.ID, err)
-		}
-		if tlsCfg.ServerName == "" {
-			tlsCfg.ServerName = r.host
-		}
-		cc.TLSConfig = tlsCfg
+	if cc.TLSConfig, err = dbsource.LoadTLS(ctx, r.cfg.TLS, r.host); err != nil {
+		return nil, fmt.Errorf("%s: %w", r.set.ID, err)
 	}
 	return cc, nil
-}
-
-func (r *pgReceiver) sslMode() string {
-	switch {
-	case r.cfg.TLS.Insecure:
-		return "disable"
-	case r.cfg.TLS.InsecureSkipVerify:
-		return "require"
-	}
-	return "verify-full"
 }
 
 // run crawls at once, then every collection_interval (sooner, with
@@ -277,26 +255,12 @@ func (r *pgReceiver) checkScope(ctx context.Context, server *client) error {
 }
 
 func (r *pgReceiver) source() entity.Source {
-	cfg := map[string]string{
-		"db_host":        r.host,
-		"db_port":        strconv.Itoa(int(r.port)),
-		"db_user":        r.cfg.Username,
-		"ssl_mode":       r.sslMode(),
-		"crawl_interval": formatInterval(r.cfg.CollectionInterval),
-		"scope_id":       r.scopeID,
-	}
-	if len(r.cfg.Databases) > 0 {
-		cfg["db_name"] = strings.Join(r.cfg.Databases, ",")
-	}
-	if r.cfg.MappingInternalID != "" {
-		cfg["mapping_internal_id"] = r.cfg.MappingInternalID
-	}
 	return entity.Source{
 		ScopeID:        r.scopeID,
 		DataSourceType: dataSourceType,
 		DataSourceID:   r.dataSourceID,
 		Name:           r.dataSourceID,
-		Config:         cfg,
+		Config:         r.cfg.ValuePairs(r.scopeID, r.cfg.TLS, r.cfg.Databases),
 		Attributes: map[string]string{
 			"db.system.name": "postgresql",
 			"server.address": r.host,

@@ -2,14 +2,6 @@ package postgresreceiver
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -20,10 +12,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componentstatus"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/pgtest"
+	"github.com/coordimap/otelcol-coordimap/internal/testcert"
 )
 
 var (
@@ -43,35 +35,8 @@ func enableTLS(t *testing.T, s *pgtest.Server) string {
 }
 
 func writeServerCert(s *pgtest.Server) (string, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	certFile, keyFile, err := testcert.Write(filepath.Join(s.Dir, "data"))
 	if err != nil {
-		return "", err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return "", err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return "", err
-	}
-	data := filepath.Join(s.Dir, "data")
-	certFile, keyFile := filepath.Join(data, "server.crt"), filepath.Join(data, "server.key")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		return "", err
 	}
 	if os.Geteuid() == 0 { // the server runs as postgres and must own its key
@@ -121,13 +86,10 @@ func TestTLS(t *testing.T) {
 			tt.tls(cfg)
 			r := start(t, "tls", cfg)
 			if tt.wantErr != "" {
-				require.Eventually(t, func() bool {
-					return r.host.Last().Status() == componentstatus.StatusRecoverableError
-				}, 10*time.Second, 10*time.Millisecond)
-				assert.ErrorContains(t, r.host.Last().Err(), tt.wantErr)
+				assert.ErrorContains(t, r.WaitError(t), tt.wantErr)
 				return
 			}
-			ld := r.waitBatches(t, 1)[0]
+			ld := r.WaitBatches(t, 1)[0]
 			assert.Equal(t, tt.sslMode, entity.ReadSource(ld.ResourceLogs().At(0).Resource()).Config["ssl_mode"])
 			// Sessions of the previous case may take a moment to end.
 			assert.Eventually(t, func() bool {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -80,8 +81,6 @@ type stats struct {
 type aggregator struct {
 	flows map[flowKey]*flowAgg
 	stats stats
-	// accountID is the first account-id field seen.
-	accountID string
 	// at is where the object being read was logged (its key), for records
 	// without account-id or region fields.
 	at location
@@ -106,9 +105,6 @@ func (a *aggregator) add(r *record) {
 		return
 	}
 	a.stats.Records++
-	if a.accountID == "" && r.AccountID != "" && isAccountID(r.AccountID) {
-		a.accountID = strings.Clone(r.AccountID)
-	}
 	f, ok := a.flows[flowKey{src, dst, r.InterfaceID}]
 	if !ok {
 		f = a.newFlow(r)
@@ -212,9 +208,6 @@ func (a *aggregator) merge(other *aggregator) {
 	a.stats.Records += other.stats.Records
 	a.stats.NoData += other.stats.NoData
 	a.stats.Malformed += other.stats.Malformed
-	if a.accountID == "" {
-		a.accountID = other.accountID
-	}
 	for k, of := range other.flows {
 		f, ok := a.flows[k]
 		if !ok {
@@ -235,6 +228,39 @@ func (f *flowAgg) add(o *flowAgg) {
 		f.first = o.first
 	}
 	f.last = max(f.last, o.last)
+}
+
+// byScope splits the flows by the scope of the account each was logged
+// in (several accounts deliver to an organisation's central bucket).
+// scopeOf is asked once per account, in order, the unknown account ("")
+// last.
+func (a *aggregator) byScope(scopeOf func(account string) (string, error)) (map[string]*aggregator, error) {
+	byAccount := map[string]*aggregator{}
+	for k, f := range a.flows {
+		sub, ok := byAccount[f.loc.account]
+		if !ok {
+			sub = newAggregator()
+			byAccount[f.loc.account] = sub
+		}
+		sub.flows[k] = f
+	}
+	accounts := slices.Sorted(maps.Keys(byAccount))
+	if accounts[0] == "" {
+		accounts = append(accounts[1:], "")
+	}
+	out := map[string]*aggregator{}
+	for _, account := range accounts {
+		scope, err := scopeOf(account)
+		if err != nil {
+			return nil, err
+		}
+		if sub, ok := out[scope]; ok {
+			maps.Copy(sub.flows, byAccount[account].flows)
+			continue
+		}
+		out[scope] = byAccount[account]
+	}
+	return out, nil
 }
 
 // regions are the regions the flows were logged in, sorted.
@@ -265,13 +291,13 @@ type edge struct {
 // network interfaces of the region the flow was logged in (indexOf returns
 // nil for a region whose interfaces are unknown): several addresses of one
 // instance become one flow. Without it, the ends stay addresses.
-func (a *aggregator) observations(scope string, indexOf func(region string) *awsnet.Index) []entity.Observation {
+func (a *aggregator) observations(scope string, indexOf func(region string) *awsnet.Index, lookupSince int64) []entity.Observation {
 	edges := make(map[edgeKey]*edge, len(a.flows))
 	for k, f := range a.flows {
 		src, dst := k.src, k.dst
 		var srcID, dstID string
 		if indexOf != nil {
-			srcID, dstID = resolveEnds(k, f, scope, indexOf(f.loc.region))
+			srcID, dstID = resolveEnds(k, f, scope, indexOf(f.loc.region), lookupSince)
 		}
 		if srcID != "" {
 			src = srcID

@@ -12,12 +12,14 @@ import (
 
 const (
 	defaultCollectionInterval = 5 * time.Minute
+	defaultResolveMaxAge      = time.Hour
 )
 
 var (
 	errMissingBucket      = errors.New("bucket: must not be empty")
 	errMissingRegion      = errors.New("region: must not be empty")
 	errCollectionInterval = errors.New("collection_interval: must be positive")
+	errResolveMaxAge      = errors.New("resolve_max_age: must be positive")
 	errKeyPair            = errors.New("access_key_id and secret_access_key: set both or neither")
 	errExternalID         = errors.New("external_id: needs assume_role_arn")
 	errEndpoint           = errors.New("endpoint: must be an http or https URL")
@@ -53,6 +55,12 @@ type Config struct {
 	// inventory's internal IDs (instance, NAT gateway, network interface)
 	// with one DescribeNetworkInterfaces per region per crawl.
 	ResolveEndpoints bool `mapstructure:"resolve_endpoints"`
+	// ResolveMaxAge bounds the age of a flow whose ends are resolved by
+	// address: the interfaces are listed as they are now, and an address
+	// of an older flow may have belonged to another interface since (a
+	// restart without storage reads old objects again). The end logged by
+	// an interface (interface-id, instance-id) resolves at any age.
+	ResolveMaxAge time.Duration `mapstructure:"resolve_max_age"`
 	// EC2Endpoint overrides the EC2 endpoint of every region (tests,
 	// VPC interface endpoints).
 	EC2Endpoint string `mapstructure:"ec2_endpoint"`
@@ -78,6 +86,7 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		LogFormat:          "default",
 		ResolveEndpoints:   true,
+		ResolveMaxAge:      defaultResolveMaxAge,
 		CollectionInterval: defaultCollectionInterval,
 	}
 }
@@ -108,6 +117,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.CollectionInterval <= 0 {
 		errs = append(errs, errCollectionInterval)
+	}
+	if cfg.ResolveMaxAge <= 0 {
+		errs = append(errs, errResolveMaxAge)
 	}
 	return errors.Join(errs...)
 }

@@ -40,6 +40,7 @@ func TestLoadConfig(t *testing.T) {
 				ExternalID:         "coordimap",
 				Endpoint:           "https://s3.example.internal",
 				ResolveEndpoints:   false,
+				ResolveMaxAge:      30 * time.Minute,
 				EC2Endpoint:        "https://ec2.example.internal",
 				CollectionInterval: time.Minute,
 				ScopeID:            "123456789012",
@@ -54,6 +55,7 @@ func TestLoadConfig(t *testing.T) {
 				Region:             "us-east-1",
 				LogFormat:          "all",
 				ResolveEndpoints:   true,
+				ResolveMaxAge:      defaultResolveMaxAge,
 				CollectionInterval: defaultCollectionInterval,
 			},
 		},
@@ -99,6 +101,7 @@ func TestValidate(t *testing.T) {
 		{name: "ec2_endpoint not a URL", modify: func(c *Config) { c.EC2Endpoint = "ec2.internal" }, wantErr: "ec2_endpoint: must be an http or https URL"},
 		{name: "ec2_endpoint https", modify: func(c *Config) { c.EC2Endpoint = "https://vpce-0abc.ec2.us-east-1.vpce.amazonaws.com" }},
 		{name: "resolution off", modify: func(c *Config) { c.ResolveEndpoints = false }},
+		{name: "no resolve age", modify: func(c *Config) { c.ResolveMaxAge = 0 }, wantErr: "resolve_max_age: must be positive"},
 		{name: "zero interval", modify: func(c *Config) { c.CollectionInterval = 0 }, wantErr: "collection_interval: must be positive"},
 		{
 			name: "every problem at once",

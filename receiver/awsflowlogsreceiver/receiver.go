@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
 
@@ -238,7 +241,7 @@ func (r *flowLogsReceiver) readBatch(ctx context.Context, batch []object, res *r
 	}
 	r.totalMalformed += agg.stats.Malformed
 	if len(agg.flows) > 0 {
-		scope, err := r.scope(agg.accountID, read)
+		groups, err := agg.byScope(r.scope)
 		if err != nil {
 			return readErrs, err
 		}
@@ -249,14 +252,21 @@ func (r *flowLogsReceiver) readBatch(ctx context.Context, batch []object, res *r
 			}
 			indexOf = res.index
 		}
-		b := entity.NewBatch(r.source(scope))
+		// One resource per scope, all in one request: the batch is
+		// checkpointed once.
 		now := time.Now()
-		for _, o := range agg.observations(scope, indexOf) {
-			if err := b.AddObservation(now, o); err != nil {
-				return readErrs, err
+		lookupSince := now.Add(-r.cfg.ResolveMaxAge).Unix()
+		ld := plog.NewLogs()
+		for _, scope := range slices.Sorted(maps.Keys(groups)) {
+			b := entity.NewBatch(r.source(scope))
+			for _, o := range groups[scope].observations(scope, indexOf, lookupSince) {
+				if err := b.AddObservation(now, o); err != nil {
+					return readErrs, err
+				}
 			}
+			b.Logs().ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
 		}
-		if err := r.next.ConsumeLogs(ctx, b.Logs()); err != nil {
+		if err := r.next.ConsumeLogs(ctx, ld); err != nil {
 			return readErrs, fmt.Errorf("consume: %w", err)
 		}
 	}
@@ -292,35 +302,27 @@ func (r *flowLogsReceiver) readOne(ctx context.Context, agg *aggregator, o objec
 	return nil
 }
 
-// scope returns the account the flows belong to: scope_id, or the account
-// the objects name. A configured scope_id that differs from it is warned
-// about once.
-func (r *flowLogsReceiver) scope(recordAccount string, objs []object) (string, error) {
-	found := recordAccount
-	if found == "" {
-		for _, o := range objs {
-			if a := locationOfKey(o.Key).account; a != "" {
-				found = a
-				break
-			}
-		}
-	}
+// scope returns the scope of the flows logged in account: scope_id, or
+// the account (from the account-id field, else the object's key). A
+// configured scope_id that differs from it is warned about once. Flows
+// whose account is unknown take the last account seen.
+func (r *flowLogsReceiver) scope(account string) (string, error) {
 	if r.cfg.ScopeID != "" {
-		if found != "" && found != r.cfg.ScopeID && !r.scopeWarned {
+		if account != "" && account != r.cfg.ScopeID && !r.scopeWarned {
 			r.scopeWarned = true
 			r.set.Logger.Warn("scope_id differs from the account the flow logs belong to; using scope_id",
-				zap.String("scope_id", r.cfg.ScopeID), zap.String("account_id", found))
+				zap.String("scope_id", r.cfg.ScopeID), zap.String("account_id", account))
 		}
 		return r.cfg.ScopeID, nil
 	}
-	if found == "" {
+	if account == "" {
 		if r.scopeID == "" {
 			return "", errNoScope
 		}
 		return r.scopeID, nil
 	}
-	r.scopeID = found
-	return found, nil
+	r.scopeID = account
+	return account, nil
 }
 
 func (r *flowLogsReceiver) source(scope string) entity.Source {

@@ -26,8 +26,11 @@ import (
 //     field names the owner of the end flow-direction points at.
 //   - Any other end resolves through the addresses of idx, preferring the
 //     ENIs of the flow's VPC (vpc-id field, else the logging ENI's VPC)
-//     when private ranges overlap.
-func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index) (src, dst string) {
+//     when private ranges overlap, but only for a flow that ended at
+//     lookupSince (unix seconds) or later: idx holds today's addresses,
+//     and an address of an old flow may have belonged to another
+//     interface since (a flow without an end time counts as recent).
+func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index, lookupSince int64) (src, dst string) {
 	if idx == nil || (f.loc.account != "" && !idx.HasAccount(f.loc.account)) {
 		return "", ""
 	}
@@ -56,6 +59,9 @@ func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index) (src, d
 		}
 	} else if f.instance != "" && f.side != sideUnknown {
 		ends[f.side-sideSource] = instance.InternalID(scope)
+	}
+	if f.last != 0 && f.last < lookupSince {
+		return ends[0], ends[1]
 	}
 	for i := range ends {
 		if ends[i] != "" || !valid[i] {

@@ -57,7 +57,7 @@ func BenchmarkObservations(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if obs := a.observations(testAccount, bc.indexOf); len(obs) == 0 {
+				if obs := a.observations(testAccount, bc.indexOf, 0); len(obs) == 0 {
 					b.Fatal("no observations")
 				}
 			}

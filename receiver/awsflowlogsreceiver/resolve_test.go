@@ -66,7 +66,6 @@ func TestResolveEndpoints(t *testing.T) {
 	logs := firstBatch(t, r, sink)
 	require.Len(t, logs, 1)
 	assert.Equal(t, []string{
-		"10.0.1.5 > 10.0.2.7 (none)", // account 210987654321: not ours
 		"10.0.9.9 > 123456789012@i-0dead000000000001 (destination_side)",
 		"123456789012@eni-0a1b2c3d4e5f60002 > 123456789012@i-0123456789abcdef0 (both_sides)",
 		"123456789012@eni-0e2c0000000000b02 > 123456789012@i-0123456789abcdef0 (both_sides)",
@@ -76,7 +75,14 @@ func TestResolveEndpoints(t *testing.T) {
 		"123456789012@i-0123456789abcdef0 > 198.51.100.7 (source_side)", // through the NAT gateway
 		"123456789012@i-0bbbbbbbbbbbbbbbb > 10.0.1.50 (source_side)",    // 10.0.1.5 of the other VPC
 		"192.168.7.7 > 123456789012@i-0123456789abcdef0 (destination_side)",
+		// Account 210987654321 (an organisation's central bucket): its
+		// own resource, its scope, its ENIs not listed with ours.
+		"10.0.1.5 > 10.0.2.7 (none)",
 	}, resolvedEdges(logs))
+	require.Equal(t, 2, logs[0].ResourceLogs().Len())
+	for i, scope := range []string{"123456789012", "210987654321"} {
+		assert.Equal(t, scope, entity.ReadSource(logs[0].ResourceLogs().At(i).Resource()).ScopeID)
+	}
 	compareGolden(t, "resolve", logs[0])
 	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1})
 }
@@ -196,4 +202,22 @@ func TestResolveDenied(t *testing.T) {
 		"123456789012@i-0123456789abcdef0 > 123456789012@eni-0a1b2c3d4e5f60002 (both_sides)",
 		"203.0.113.9 > 123456789012@i-0123456789abcdef0 (destination_side)",
 	}, resolvedEdges(all[len(all)-1:]))
+}
+
+// Flows older than resolve_max_age (these are from 2025) resolve only the
+// end the logging interface stands for: the interfaces are listed as they
+// are today, and an address may have changed hands since.
+func TestResolveOldFlowsByLoggingInterfaceOnly(t *testing.T) {
+	s3 := newFakeS3(t)
+	s3.put(t, keyPrefix+"a.log.gz", "default.log", false)
+	ec2 := newFakeEC2(t)
+	cfg := resolving(testConfig(s3.url), ec2)
+	cfg.ResolveMaxAge = defaultResolveMaxAge
+	r, sink := startReceiver(t, cfg, componenttest.NewNopHost(), "old")
+	assert.Equal(t, []string{
+		"10.0.1.5 > 123456789012@eni-0a1b2c3d4e5f60002 (destination_side)",
+		"123456789012@eni-0a1b2c3d4e5f60002 > 10.0.1.5 (source_side)",
+		"123456789012@i-0123456789abcdef0 > 10.0.2.7 (source_side)",
+		"203.0.113.9 > 123456789012@i-0123456789abcdef0 (destination_side)",
+	}, resolvedEdges(firstBatch(t, r, sink)))
 }

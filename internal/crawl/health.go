@@ -2,6 +2,7 @@ package crawl
 
 import (
 	"fmt"
+	"regexp"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
@@ -70,3 +71,12 @@ func (h *Health) Report(err error) {
 	}
 	h.failing, h.healthy = true, false
 }
+
+// requestIDs matches the parts of a cloud API error that change with every
+// request: AWS's "RequestID: …, " and S3's "HostID: …, ".
+var requestIDs = regexp.MustCompile(`(RequestID|HostID): [^,]*, `)
+
+// WithoutRequestIDs is a Classify for cloud API errors: the error text
+// without its request IDs, so that a permission refused on every crawl is
+// one failure, not a new one each time.
+func WithoutRequestIDs(err error) string { return requestIDs.ReplaceAllString(err.Error(), "") }

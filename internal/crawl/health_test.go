@@ -52,3 +52,12 @@ func TestHealthReportsOncePerChange(t *testing.T) {
 }
 
 var errDown = errors.New("connection refused")
+
+// AWS errors that differ only by their request IDs are one problem.
+func TestWithoutRequestIDs(t *testing.T) {
+	a := errors.New("ec2 DescribeNetworkInterfaces us-east-1: operation error EC2: DescribeNetworkInterfaces, https response error StatusCode: 403, RequestID: 3b1c7a52-1, api error UnauthorizedOperation: no")
+	b := errors.New("ec2 DescribeNetworkInterfaces us-east-1: operation error EC2: DescribeNetworkInterfaces, https response error StatusCode: 403, RequestID: 9f00e1d4-2, api error UnauthorizedOperation: no")
+	s3 := errors.New("list s3://b/p: operation error S3: ListObjectsV2, https response error StatusCode: 403, RequestID: R1, HostID: H1, api error AccessDenied: Access Denied")
+	assert.Equal(t, WithoutRequestIDs(a), WithoutRequestIDs(b))
+	assert.Equal(t, "list s3://b/p: operation error S3: ListObjectsV2, https response error StatusCode: 403, api error AccessDenied: Access Denied", WithoutRequestIDs(s3))
+}

@@ -9,13 +9,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // client is the seam over the AWS APIs: list the flow-log objects, open
@@ -37,36 +33,8 @@ type object struct {
 	Size         int64
 }
 
-// awsConfig loads the SDK configuration: the default credential chain, or
-// the configured key pair, then the assumed role if any.
-func awsConfig(ctx context.Context, cfg *Config) (aws.Config, error) {
-	opts := []func(*awsconfig.LoadOptions) error{
-		awsconfig.WithRegion(cfg.Region),
-		awsconfig.WithRetryMode(aws.RetryModeAdaptive),
-	}
-	if cfg.AccessKeyID != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(string(cfg.AccessKeyID), string(cfg.SecretAccessKey), "")))
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("aws config: %w", err)
-	}
-	if cfg.AssumeRoleARN != "" {
-		stsClient := sts.NewFromConfig(awsCfg)
-		provider := stscreds.NewAssumeRoleProvider(stsClient, cfg.AssumeRoleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = "otelcol-coordimap"
-			if cfg.ExternalID != "" {
-				o.ExternalID = aws.String(cfg.ExternalID)
-			}
-		})
-		awsCfg.Credentials = aws.NewCredentialsCache(provider)
-	}
-	return awsCfg, nil
-}
-
 func newClient(ctx context.Context, cfg *Config) (*client, error) {
-	awsCfg, err := awsConfig(ctx, cfg)
+	awsCfg, err := cfg.Credentials.Load(ctx, cfg.Region, "")
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,14 @@ package awsflowlogsreceiver
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/awsauth"
 )
 
 const (
@@ -20,8 +22,6 @@ var (
 	errMissingRegion      = errors.New("region: must not be empty")
 	errCollectionInterval = errors.New("collection_interval: must be positive")
 	errResolveMaxAge      = errors.New("resolve_max_age: must be positive")
-	errKeyPair            = errors.New("access_key_id and secret_access_key: set both or neither")
-	errExternalID         = errors.New("external_id: needs assume_role_arn")
 	errEndpoint           = errors.New("endpoint: must be an http or https URL")
 	errEC2Endpoint        = errors.New("ec2_endpoint: must be an http or https URL")
 )
@@ -40,14 +40,9 @@ type Config struct {
 	// or the ${field} list the flow log was created with. The header line
 	// of each object, when present, takes precedence.
 	LogFormat string `mapstructure:"log_format"`
-	// AccessKeyID and SecretAccessKey, when set, replace the default
-	// credential chain (environment, shared files, IMDS, web identity).
-	AccessKeyID     configopaque.String `mapstructure:"access_key_id"`
-	SecretAccessKey configopaque.String `mapstructure:"secret_access_key"`
-	// AssumeRoleARN is a role assumed (with STS) on top of the credentials
-	// above; ExternalID goes with it.
-	AssumeRoleARN string `mapstructure:"assume_role_arn"`
-	ExternalID    string `mapstructure:"external_id"`
+	// Credentials: the default chain, or a key pair; a role assumed on
+	// top.
+	awsauth.Credentials `mapstructure:",squash"`
 	// Endpoint overrides the S3 endpoint (S3-compatible stores, tests); it
 	// switches to path-style addressing.
 	Endpoint string `mapstructure:"endpoint"`
@@ -97,18 +92,17 @@ func (cfg *Config) Validate() error {
 	if cfg.Bucket == "" {
 		errs = append(errs, errMissingBucket)
 	}
-	if cfg.Region == "" {
+	switch {
+	case cfg.Region == "":
 		errs = append(errs, errMissingRegion)
+	case cfg.Endpoint == "" && !awsauth.IsRegion(cfg.Region):
+		// An S3-compatible store (endpoint) may name its regions otherwise.
+		errs = append(errs, fmt.Errorf("region: %q is not an AWS region name (e.g. eu-west-1)", cfg.Region))
 	}
 	if _, err := parseFormat(cfg.LogFormat); err != nil {
 		errs = append(errs, err)
 	}
-	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
-		errs = append(errs, errKeyPair)
-	}
-	if cfg.ExternalID != "" && cfg.AssumeRoleARN == "" {
-		errs = append(errs, errExternalID)
-	}
+	errs = append(errs, cfg.Credentials.Validate()...)
 	if cfg.Endpoint != "" && !isHTTPURL(cfg.Endpoint) {
 		errs = append(errs, errEndpoint)
 	}

@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/coordimap/otelcol-coordimap/internal/awsauth"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -30,14 +32,16 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(typeStr, "all"),
 			want: &Config{
-				Bucket:             "my-flow-logs",
-				Prefix:             "AWSLogs/123456789012/vpcflowlogs/",
-				Region:             "eu-west-1",
-				LogFormat:          "${version} ${vpc-id} ${subnet-id} ${instance-id} ${interface-id} ${srcaddr} ${dstaddr} ${packets} ${bytes} ${action} ${log-status}",
-				AccessKeyID:        configopaque.String("${env:AWS_ACCESS_KEY_ID}"),
-				SecretAccessKey:    configopaque.String("${env:AWS_SECRET_ACCESS_KEY}"),
-				AssumeRoleARN:      "arn:aws:iam::123456789012:role/coordimap-read",
-				ExternalID:         "coordimap",
+				Bucket:    "my-flow-logs",
+				Prefix:    "AWSLogs/123456789012/vpcflowlogs/",
+				Region:    "eu-west-1",
+				LogFormat: "${version} ${vpc-id} ${subnet-id} ${instance-id} ${interface-id} ${srcaddr} ${dstaddr} ${packets} ${bytes} ${action} ${log-status}",
+				Credentials: awsauth.Credentials{
+					AccessKeyID:     configopaque.String("${env:AWS_ACCESS_KEY_ID}"),
+					SecretAccessKey: configopaque.String("${env:AWS_SECRET_ACCESS_KEY}"),
+					AssumeRoleARN:   "arn:aws:iam::123456789012:role/coordimap-read",
+					ExternalID:      "coordimap",
+				},
 				Endpoint:           "https://s3.example.internal",
 				ResolveEndpoints:   false,
 				ResolveMaxAge:      30 * time.Minute,
@@ -92,6 +96,10 @@ func TestValidate(t *testing.T) {
 		{name: "minimal", modify: func(*Config) {}},
 		{name: "no bucket", modify: func(c *Config) { c.Bucket = "" }, wantErr: "bucket: must not be empty"},
 		{name: "no region", modify: func(c *Config) { c.Region = "" }, wantErr: "region: must not be empty"},
+		{name: "typo in the region", modify: func(c *Config) { c.Region = "us-east1" }, wantErr: `region: "us-east1" is not an AWS region name (e.g. eu-west-1)`},
+		{name: "any region with an endpoint", modify: func(c *Config) { c.Region, c.Endpoint = "fr-par", "https://s3.fr-par.example" }},
+		{name: "not a role ARN", modify: func(c *Config) { c.AssumeRoleARN = "arn:aws:iam::123456789012:user/me" },
+			wantErr: `assume_role_arn: "arn:aws:iam::123456789012:user/me" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`},
 		{name: "bad format", modify: func(c *Config) { c.LogFormat = "${srcaddr} ${foo}" }, wantErr: `log_format: unknown field "foo"`},
 		{name: "key without secret", modify: func(c *Config) { c.AccessKeyID = "AKID" }, wantErr: "access_key_id and secret_access_key: set both or neither"},
 		{name: "secret without key", modify: func(c *Config) { c.SecretAccessKey = "s" }, wantErr: "access_key_id and secret_access_key: set both or neither"},

@@ -1,7 +1,6 @@
 package awsflowlogsreceiver
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,13 +27,4 @@ func TestLocationOfKey(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, locationOfKey(tt.key), tt.key)
 	}
-}
-
-// AWS errors that differ only by their request IDs are one problem.
-func TestClassify(t *testing.T) {
-	a := errors.New("ec2 DescribeNetworkInterfaces us-east-1: operation error EC2: DescribeNetworkInterfaces, https response error StatusCode: 403, RequestID: 3b1c7a52-1, api error UnauthorizedOperation: no")
-	b := errors.New("ec2 DescribeNetworkInterfaces us-east-1: operation error EC2: DescribeNetworkInterfaces, https response error StatusCode: 403, RequestID: 9f00e1d4-2, api error UnauthorizedOperation: no")
-	s3 := errors.New("list s3://b/p: operation error S3: ListObjectsV2, https response error StatusCode: 403, RequestID: R1, HostID: H1, api error AccessDenied: Access Denied")
-	assert.Equal(t, classify(a), classify(b))
-	assert.Equal(t, "list s3://b/p: operation error S3: ListObjectsV2, https response error StatusCode: 403, api error AccessDenied: Access Denied", classify(s3))
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"time"
 
@@ -77,7 +76,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *flowLo
 		corruptAttempts: maxCorruptAttempts,
 		health: crawl.Health{
 			Source: "AWS flow logs", ID: set.ID, Endpoint: "s3://" + cfg.Bucket + "/" + cfg.Prefix, Logger: set.Logger,
-			Classify: classify,
+			Classify: crawl.WithoutRequestIDs,
 		},
 	}
 	if r.dataSourceID == "" {
@@ -157,14 +156,6 @@ func (r *flowLogsReceiver) report(err error) {
 	}
 	r.health.Report(err)
 }
-
-// requestIDs matches the parts of an AWS error that change with every
-// request.
-var requestIDs = regexp.MustCompile(`(RequestID|HostID): [^,]*, `)
-
-// classify groups the errors that are the same problem: AWS errors differ
-// by their request IDs only.
-func classify(err error) string { return requestIDs.ReplaceAllString(err.Error(), "") }
 
 // crawl lists the prefix and reads the objects not yet read, in batches of
 // objectsPerBatch: each batch is emitted, then checkpointed. An object

@@ -7,9 +7,6 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -60,19 +57,9 @@ type client struct {
 }
 
 func newClient(ctx context.Context, cfg *Config) (*client, error) {
-	opts := []func(*awsconfig.LoadOptions) error{
-		awsconfig.WithRegion(cfg.Region),
-		// Throttling (RequestLimitExceeded, Throttling) is retried with
-		// backoff and slows the client down.
-		awsconfig.WithRetryMode(aws.RetryModeAdaptive),
-	}
-	if cfg.AccessKeyID != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(string(cfg.AccessKeyID), string(cfg.SecretAccessKey), "")))
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	awsCfg, err := cfg.Credentials.Load(ctx, cfg.Region, cfg.Endpoints.STS)
 	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+		return nil, err
 	}
 	if cfg.RequestsPerSecond > 0 {
 		awsCfg.HTTPClient = limitedClient{
@@ -84,15 +71,6 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 		if cfg.Endpoints.STS != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoints.STS)
 		}
-	}
-	if cfg.AssumeRoleARN != "" {
-		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(awsCfg, stsOpts), cfg.AssumeRoleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = "otelcol-coordimap"
-			if cfg.ExternalID != "" {
-				o.ExternalID = aws.String(cfg.ExternalID)
-			}
-		})
-		awsCfg.Credentials = aws.NewCredentialsCache(provider)
 	}
 	return &client{
 		cfg: awsCfg,
@@ -309,6 +287,9 @@ func (c *client) images(ctx context.Context, region string, ids []string) ([]ec2
 		chunk := ids[start:min(start+200, len(ids))]
 		p := ec2.NewDescribeImagesPaginator(c.ec2(region), &ec2.DescribeImagesInput{
 			Filters: []ec2types.Filter{{Name: aws.String("image-id"), Values: chunk}},
+			// Deprecated AMIs (public ones are, two years after creation)
+			// are left out otherwise, though instances still run them.
+			IncludeDeprecated: aws.Bool(true),
 		})
 		images, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeImagesOutput) []ec2types.Image { return page.Images })
 		if err != nil {

@@ -7,8 +7,9 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/awsauth"
 )
 
 const (
@@ -20,8 +21,6 @@ const (
 
 var (
 	errCollectionInterval = errors.New("collection_interval: must be positive")
-	errKeyPair            = errors.New("access_key_id and secret_access_key: set both or neither")
-	errExternalID         = errors.New("external_id: needs assume_role_arn")
 	errEmptyRegion        = errors.New("regions: names must not be empty")
 	errHomeRegion         = errors.New("region: must not be empty")
 	errMaxConcurrency     = errors.New("max_concurrency: must be at least 1")
@@ -53,13 +52,9 @@ type Config struct {
 	Regions []string `mapstructure:"regions"`
 	// Region is where STS and the region discovery are called.
 	Region string `mapstructure:"region"`
-	// AccessKeyID and SecretAccessKey, when set, replace the default
-	// credential chain.
-	AccessKeyID     configopaque.String `mapstructure:"access_key_id"`
-	SecretAccessKey configopaque.String `mapstructure:"secret_access_key"`
-	// AssumeRoleARN is a role assumed on top of the credentials above.
-	AssumeRoleARN string `mapstructure:"assume_role_arn"`
-	ExternalID    string `mapstructure:"external_id"`
+	// Credentials: the default chain, or a key pair; a role assumed on
+	// top.
+	awsauth.Credentials `mapstructure:",squash"`
 	// Endpoints override service endpoints.
 	Endpoints Endpoints `mapstructure:"endpoints"`
 	// PolicyConfig adds IAM (global): roles, the managed policies and the
@@ -92,8 +87,15 @@ func createDefaultConfig() component.Config {
 // Validate reports every problem of the configuration at once.
 func (cfg *Config) Validate() error {
 	var errs []error
-	if cfg.Region == "" {
+	// An AWS-compatible cloud (endpoints.ec2) may name its regions
+	// otherwise; AWS's are checked, so a typo fails at start rather than
+	// as a DNS error every crawl.
+	awsRegions := cfg.Endpoints.EC2 == ""
+	switch {
+	case cfg.Region == "":
 		errs = append(errs, errHomeRegion)
+	case awsRegions && !awsauth.IsRegion(cfg.Region):
+		errs = append(errs, fmt.Errorf("region: %q is not an AWS region name (e.g. us-east-1)", cfg.Region))
 	}
 	seen := map[string]bool{}
 	for _, r := range cfg.Regions {
@@ -102,15 +104,12 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, errEmptyRegion)
 		case seen[r]:
 			errs = append(errs, fmt.Errorf("regions: %q is listed twice", r))
+		case awsRegions && !awsauth.IsRegion(r):
+			errs = append(errs, fmt.Errorf("regions: %q is not an AWS region name (e.g. eu-west-1)", r))
 		}
 		seen[r] = true
 	}
-	if (cfg.AccessKeyID == "") != (cfg.SecretAccessKey == "") {
-		errs = append(errs, errKeyPair)
-	}
-	if cfg.ExternalID != "" && cfg.AssumeRoleARN == "" {
-		errs = append(errs, errExternalID)
-	}
+	errs = append(errs, cfg.Credentials.Validate()...)
 	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}, {"rds", cfg.Endpoints.RDS}, {"elb", cfg.Endpoints.ELB}, {"autoscaling", cfg.Endpoints.AutoScaling}, {"lambda", cfg.Endpoints.Lambda}, {"eks", cfg.Endpoints.EKS}, {"ecr", cfg.Endpoints.ECR}, {"iam", cfg.Endpoints.IAM}} {
 		name, e := ep.name, ep.url
 		if e == "" {

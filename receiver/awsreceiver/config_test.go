@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/coordimap/otelcol-coordimap/internal/awsauth"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -25,12 +27,14 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(typeStr, "all"),
 			want: &Config{
-				Regions:            []string{"eu-west-1", "us-east-1"},
-				Region:             "eu-west-1",
-				AccessKeyID:        configopaque.String("${env:AWS_ACCESS_KEY_ID}"),
-				SecretAccessKey:    configopaque.String("${env:AWS_SECRET_ACCESS_KEY}"),
-				AssumeRoleARN:      "arn:aws:iam::123456789012:role/coordimap-read",
-				ExternalID:         "coordimap",
+				Regions: []string{"eu-west-1", "us-east-1"},
+				Region:  "eu-west-1",
+				Credentials: awsauth.Credentials{
+					AccessKeyID:     configopaque.String("${env:AWS_ACCESS_KEY_ID}"),
+					SecretAccessKey: configopaque.String("${env:AWS_SECRET_ACCESS_KEY}"),
+					AssumeRoleARN:   "arn:aws:iam::123456789012:role/coordimap-read",
+					ExternalID:      "coordimap",
+				},
 				Endpoints:          Endpoints{EC2: "https://ec2.example.internal", STS: "https://sts.example.internal", S3: "https://s3.example.internal", ELB: "https://elasticloadbalancing.example.internal", AutoScaling: "https://autoscaling.example.internal", Lambda: "https://lambda.example.internal", EKS: "https://eks.example.internal", ECR: "https://ecr.example.internal", IAM: "https://iam.example.internal"},
 				PolicyConfig:       true,
 				CollectionInterval: 10 * time.Minute,
@@ -42,7 +46,7 @@ func TestLoadConfig(t *testing.T) {
 		},
 		{
 			id:      component.NewIDWithName(typeStr, "bad"),
-			wantErr: "regions: names must not be empty\nexternal_id: needs assume_role_arn\nendpoints: elb: must be an http or https URL",
+			wantErr: "regions: names must not be empty\nregions: \"eu-west\" is not an AWS region name (e.g. eu-west-1)\nexternal_id: needs assume_role_arn\nendpoints: elb: must be an http or https URL",
 		},
 	}
 	for _, tt := range tests {
@@ -60,4 +64,11 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, tt.want, cfg)
 		})
 	}
+}
+
+// The credential keys are squashed in: a typo in one is still refused.
+func TestUnknownKeyRefused(t *testing.T) {
+	cfg := createDefaultConfig()
+	err := confmap.NewFromStringMap(map[string]any{"acces_key_id": "AKID", "secret_access_key": "s"}).Unmarshal(cfg)
+	require.ErrorContains(t, err, "acces_key_id")
 }

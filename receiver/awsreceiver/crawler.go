@@ -1621,13 +1621,25 @@ func bucketEntities(scope string, buckets []s3types.Bucket, interval time.Durati
 }
 
 // ownerEntity is the account: the agent's aws.owner element.
-func ownerEntity(scope string, interval time.Duration) entity.Entity {
+func ownerEntity(scope, account string, interval time.Duration) entity.Entity {
 	return entity.Entity{
-		Ref:            entity.Ref{Type: TypeOwner, InternalID: internalid.AWS(scope, scope), NativeIDs: map[string]any{"cloud.account.id": scope}},
-		Name:           scope,
-		Body:           map[string]any{"account_id": scope},
+		Ref:            entity.Ref{Type: TypeOwner, InternalID: internalid.AWS(scope, account), NativeIDs: map[string]any{"cloud.account.id": account}},
+		Name:           account,
+		Body:           map[string]any{"account_id": account},
 		ReportInterval: interval,
 	}
+}
+
+// ownedBy drops from ents the owner links to any owner but the crawled
+// account's: a resource shared from another account (a subnet of a shared
+// VPC) names an owner that is not crawled, and the edge would dangle.
+func ownedBy(owner entity.Ref, ents []entity.Entity) []entity.Entity {
+	for i := range ents {
+		ents[i].Links = slices.DeleteFunc(ents[i].Links, func(l entity.Link) bool {
+			return l.Target.Type == TypeOwner && l.Target.InternalID != owner.InternalID
+		})
+	}
+	return ents
 }
 
 // ownerLinks is owner → resource, listed by the resource, as the agent

@@ -1,9 +1,12 @@
 package awsreceiver
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,6 +40,11 @@ type fakeAPI struct {
 	// deniedActions are refused in every region.
 	deniedActions map[string]bool
 	calls         map[string]int // "<region> <Action>[ <NextToken>]"
+	// forms holds the last request's form of each call key.
+	forms map[string]url.Values
+	// requests numbers the responses: each carries its own request ID,
+	// as AWS's do.
+	requests int
 }
 
 func newFakeAPI(tb testing.TB) *fakeAPI {
@@ -51,7 +59,7 @@ func newFakeAPI(tb testing.TB) *fakeAPI {
 // newFakeState is a fake without a server of its own, for handlers that
 // answer some calls themselves and hand the rest to serve.
 func newFakeState() *fakeAPI {
-	return &fakeAPI{throttle: map[string]int{}, denied: map[string]bool{}, deniedActions: map[string]bool{}, calls: map[string]int{}}
+	return &fakeAPI{throttle: map[string]int{}, denied: map[string]bool{}, deniedActions: map[string]bool{}, calls: map[string]int{}, forms: map[string]url.Values{}}
 }
 
 // region reads the region of the SigV4 credential scope
@@ -139,12 +147,15 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.calls[key]++
+	f.forms[key] = r.Form
 	throttled := f.throttle[action] > 0
 	if throttled {
 		f.throttle[action]--
 	}
 	denied := f.denied[reg] && action != "GetCallerIdentity"
 	actionDenied := f.deniedActions[action]
+	f.requests++
+	requestID := fmt.Sprintf("%08d-0000-4000-8000-%012d", f.requests, f.requests)
 	f.mu.Unlock()
 	if r.Form.Get("Version") == iamAPIVersion {
 		actionDenied, denied = actionDenied || denied, false
@@ -175,6 +186,11 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no recorded response for "+file, http.StatusNotImplemented)
 		return
 	}
+	w.Header().Set("X-Amzn-Requestid", requestID)
+	if code != http.StatusOK {
+		// The recorded errors' request IDs end in "example".
+		body = bytes.ReplaceAll(body, []byte("example"), []byte(requestID))
+	}
 	switch {
 	case proto == protoJSON:
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
@@ -195,6 +211,13 @@ func (f *fakeAPI) callCounts() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// form is the last request form of call key.
+func (f *fakeAPI) form(key string) url.Values {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.forms[key]
 }
 
 func (f *fakeAPI) requireCalled(t *testing.T, key string, n int) {

@@ -67,6 +67,7 @@ func TestGoldenEC2(t *testing.T) {
 	api.requireCalled(t, "eu-west-1 DescribeInstances", 2) // throttled, then retried
 	api.requireCalled(t, "eu-west-1 DescribeInstances instances-page-2", 1)
 	api.requireCalled(t, "eu-west-1 DescribeImages", 1) // one call for the AMIs in use
+	assert.Equal(t, "true", api.form("eu-west-1 DescribeImages").Get("IncludeDeprecated"), "deprecated AMIs still run")
 	api.requireCalled(t, "eu-west-1 ListBuckets", 1)
 	api.requireCalled(t, "eu-west-1 DescribeDBInstances", 1)
 	api.requireCalled(t, "eu-west-1 DescribeDBClusters", 1)

@@ -51,7 +51,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *awsRec
 		next:         next,
 		dataSourceID: cfg.DataSourceID,
 		seen:         map[string]entity.Set{},
-		health:       crawl.Health{Source: "AWS", ID: set.ID, Endpoint: cfg.Endpoints.EC2, Logger: set.Logger},
+		health:       crawl.Health{Source: "AWS", ID: set.ID, Endpoint: cfg.Endpoints.EC2, Logger: set.Logger, Classify: crawl.WithoutRequestIDs},
 	}
 	if r.dataSourceID == "" {
 		r.dataSourceID = set.ID.String()
@@ -87,20 +87,20 @@ func (r *awsReceiver) Shutdown(context.Context) error {
 
 // scope is the account of the credentials (STS); a configured scope_id
 // wins and is warned about once when it differs.
-func (r *awsReceiver) scope(ctx context.Context) (string, error) {
-	account, err := r.client.account(ctx)
+func (r *awsReceiver) scope(ctx context.Context) (scope, account string, err error) {
+	account, err = r.client.account(ctx)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if r.cfg.ScopeID == "" {
-		return account, nil
+		return account, account, nil
 	}
 	if account != r.cfg.ScopeID && !r.scopeWarned {
 		r.scopeWarned = true
 		r.set.Logger.Warn("scope_id differs from the account of the credentials; using scope_id",
 			zap.String("scope_id", r.cfg.ScopeID), zap.String("account_id", account))
 	}
-	return r.cfg.ScopeID, nil
+	return r.cfg.ScopeID, account, nil
 }
 
 // crawl reads every region and emits one batch. A region, or one read of a
@@ -108,10 +108,11 @@ func (r *awsReceiver) scope(ctx context.Context) (string, error) {
 // rest is emitted.
 func (r *awsReceiver) crawl(ctx context.Context) error {
 	now := time.Now()
-	scope, err := r.scope(ctx)
+	scope, account, err := r.scope(ctx)
 	if err != nil {
 		return err
 	}
+	owner := ownerEntity(scope, account, r.cfg.CollectionInterval)
 	regions := r.cfg.Regions
 	if len(regions) == 0 {
 		if regions, err = r.client.regions(ctx, r.cfg.Region); err != nil {
@@ -122,7 +123,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 	sort.Strings(regions)
 
 	batch := entity.NewBatch(r.source(scope))
-	if err := batch.AddState(now, ownerEntity(scope, r.cfg.CollectionInterval)); err != nil {
+	if err := batch.AddState(now, owner); err != nil {
 		return err
 	}
 	var errs []error
@@ -165,7 +166,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 	emitted := false
 	// What IAM emits (or, when it fails, emitted last time): the regions'
 	// links to roles and instance profiles point only at those.
-	iamEnts, iamKeys := r.iamState(scope, iamInv, iamErr)
+	iamEnts, iamKeys := r.iamState(scope, owner.Ref, iamInv, iamErr)
 	for i, region := range regions {
 		rc := crawls[i]
 		if rc.err != nil {
@@ -175,7 +176,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		emitted = true
 		errs = append(errs, rc.errs...)
 		rc.inv.iam = iamKeys
-		ents := entities(scope, region, rc.inv, r.cfg.CollectionInterval)
+		ents := ownedBy(owner.Ref, entities(scope, region, rc.inv, r.cfg.CollectionInterval))
 		keys := entity.Set{}
 		for _, e := range ents {
 			keys.Add(e.Ref)
@@ -202,7 +203,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		errs = append(errs, err)
 	} else {
 		emitted = true
-		ents := bucketEntities(scope, buckets, r.cfg.CollectionInterval)
+		ents := ownedBy(owner.Ref, bucketEntities(scope, buckets, r.cfg.CollectionInterval))
 		keys := entity.Set{}
 		for _, e := range ents {
 			keys.Add(e.Ref)
@@ -251,14 +252,14 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 
 // iamState builds IAM's entities and their keys; when IAM is off, nil;
 // when it failed, no entities and the keys it emitted last time.
-func (r *awsReceiver) iamState(scope string, inv iamInventory, err error) ([]entity.Entity, entity.Set) {
+func (r *awsReceiver) iamState(scope string, owner entity.Ref, inv iamInventory, err error) ([]entity.Entity, entity.Set) {
 	switch {
 	case !r.cfg.PolicyConfig:
 		return nil, nil
 	case err != nil:
 		return nil, r.seen[iamKey]
 	}
-	ents := iamEntities(scope, inv, r.cfg.CollectionInterval)
+	ents := ownedBy(owner, iamEntities(scope, inv, r.cfg.CollectionInterval))
 	keys := entity.Set{}
 	for _, e := range ents {
 		keys.Add(e.Ref)

@@ -9,97 +9,97 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
-// regionRead is one read of a region's crawl: the IAM action it needs
-// (for the report) and the element types built from what it returns.
-// A read that fails leaves the entities of its types as the last crawl
-// emitted them; the region's other reads are emitted.
+// regionRead is one read of a region's crawl and the element types built
+// from what it returns. A read that fails leaves the entities of its types
+// as the last crawl emitted them; the region's other reads are emitted.
+// Its error names the service, operation and region, and AWS's message
+// names the IAM action that was refused.
 type regionRead struct {
-	action string
-	types  []string
-	read   func(ctx context.Context, c *client, region string, inv *regionInventory) error
+	types []string
+	read  func(ctx context.Context, c *client, region string, inv *regionInventory) error
 }
 
 // regionReads are a region's reads after the availability zones, which
 // come first and decide whether the region answers at all. The AMIs in use
 // are read last, from the instances.
 var regionReads = []regionRead{
-	{"ec2:DescribeVpcs", []string{TypeVPC}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeVPC}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.vpcs, err = c.vpcs(ctx, region)
 		return err
 	}},
-	{"ec2:DescribeSubnets", []string{TypeSubnet}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeSubnet}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.subnets, err = c.subnets(ctx, region)
 		return err
 	}},
-	{"ec2:DescribeDhcpOptions", []string{TypeDHCP}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeDHCP}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.dhcpOptions, err = c.dhcpOptions(ctx, region)
 		return err
 	}},
-	{"ec2:DescribeRouteTables", []string{TypeRouteTable}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeRouteTable}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.routeTables, err = c.routeTables(ctx, region)
 		return err
 	}},
-	{"ec2:DescribeInternetGateways", []string{TypeInternetGateway}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeInternetGateway}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.internetGateways, err = c.internetGateways(ctx, region)
 		return err
 	}},
-	{"ec2:DescribeNatGateways", []string{TypeNATGateway}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeNATGateway}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.natGateways, err = c.natGateways(ctx, region)
 		return err
 	}},
-	{"ec2:DescribeNetworkAcls", []string{TypeNetworkACL}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeNetworkACL}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.networkACLs, err = c.networkACLs(ctx, region)
 		return err
 	}},
-	{"ec2:DescribeSecurityGroups", []string{TypeSG}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeSG}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.securityGroups, err = c.securityGroups(ctx, region)
 		return err
 	}},
-	{"ec2:DescribeInstances", []string{TypeInstance}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeInstance}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.instances, err = c.instances(ctx, region)
 		return err
 	}},
-	{"ec2:DescribeNetworkInterfaces", []string{TypeENI}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeENI}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.networkInterfaces, err = c.networkInterfaces(ctx, region)
 		return err
 	}},
-	{"ec2:DescribeVolumes", []string{TypeVolume}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeVolume}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.volumes, err = c.volumes(ctx, region)
 		return err
 	}},
-	{"rds:DescribeDBInstances", []string{TypeRDS}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeRDS}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.dbInstances, err = c.dbInstances(ctx, region)
 		return err
 	}},
-	{"rds:DescribeDBClusters", []string{TypeRDSCluster}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeRDSCluster}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.dbClusters, err = c.dbClusters(ctx, region)
 		return err
 	}},
-	{"elasticloadbalancing:DescribeLoadBalancers", []string{TypeALB, TypeNLB, TypeGWLB, TypeLoadBalancer}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeALB, TypeNLB, TypeGWLB, TypeLoadBalancer}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.loadBalancers, err = c.loadBalancers(ctx, region)
 		return err
 	}},
-	{"elasticloadbalancing:DescribeTargetGroups", []string{TypeTargetGroup}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeTargetGroup}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.targetGroups, err = c.targetGroups(ctx, region)
 		return err
 	}},
-	{"elasticloadbalancing:DescribeLoadBalancers (classic)", []string{TypeClassicLB}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeClassicLB}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.classicLoadBalancers, err = c.classicLoadBalancers(ctx, region)
 		return err
 	}},
-	{"autoscaling:DescribeAutoScalingGroups", []string{TypeASG}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeASG}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.autoScalingGroups, err = c.autoScalingGroups(ctx, region)
 		return err
 	}},
-	{"lambda:ListFunctions", []string{TypeLambda}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeLambda}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.functions, err = c.functions(ctx, region)
 		return err
 	}},
-	{"eks:ListClusters", []string{TypeEKS, TypeEKSNodegroup}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeEKS, TypeEKSNodegroup}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.eksClusters, err = c.eksClusters(ctx, region)
 		return err
 	}},
-	{"ecr:DescribeRepositories", []string{TypeECRRepo, TypeECRImage}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
+	{[]string{TypeECRRepo, TypeECRImage}, func(ctx context.Context, c *client, region string, inv *regionInventory) (err error) {
 		inv.ecrRepositories, err = c.ecrRepositories(ctx, region)
 		return err
 	}},
@@ -143,12 +143,12 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) regionCraw
 				out.err = ctx.Err()
 				return out
 			}
-			fail(rd.types, fmt.Errorf("%s: %w", rd.action, err))
+			fail(rd.types, err)
 		}
 	}
 	if out.stale[TypeInstance] {
 		// Without the instances, the AMIs in use are unknown.
-		fail([]string{TypeAMI}, fmt.Errorf("ec2:DescribeImages %s: skipped: the instances could not be read", region))
+		fail([]string{TypeAMI}, fmt.Errorf("ec2 DescribeImages %s: skipped: the instances could not be read", region))
 		return out
 	}
 	var amis []string
@@ -164,7 +164,7 @@ func (r *awsReceiver) crawlRegion(ctx context.Context, region string) regionCraw
 				out.err = ctx.Err()
 				return out
 			}
-			fail([]string{TypeAMI}, fmt.Errorf("ec2:DescribeImages: %w", err))
+			fail([]string{TypeAMI}, err)
 		}
 	}
 	return out

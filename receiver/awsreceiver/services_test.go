@@ -9,9 +9,12 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/statustest"
 )
 
 // kinds counts a batch's records by kind and element type.
@@ -74,9 +77,9 @@ func TestAccessDeniedPerService(t *testing.T) {
 	for action, code := range deniedInEveryService {
 		assert.ErrorContains(t, err, code, action)
 	}
-	for _, action := range []string{"ec2:DescribeVpcs", "rds:DescribeDBClusters", "elasticloadbalancing:DescribeLoadBalancers (classic)",
-		"autoscaling:DescribeAutoScalingGroups", "lambda:ListFunctions", "eks:ListClusters", "ecr:DescribeRepositories"} {
-		assert.ErrorContains(t, err, action)
+	for _, call := range []string{"ec2 DescribeVpcs eu-west-1", "rds DescribeDBClusters eu-west-1", "elasticloadbalancing (classic) DescribeLoadBalancers eu-west-1",
+		"autoscaling DescribeAutoScalingGroups eu-west-1", "lambda ListFunctions eu-west-1", "eks ListClusters eu-west-1", "ecr DescribeRepositories eu-west-1"} {
+		assert.ErrorContains(t, err, call)
 	}
 
 	require.Len(t, sink.AllLogs(), 2)
@@ -110,8 +113,8 @@ func TestInstancesRefusedKeepsAMIs(t *testing.T) {
 	require.NoError(t, r.crawl(context.Background()))
 	api.denyAction("DescribeInstances")
 	err := r.crawl(context.Background())
-	require.ErrorContains(t, err, "ec2:DescribeInstances")
-	assert.ErrorContains(t, err, "ec2:DescribeImages eu-west-1: skipped")
+	require.ErrorContains(t, err, "ec2 DescribeInstances eu-west-1")
+	assert.ErrorContains(t, err, "ec2 DescribeImages eu-west-1: skipped")
 	api.requireCalled(t, "eu-west-1 DescribeImages", 1)
 	states, deletes := kinds(sink.AllLogs()[1])
 	assert.Empty(t, deletes)
@@ -148,4 +151,67 @@ func TestThrottlingPerService(t *testing.T) {
 	for action, key := range throttled {
 		assert.Equal(t, 2, calls["eu-west-1 "+key], action)
 	}
+}
+
+// A refusal that repeats every crawl is logged and reported once, though
+// each answer carries a new request ID.
+func TestRepeatedRefusalReportedOnce(t *testing.T) {
+	api := newFakeAPI(t)
+	api.denyAction("DescribeVpcs")
+	core, logs := observer.New(zap.DebugLevel)
+	cfg := testConfig(api.url)
+	cfg.Regions = []string{"eu-west-1"}
+	set := receivertest.NewNopSettings(typeStr)
+	set.Logger = zap.New(core)
+	r := newReceiver(cfg, set, new(consumertest.LogsSink))
+	c, err := newClient(context.Background(), cfg)
+	require.NoError(t, err)
+	r.client = c
+	host := statustest.NewHost()
+	r.health.Start(host)
+	var errs []string
+	for range 3 {
+		err := r.crawl(context.Background())
+		require.Error(t, err)
+		errs = append(errs, err.Error())
+		r.health.Report(err)
+	}
+	assert.NotEqual(t, errs[0], errs[1], "each refusal has its own request ID")
+	assert.Equal(t, 1, logs.FilterMessageSnippet("crawl failed").Len())
+	assert.Equal(t, 2, logs.FilterMessageSnippet("still failing").Len())
+	assert.Len(t, host.Events(), 1)
+}
+
+// With a scope_id that is not the account of the credentials, every owner
+// edge still reaches the owner element (<scope>@<account>): none dangles.
+func TestOwnerLinksWithScopeOverride(t *testing.T) {
+	api := newFakeAPI(t)
+	cfg := testConfig(api.url)
+	cfg.Regions = []string{"eu-west-1"}
+	cfg.ScopeID = "999999999999"
+	cfg.PolicyConfig = true
+	cfg.Endpoints.IAM = api.url
+	sink := new(consumertest.LogsSink)
+	r := newReceiver(cfg, receivertest.NewNopSettings(typeStr), sink)
+	c, err := newClient(context.Background(), cfg)
+	require.NoError(t, err)
+	r.client = c
+	require.NoError(t, r.crawl(context.Background()))
+	owner := "999999999999@123456789012"
+	owners, links := 0, 0
+	for lr := range entity.LogRecords(sink.AllLogs()[0]) {
+		rec := entity.View(lr)
+		if rec.Type() == TypeOwner {
+			owners++
+			assert.Equal(t, owner, rec.InternalID())
+		}
+		for _, l := range rec.Links() {
+			if l.Target.Type == TypeOwner {
+				links++
+				assert.Equal(t, owner, l.Target.InternalID, "%s %s", rec.Type(), rec.InternalID())
+			}
+		}
+	}
+	assert.Equal(t, 1, owners)
+	assert.Greater(t, links, 10)
 }

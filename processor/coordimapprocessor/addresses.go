@@ -21,36 +21,70 @@ func parseAddress(s string) (netip.AddrPort, bool) {
 }
 
 // addressIndex maps the addresses entities announce to their internal IDs.
-// An address expires ttl after the last state event that announced it; an
-// entity.delete drops its addresses at once. It is safe for concurrent use.
+// Several live entities may announce one address: a pod of the Amazon VPC
+// CNI takes a secondary address of its node's network interface, which the
+// AWS inventory announces for the instance; a node is announced both as a
+// Kubernetes node and as a cloud instance. The address then resolves to
+// the most specific entity (a pod, see rank), and among equally specific
+// ones to the newest holder (the last to start announcing it, so a reused
+// address goes to its new holder before the old one's delete arrives, and
+// two that keep announcing do not alternate). An announcement expires ttl
+// after the last state event that made it; an entity.delete drops the
+// entity's at once. It is safe for concurrent use.
 type addressIndex struct {
 	ttl time.Duration
 
 	mu sync.RWMutex
-	// byAddr keys bare ips with port 0.
-	byAddr map[netip.AddrPort]addressOwner
+	// byAddr keys bare ips with port 0; each address has its announcers.
+	byAddr map[netip.AddrPort][]addressOwner
 	// byID is the reverse map: the addresses each entity holds in byAddr.
 	byID      map[string][]netip.AddrPort
 	lastSweep time.Time
+	// announced numbers first announcements, so the newest holder is
+	// known even within one clock tick.
+	announced uint64
 }
 
 type addressOwner struct {
 	id         string
 	dataSource string
-	seen       time.Time
+	// rank orders announcers of one address: lower is more specific.
+	rank int
+	// since numbers the entity's first announcement of the address (the
+	// index's announced counter); seen is its last announcement.
+	since uint64
+	seen  time.Time
+}
+
+// Ranks of announcers: a workload sharing its machine's addresses is more
+// specific than the machine.
+const (
+	rankWorkload = iota
+	rankOther
+)
+
+// workloadTypes announce addresses that their machine announces too.
+var workloadTypes = map[string]bool{"kubernetes.pod": true}
+
+// rank is the rank of an announcer of element type typ.
+func rank(typ string) int {
+	if workloadTypes[typ] {
+		return rankWorkload
+	}
+	return rankOther
 }
 
 func newAddressIndex(ttl time.Duration) *addressIndex {
 	return &addressIndex{
 		ttl:    ttl,
-		byAddr: make(map[netip.AddrPort]addressOwner),
+		byAddr: make(map[netip.AddrPort][]addressOwner),
 		byID:   make(map[string][]netip.AddrPort),
 	}
 }
 
-// learn records that entity id answers on addrs as of now, replacing what
-// it announced before. An address another entity held moves to id.
-func (x *addressIndex) learn(id, dataSource string, addrs []netip.AddrPort, now time.Time) {
+// learn records that entity id (of element type typ) answers on addrs as
+// of now, replacing what it announced before.
+func (x *addressIndex) learn(id, typ, dataSource string, addrs []netip.AddrPort, now time.Time) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if now.Sub(x.lastSweep) >= x.ttl {
@@ -58,7 +92,7 @@ func (x *addressIndex) learn(id, dataSource string, addrs []netip.AddrPort, now 
 	}
 	for _, a := range x.byID[id] {
 		if !slices.Contains(addrs, a) {
-			delete(x.byAddr, a)
+			x.dropOwnerLocked(a, id)
 		}
 	}
 	held := make([]netip.AddrPort, 0, len(addrs))
@@ -66,11 +100,14 @@ func (x *addressIndex) learn(id, dataSource string, addrs []netip.AddrPort, now 
 		if slices.Contains(held, a) {
 			continue
 		}
-		if prev, ok := x.byAddr[a]; ok && prev.id != id {
-			x.dropLocked(prev.id, a)
-		}
-		x.byAddr[a] = addressOwner{id: id, dataSource: dataSource, seen: now}
 		held = append(held, a)
+		owners := x.byAddr[a]
+		if i := slices.IndexFunc(owners, func(o addressOwner) bool { return o.id == id }); i >= 0 {
+			owners[i].seen, owners[i].dataSource, owners[i].rank = now, dataSource, rank(typ)
+			continue
+		}
+		x.announced++
+		x.byAddr[a] = append(owners, addressOwner{id: id, dataSource: dataSource, rank: rank(typ), since: x.announced, seen: now})
 	}
 	if len(held) == 0 {
 		delete(x.byID, id)
@@ -84,20 +121,27 @@ func (x *addressIndex) forget(id string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, a := range x.byID[id] {
-		delete(x.byAddr, a)
+		x.dropOwnerLocked(a, id)
 	}
 	delete(x.byID, id)
 }
 
-// lookup returns the entity that holds a, unless it expired.
+// lookup returns the entity a resolves to among those whose announcement
+// has not expired: the lowest rank, then the newest holder.
 func (x *addressIndex) lookup(a netip.AddrPort, now time.Time) (addressOwner, bool) {
 	x.mu.RLock()
-	o, ok := x.byAddr[a]
-	x.mu.RUnlock()
-	if !ok || now.Sub(o.seen) > x.ttl {
-		return addressOwner{}, false
+	defer x.mu.RUnlock()
+	var best addressOwner
+	found := false
+	for _, o := range x.byAddr[a] {
+		if now.Sub(o.seen) > x.ttl {
+			continue
+		}
+		if !found || o.rank < best.rank || (o.rank == best.rank && o.since > best.since) {
+			best, found = o, true
+		}
 	}
-	return o, true
+	return best, found
 }
 
 // len is the number of addresses held, expired or not.
@@ -107,16 +151,28 @@ func (x *addressIndex) len() int {
 	return len(x.byAddr)
 }
 
-// sweepLocked removes expired addresses, so that the index holds what was
-// announced within the last two TTLs at most.
+// sweepLocked removes expired announcements, so that the index holds what
+// was announced within the last two TTLs at most.
 func (x *addressIndex) sweepLocked(now time.Time) {
 	x.lastSweep = now
-	for a, o := range x.byAddr {
-		if now.Sub(o.seen) > x.ttl {
-			delete(x.byAddr, a)
-			x.dropLocked(o.id, a)
+	for a, owners := range x.byAddr {
+		for _, o := range owners {
+			if now.Sub(o.seen) > x.ttl {
+				x.dropOwnerLocked(a, o.id)
+				x.dropLocked(o.id, a)
+			}
 		}
 	}
+}
+
+// dropOwnerLocked removes id from a's announcers.
+func (x *addressIndex) dropOwnerLocked(a netip.AddrPort, id string) {
+	owners := slices.DeleteFunc(x.byAddr[a], func(o addressOwner) bool { return o.id == id })
+	if len(owners) == 0 {
+		delete(x.byAddr, a)
+		return
+	}
+	x.byAddr[a] = owners
 }
 
 // dropLocked removes a from id's reverse entry.

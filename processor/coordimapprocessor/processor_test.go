@@ -366,6 +366,64 @@ func TestAddressMovesBetweenEntities(t *testing.T) {
 	assert.Equal(t, "pod-new", dst)
 }
 
+var awsInventory = entity.Source{ScopeID: "123456789012", DataSourceType: "aws", DataSourceID: "aws"}
+
+func instance(id string, addrs ...string) entity.Entity {
+	return entity.Entity{Ref: entity.Ref{Type: "aws.instance", InternalID: id}, Name: id, Addresses: addrs}
+}
+
+// A pod of the Amazon VPC CNI has a secondary address of its node's
+// interface, which the AWS inventory announces for the instance: the pod
+// wins whichever announces first and however often the instance does; when
+// the pod goes, the address is the instance's again.
+func TestPodAddressBeatsItsInstance(t *testing.T) {
+	for _, podFirst := range []bool{true, false} {
+		h := newHarness(t)
+		announcePod := func() { h.consume(k8s, func(b *entity.Batch) { addState(t, b, pod("pod-a", "10.0.1.6")) }) }
+		announceInstance := func() {
+			h.consume(awsInventory, func(b *entity.Batch) { addState(t, b, instance("i-node", "10.0.1.5", "10.0.1.6")) })
+		}
+		if podFirst {
+			announcePod()
+			announceInstance()
+		} else {
+			announceInstance()
+			announcePod()
+		}
+		announceInstance()
+		_, dst := h.endpoints("x", "10.0.1.6:80")
+		assert.Equal(t, "pod-a", dst, "pod first: %v", podFirst)
+		_, dst = h.endpoints("x", "10.0.1.5:80")
+		assert.Equal(t, "i-node", dst)
+
+		h.consume(k8s, func(b *entity.Batch) { b.AddDelete(t0, entity.Ref{Type: "kubernetes.pod", InternalID: "pod-a"}) })
+		_, dst = h.endpoints("x", "10.0.1.6:80")
+		assert.Equal(t, "i-node", dst, "the instance still announces it")
+	}
+}
+
+// A machine announced twice (a Kubernetes node and its cloud instance, or
+// a host of the flows receiver) resolves to the newest holder, and stays
+// there while both keep announcing: no alternating between them.
+func TestEqualAnnouncersDoNotAlternate(t *testing.T) {
+	h := newHarness(t)
+	node := entity.Entity{Ref: entity.Ref{Type: "kubernetes.node", InternalID: "node-a"}, Name: "node-a", Addresses: []string{"10.0.1.5"}}
+	h.consume(k8s, func(b *entity.Batch) { addState(t, b, node) })
+	h.consume(awsInventory, func(b *entity.Batch) { addState(t, b, instance("i-node", "10.0.1.5")) })
+	for range 3 {
+		h.clock.Advance(time.Minute)
+		h.consume(k8s, func(b *entity.Batch) { addState(t, b, node) })
+		_, dst := h.endpoints("x", "10.0.1.5:80")
+		assert.Equal(t, "i-node", dst)
+	}
+	// The instance stops announcing: once its announcement expires, the
+	// node, which kept announcing, has the address.
+	h.clock.Advance(defaultAddressTTL - time.Minute)
+	h.consume(k8s, func(b *entity.Batch) { addState(t, b, node) })
+	_, dst := h.endpoints("x", "10.0.1.5:80")
+	assert.Equal(t, "node-a", dst)
+}
+
 func TestStateAndFlowInOneBatch(t *testing.T) {
 	h := newHarness(t)
 	recs := h.consume(k8s, func(b *entity.Batch) {

@@ -250,3 +250,26 @@ func TestIAMRegion(t *testing.T) {
 		assert.Equal(t, want, iamRegion(home), home)
 	}
 }
+
+// Trust and policy documents come from the API, URL-encoded JSON of any
+// shape: reading them never panics, and only Allow statements' principals
+// come out.
+func FuzzTrustPrincipals(f *testing.F) {
+	f.Add(`%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22ec2.amazonaws.com%22%7D%7D%5D%7D`)
+	f.Add(`{"Statement":{"Effect":"Allow","Principal":"*"}}`)
+	f.Add(`{"Statement":[{"Effect":"Deny","Principal":{"AWS":["arn:aws:iam::1:root",7]}},{"Effect":"Allow","Principal":{"Federated":null}}]}`)
+	f.Add(`%ZZ`)
+	f.Fuzz(func(t *testing.T, encoded string) {
+		for kind, ps := range trustPrincipals(encoded) {
+			if kind != "service" && kind != "aws" && kind != "federated" {
+				t.Fatalf("kind %q", kind)
+			}
+			for _, p := range ps {
+				if _, ok := p.(string); !ok {
+					t.Fatalf("principal %v", p)
+				}
+			}
+		}
+		_ = policyDocument(encoded)
+	})
+}

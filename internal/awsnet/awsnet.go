@@ -126,9 +126,26 @@ type Index struct {
 	accounts map[string]bool
 }
 
+// Option changes what New indexes.
+type Option func(*options)
+
+type options struct{ noInstanceSecondaries bool }
+
+// WithoutInstanceSecondaries leaves out the secondary private addresses of
+// ENIs attached to an instance. The Amazon VPC CNI gives those to pods: an
+// index without them leaves pod addresses to whatever knows the pods (the
+// coordimap processor, fed by coordimap_kubernetes).
+func WithoutInstanceSecondaries() Option {
+	return func(o *options) { o.noInstanceSecondaries = true }
+}
+
 // New indexes nis. ENIs without an ID are skipped; an address that does
 // not parse is skipped.
-func New(nis []ec2types.NetworkInterface) *Index {
+func New(nis []ec2types.NetworkInterface, opts ...Option) *Index {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	x := &Index{
 		byID:     make(map[string]*Interface, len(nis)),
 		byAddr:   make(map[netip.Addr][]*Interface, len(nis)),
@@ -144,7 +161,11 @@ func New(nis []ec2types.NetworkInterface) *Index {
 			VPC:     deref(ni.VpcId),
 			Account: deref(ni.OwnerId),
 			Owner:   OwnerOf(ni),
-			Addrs:   Addresses(ni),
+		}
+		if o.noInstanceSecondaries && i.Owner.Type == TypeInstance {
+			i.Addrs = withoutSecondaries(ni)
+		} else {
+			i.Addrs = Addresses(ni)
 		}
 		x.byID[id] = i
 		if i.Account != "" {
@@ -184,6 +205,23 @@ func Addresses(ni ec2types.NetworkInterface) []netip.Addr {
 	}
 	slices.SortFunc(out, netip.Addr.Compare)
 	return slices.Compact(out)
+}
+
+// withoutSecondaries are ni's addresses but its secondary private IPv4
+// addresses (an elastic IP associated with one stays).
+func withoutSecondaries(ni ec2types.NetworkInterface) []netip.Addr {
+	primary := ni
+	primary.PrivateIpAddresses = nil
+	for _, p := range ni.PrivateIpAddresses {
+		if deref(p.PrivateIpAddress) == deref(ni.PrivateIpAddress) || (p.Primary != nil && *p.Primary) {
+			primary.PrivateIpAddresses = append(primary.PrivateIpAddresses, p)
+			continue
+		}
+		if p.Association != nil {
+			primary.PrivateIpAddresses = append(primary.PrivateIpAddresses, ec2types.NetworkInterfacePrivateIpAddress{Association: p.Association})
+		}
+	}
+	return Addresses(primary)
 }
 
 // Len is the number of indexed ENIs.

@@ -196,3 +196,38 @@ func TestIndexOneOwnerManyENIs(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, Owner{Type: TypeInstance, AWSID: "i-multi"}, o)
 }
+
+// Without instance secondaries, an instance ENI keeps its primary address,
+// its public addresses and IPv6; the secondary addresses (pods of the Amazon
+// VPC CNI) are not found. Other ENIs keep every address.
+func TestIndexWithoutInstanceSecondaries(t *testing.T) {
+	nis := []ec2types.NetworkInterface{
+		{
+			NetworkInterfaceId: aws.String("eni-node"), VpcId: aws.String("vpc-a"), OwnerId: aws.String(account),
+			Attachment:       attached("i-node", account),
+			PrivateIpAddress: aws.String("10.0.1.5"),
+			PrivateIpAddresses: []ec2types.NetworkInterfacePrivateIpAddress{
+				privateIP("10.0.1.5", ""),
+				privateIP("10.0.1.6", ""),            // a pod
+				privateIP("10.0.1.7", "54.72.10.21"), // secondary with its own elastic IP
+			},
+			Ipv6Address: aws.String("2001:db8::5"),
+		},
+		{
+			NetworkInterfaceId: aws.String("eni-lb"), VpcId: aws.String("vpc-a"), OwnerId: aws.String(account),
+			PrivateIpAddress:   aws.String("10.0.2.5"),
+			PrivateIpAddresses: []ec2types.NetworkInterfacePrivateIpAddress{privateIP("10.0.2.5", ""), privateIP("10.0.2.6", "")},
+		},
+	}
+	x := New(nis, WithoutInstanceSecondaries())
+	node, ok := x.Interface("eni-node")
+	require.True(t, ok)
+	assert.Equal(t, []netip.Addr{addr("10.0.1.5"), addr("54.72.10.21"), addr("2001:db8::5")}, node.Addrs)
+	_, ok = x.Lookup(addr("10.0.1.6"), "")
+	assert.False(t, ok, "the pod's address is left to who knows the pods")
+	lb, ok := x.Interface("eni-lb")
+	require.True(t, ok)
+	assert.Equal(t, []netip.Addr{addr("10.0.2.5"), addr("10.0.2.6")}, lb.Addrs)
+	all, _ := New(nis).Interface("eni-node")
+	assert.Len(t, all.Addrs, 5, "by default every address")
+}

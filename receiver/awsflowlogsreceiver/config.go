@@ -56,6 +56,12 @@ type Config struct {
 	// restart without storage reads old objects again). The end logged by
 	// an interface (interface-id, instance-id) resolves at any age.
 	ResolveMaxAge time.Duration `mapstructure:"resolve_max_age"`
+	// ResolveSecondaryAddresses resolves the secondary private addresses
+	// of an instance's interfaces to the instance. With the Amazon VPC CNI
+	// those are pods' addresses: false leaves them to the coordimap
+	// processor, which resolves them to the pods coordimap_kubernetes
+	// announces (or to the instance, which coordimap_aws announces).
+	ResolveSecondaryAddresses bool `mapstructure:"resolve_secondary_addresses"`
 	// EC2Endpoint overrides the EC2 endpoint of every region (tests,
 	// VPC interface endpoints).
 	EC2Endpoint string `mapstructure:"ec2_endpoint"`
@@ -79,10 +85,13 @@ var (
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		LogFormat:          "default",
-		ResolveEndpoints:   true,
-		ResolveMaxAge:      defaultResolveMaxAge,
-		CollectionInterval: defaultCollectionInterval,
+		LogFormat:        "default",
+		ResolveEndpoints: true,
+		ResolveMaxAge:    defaultResolveMaxAge,
+		// Secondary addresses resolve to their instance unless a pod
+		// claims them downstream.
+		ResolveSecondaryAddresses: true,
+		CollectionInterval:        defaultCollectionInterval,
 	}
 }
 

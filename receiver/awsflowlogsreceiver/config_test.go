@@ -42,9 +42,10 @@ func TestLoadConfig(t *testing.T) {
 					AssumeRoleARN:   "arn:aws:iam::123456789012:role/coordimap-read",
 					ExternalID:      "coordimap",
 				},
-				Endpoint:           "https://s3.example.internal",
-				ResolveEndpoints:   false,
-				ResolveMaxAge:      30 * time.Minute,
+				Endpoint:         "https://s3.example.internal",
+				ResolveEndpoints: false,
+				ResolveMaxAge:    30 * time.Minute,
+				// resolve_secondary_addresses: false in the file.
 				EC2Endpoint:        "https://ec2.example.internal",
 				CollectionInterval: time.Minute,
 				ScopeID:            "123456789012",
@@ -55,12 +56,13 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(typeStr, "format_all"),
 			want: &Config{
-				Bucket:             "my-flow-logs",
-				Region:             "us-east-1",
-				LogFormat:          "all",
-				ResolveEndpoints:   true,
-				ResolveMaxAge:      defaultResolveMaxAge,
-				CollectionInterval: defaultCollectionInterval,
+				Bucket:                    "my-flow-logs",
+				Region:                    "us-east-1",
+				LogFormat:                 "all",
+				ResolveEndpoints:          true,
+				ResolveMaxAge:             defaultResolveMaxAge,
+				ResolveSecondaryAddresses: true,
+				CollectionInterval:        defaultCollectionInterval,
 			},
 		},
 	}

@@ -168,7 +168,11 @@ func (r *flowLogsReceiver) crawl(ctx context.Context) error {
 	pending := r.cp.pending(objs)
 	var res *resolver
 	if r.cfg.ResolveEndpoints {
-		res = newResolver(r.client.networkInterfaces, r.set.Logger)
+		var opts []awsnet.Option
+		if !r.cfg.ResolveSecondaryAddresses {
+			opts = append(opts, awsnet.WithoutInstanceSecondaries())
+		}
+		res = newResolver(r.client.networkInterfaces, r.set.Logger, opts...)
 		defer func() {
 			if res.listed() {
 				r.resolveErr = res.err()

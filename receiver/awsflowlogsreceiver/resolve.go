@@ -79,13 +79,14 @@ func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index, lookupS
 // flows logged there.
 type resolver struct {
 	list    func(ctx context.Context, region string) ([]ec2types.NetworkInterface, error)
+	opts    []awsnet.Option
 	logger  *zap.Logger
 	indexes map[string]*awsnet.Index
 	errs    map[string]error
 }
 
-func newResolver(list func(context.Context, string) ([]ec2types.NetworkInterface, error), logger *zap.Logger) *resolver {
-	return &resolver{list: list, logger: logger, indexes: map[string]*awsnet.Index{}, errs: map[string]error{}}
+func newResolver(list func(context.Context, string) ([]ec2types.NetworkInterface, error), logger *zap.Logger, opts ...awsnet.Option) *resolver {
+	return &resolver{list: list, opts: opts, logger: logger, indexes: map[string]*awsnet.Index{}, errs: map[string]error{}}
 }
 
 // prepare lists the interfaces of the regions not listed yet in this crawl.
@@ -108,7 +109,7 @@ func (r *resolver) prepare(ctx context.Context, regions []string) error {
 			r.errs[region] = err
 			continue
 		}
-		r.indexes[region] = awsnet.New(nis)
+		r.indexes[region] = awsnet.New(nis, r.opts...)
 		r.logger.Debug("Listed network interfaces", zap.String("region", region),
 			zap.Int("interfaces", len(nis)), zap.Duration("duration", time.Since(start)))
 	}

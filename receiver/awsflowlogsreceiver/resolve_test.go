@@ -208,16 +208,36 @@ func TestResolveDenied(t *testing.T) {
 // end the logging interface stands for: the interfaces are listed as they
 // are today, and an address may have changed hands since.
 func TestResolveOldFlowsByLoggingInterfaceOnly(t *testing.T) {
-	s3 := newFakeS3(t)
-	s3.put(t, keyPrefix+"a.log.gz", "default.log", false)
-	ec2 := newFakeEC2(t)
-	cfg := resolving(testConfig(s3.url), ec2)
-	cfg.ResolveMaxAge = defaultResolveMaxAge
-	r, sink := startReceiver(t, cfg, componenttest.NewNopHost(), "old")
+	edges := resolveObject(t, "default.log", func(c *Config) { c.ResolveMaxAge = defaultResolveMaxAge })
 	assert.Equal(t, []string{
 		"10.0.1.5 > 123456789012@eni-0a1b2c3d4e5f60002 (destination_side)",
 		"123456789012@eni-0a1b2c3d4e5f60002 > 10.0.1.5 (source_side)",
 		"123456789012@i-0123456789abcdef0 > 10.0.2.7 (source_side)",
 		"203.0.113.9 > 123456789012@i-0123456789abcdef0 (destination_side)",
-	}, resolvedEdges(firstBatch(t, r, sink)))
+	}, edges)
+}
+
+// resolveObject reads one object of testdata/objects with resolution on,
+// as modify configures it, and returns its edges.
+func resolveObject(t *testing.T, object string, modify func(*Config)) []string {
+	t.Helper()
+	s3 := newFakeS3(t)
+	s3.put(t, keyPrefix+"a.log.gz", object, false)
+	cfg := resolving(testConfig(s3.url), newFakeEC2(t))
+	modify(cfg)
+	r, sink := startReceiver(t, cfg, componenttest.NewNopHost(), "resolve")
+	return resolvedEdges(firstBatch(t, r, sink))
+}
+
+// With resolve_secondary_addresses: false, an instance interface's
+// secondary address (a pod of the Amazon VPC CNI) stays an address for
+// the processor; the primary address still resolves to the instance.
+func TestSecondaryAddressesLeftToTheProcessor(t *testing.T) {
+	edges := resolveObject(t, "resolve.log", func(c *Config) { c.ResolveSecondaryAddresses = false })
+	// 10.0.1.6 is a secondary address of i-0123…'s interface: by its own
+	// interface's record and by address, it stays 10.0.1.6.
+	assert.Contains(t, edges, "10.0.1.6 > 123456789012@nat-0123456789abcdef0 (destination_side)")
+	assert.Contains(t, edges, "123456789012@eni-0a1b2c3d4e5f60002 > 10.0.1.6 (source_side)")
+	// 10.0.1.5, its primary address, is the instance's.
+	assert.Contains(t, edges, "123456789012@i-0123456789abcdef0 > 123456789012@nat-0123456789abcdef0 (both_sides)")
 }

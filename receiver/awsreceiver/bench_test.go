@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 )
 
 // benchInstances is the size of the region the benchmarks crawl: as many
@@ -110,29 +112,23 @@ func benchReceiver(tb testing.TB) *awsReceiver {
 	cfg := testConfig(bigRegion(tb))
 	cfg.Regions = []string{"eu-west-1"}
 	cfg.RequestsPerSecond = 0
-	r := newReceiver(cfg, receivertest.NewNopSettings(typeStr), new(consumertest.LogsSink))
+	r := newReceiver(cfg, receivertest.NewNopSettings(typeStr), consumertest.NewNop())
 	c, err := newClient(context.Background(), cfg)
 	require.NoError(tb, err)
 	r.client = c
 	return r
 }
 
-// BenchmarkCrawlRegion is one region's whole crawl: every call through
-// the SDK against the local server (5,000 instances, ENIs and volumes, the
-// recorded rest), then the entities.
+// BenchmarkCrawlRegion is one whole crawl of one region: every call
+// through the SDK against the local server (5,000 instances, ENIs and
+// volumes, the recorded rest), the entities and the batch, with the peak
+// live heap (the server's pages included).
 func BenchmarkCrawlRegion(b *testing.B) {
 	r := benchReceiver(b)
-	ctx := context.Background()
-	elements := 0
+	require.NoError(b, r.crawl(context.Background()))
 	b.ReportAllocs()
-	for b.Loop() {
-		rc := r.crawlRegion(ctx, "eu-west-1")
-		if rc.err != nil || len(rc.errs) > 0 {
-			b.Fatal(rc.err, rc.errs)
-		}
-		elements = len(entities("123456789012", "eu-west-1", rc.inv, time.Hour))
-	}
-	b.ReportMetric(float64(elements), "entities/op")
+	crawltest.BenchCrawl(b, r.crawl)
+	b.ReportMetric(float64(len(r.seen["eu-west-1"])), "entities/op")
 }
 
 // BenchmarkEntities is the conversion alone, on the same inventory.

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -16,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
 
@@ -106,12 +105,7 @@ func TestGoldenIAM(t *testing.T) {
 	logs := sink.AllLogs()
 	require.Len(t, logs, 1)
 	file := filepath.Join("testdata", "golden", "iam.yaml")
-	if *update {
-		require.NoError(t, golden.WriteLogsToFile(file, withoutTimestamps(onlyIAM(logs[0]))))
-	}
-	expected, err := golden.ReadLogs(file)
-	require.NoError(t, err)
-	require.NoError(t, plogtest.CompareLogs(expected, onlyIAM(logs[0]), plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
+	crawltest.Golden{}.Check(t, file, onlyIAM(logs[0]))
 	raw, err := os.ReadFile(file)
 	require.NoError(t, err)
 	assert.NotContains(t, string(raw), "not-to-be-emitted", "neither trust policy conditions nor inline policy documents are emitted")

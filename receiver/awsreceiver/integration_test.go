@@ -2,26 +2,20 @@ package awsreceiver
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
-	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
@@ -52,12 +46,7 @@ func TestGoldenEC2(t *testing.T) {
 	logs := sink.AllLogs()
 	require.Len(t, logs, 1)
 	file := filepath.Join("testdata", "golden", "ec2.yaml")
-	if *update {
-		require.NoError(t, golden.WriteLogsToFile(file, withoutTimestamps(logs[0])))
-	}
-	expected, err := golden.ReadLogs(file)
-	require.NoError(t, err)
-	require.NoError(t, plogtest.CompareLogs(expected, logs[0], plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
+	crawltest.Golden{}.Check(t, file, logs[0])
 	raw, err := os.ReadFile(file)
 	require.NoError(t, err)
 	assert.NotContains(t, string(raw), "not-to-be-emitted", "Lambda environment variables are never emitted")
@@ -123,16 +112,4 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	require.Len(t, sink.AllLogs(), 2)
 	assert.Equal(t, 40+1+2, sink.AllLogs()[1].LogRecordCount(), "40 deletes, the owner, the 2 buckets")
 	assert.NotContains(t, r.seen, "eu-west-1")
-}
-
-// withoutTimestamps is a copy of ld with every record's timestamps zeroed,
-// so that a regenerated golden file differs only where the content does.
-func withoutTimestamps(ld plog.Logs) plog.Logs {
-	out := plog.NewLogs()
-	ld.CopyTo(out)
-	for lr := range entity.LogRecords(out) {
-		lr.SetTimestamp(0)
-		lr.SetObservedTimestamp(0)
-	}
-	return out
 }

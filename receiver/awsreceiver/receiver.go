@@ -168,7 +168,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 	// links to roles and instance profiles point only at those.
 	iamEnts, iamKeys := r.iamState(scope, owner.Ref, iamInv, iamErr)
 	for i, region := range regions {
-		rc := crawls[i]
+		rc := &crawls[i]
 		if rc.err != nil {
 			errs = append(errs, rc.err)
 			continue
@@ -177,6 +177,9 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		errs = append(errs, rc.errs...)
 		rc.inv.iam = iamKeys
 		ents := ownedBy(owner.Ref, entities(scope, region, rc.inv, r.cfg.CollectionInterval))
+		// The SDK's objects are not needed any more: let them go before
+		// the batch grows (a large region's inventory is tens of MB).
+		rc.inv = regionInventory{}
 		keys := entity.Set{}
 		for _, e := range ents {
 			keys.Add(e.Ref)
@@ -188,10 +191,12 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 			}
 		}
 		batch.AddDeletes(now, r.seen[region], keys)
-		for _, e := range ents {
-			if err := batch.AddState(now, e); err != nil {
+		for j := range ents {
+			if err := batch.AddState(now, ents[j]); err != nil {
 				return err
 			}
+			// Each entity's body is in the batch now.
+			ents[j] = entity.Entity{}
 		}
 		cur[region] = keys
 	}

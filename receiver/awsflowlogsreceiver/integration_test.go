@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"flag"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,8 +13,6 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -25,10 +22,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 const (
 	testBucket  = "flow-logs"
@@ -128,14 +124,7 @@ func firstBatch(t *testing.T, r *flowLogsReceiver, sink *consumertest.LogsSink) 
 
 func compareGolden(t *testing.T, name string, actual plog.Logs) {
 	t.Helper()
-	file := filepath.Join("testdata", "golden", name+".yaml")
-	if *update {
-		require.NoError(t, golden.WriteLogsToFile(file, actual))
-	}
-	expected, err := golden.ReadLogs(file)
-	require.NoError(t, err)
-	require.NoError(t, plogtest.CompareLogs(expected, actual,
-		plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
+	crawltest.Golden{KeepObservations: true}.Check(t, filepath.Join("testdata", "golden", name+".yaml"), actual)
 }
 
 // The default format and a custom v5 format (fields in another order,

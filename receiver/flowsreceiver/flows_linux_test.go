@@ -2,14 +2,12 @@ package flowsreceiver
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,8 +16,6 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componentstatus"
@@ -30,12 +26,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 	"github.com/coordimap/otelcol-coordimap/internal/netnstest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // The workload of the server-mode tests, between two network namespaces:
 // b connects to a; a answers each request of reqBytes with respBytes and
@@ -189,13 +184,7 @@ func TestServerMode(t *testing.T) {
 	// machine and the run normalised.
 	actual := goldenLogs(t, batch, p, hostname, comm)
 	file := filepath.Join("testdata", "golden", "server.yaml")
-	if *update {
-		require.NoError(t, golden.WriteLogsToFile(file, actual))
-	} else {
-		expected, err := golden.ReadLogs(file)
-		require.NoError(t, err)
-		require.NoError(t, plogtest.CompareLogs(expected, actual, plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
-	}
+	crawltest.Golden{KeepObservations: true}.Check(t, file, actual)
 
 	// Metrics: cumulative sums per edge.
 	ms := run.metrics.AllMetrics()
@@ -215,23 +204,6 @@ func TestServerMode(t *testing.T) {
 	assert.Empty(t, observations(run.logs.AllLogs()[len(run.logs.AllLogs())-1], p.Subnet))
 	ms = run.metrics.AllMetrics()
 	assert.Equal(t, int64(goodConns), metricPoints(ms[len(ms)-1], p.Subnet)["coordimap.flow.connections.opened client "+server])
-}
-
-// sortMap orders a map's keys, so that regenerating a golden file only
-// shows real changes (observation attributes come from a Go map).
-func sortMap(m pcommon.Map) {
-	keys := make([]string, 0, m.Len())
-	for k := range m.All() {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	sorted := pcommon.NewMap()
-	sorted.EnsureCapacity(len(keys))
-	for _, k := range keys {
-		v, _ := m.Get(k)
-		v.CopyTo(sorted.PutEmpty(k))
-	}
-	sorted.MoveTo(m)
 }
 
 // testComm is the command the kernel reports for the test process.
@@ -371,7 +343,6 @@ func goldenLogs(t *testing.T, ld plog.Logs, p *netnsPair, hostname, comm string)
 				for k, v := range lr.Attributes().All() {
 					fix(k, v)
 				}
-				sortMap(lr.Attributes())
 				fix("", lr.Body())
 			}
 		}
@@ -601,18 +572,11 @@ func TestKubernetesMode(t *testing.T) {
 						v.SetStr(strings.ReplaceAll(v.Str(), p.Subnet+".", "10.200.7."))
 					}
 				}
-				sortMap(lr.Attributes())
 			}
 		}
 	}
 	file := filepath.Join("testdata", "golden", "kubernetes.yaml")
-	if *update {
-		require.NoError(t, golden.WriteLogsToFile(file, actual))
-	} else {
-		expected, err := golden.ReadLogs(file)
-		require.NoError(t, err)
-		require.NoError(t, plogtest.CompareLogs(expected, actual, plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
-	}
+	crawltest.Golden{KeepObservations: true}.Check(t, file, actual)
 
 	ms := run.metrics.AllMetrics()
 	points := metricPoints(ms[len(ms)-1], p.Subnet)

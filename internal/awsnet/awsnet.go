@@ -1,5 +1,5 @@
-// Package awsnet indexes the network interfaces (ENIs) of one AWS account
-// and region, as EC2's DescribeNetworkInterfaces returns them, by ENI ID and
+// Package awsnet lists and indexes the network interfaces (ENIs) of one AWS
+// account and region, as EC2's DescribeNetworkInterfaces returns them, by ENI ID and
 // by IP address, and names for each the element of the AWS inventory
 // (receiver/awsreceiver) that answers for its addresses:
 //
@@ -22,14 +22,29 @@
 package awsnet // import "github.com/coordimap/otelcol-coordimap/internal/awsnet"
 
 import (
+	"context"
 	"net/netip"
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/coordimap/otelcol-coordimap/internal/awssdk"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
+
+// pageSize is the most ENIs one DescribeNetworkInterfaces page holds.
+const pageSize = 1000
+
+// List reads every ENI the client's region holds, a page of 1,000 per call.
+func List(ctx context.Context, c *ec2.Client) ([]ec2types.NetworkInterface, error) {
+	p := ec2.NewDescribeNetworkInterfacesPaginator(c, &ec2.DescribeNetworkInterfacesInput{MaxResults: aws.Int32(pageSize)})
+	return awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeNetworkInterfacesOutput) []ec2types.NetworkInterface {
+		return page.NetworkInterfaces
+	})
+}
 
 // Element types of the owners, as the AWS inventory emits them.
 const (

@@ -12,6 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/coordimap/otelcol-coordimap/internal/awsnet"
+	"github.com/coordimap/otelcol-coordimap/internal/awssdk"
 )
 
 // client is the seam over the AWS APIs: list the flow-log objects, open
@@ -50,9 +53,6 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 	return &client{s3: s3Client, bucket: cfg.Bucket, awsCfg: awsCfg, ec2Endpoint: cfg.EC2Endpoint, ec2ByRegion: map[string]*ec2.Client{}}, nil
 }
 
-// describePageSize is the largest page DescribeNetworkInterfaces serves.
-const describePageSize = 1000
-
 // networkInterfaces returns every network interface of region the
 // credentials can see, one DescribeNetworkInterfaces call per 1,000.
 func (c *client) networkInterfaces(ctx context.Context, region string) ([]ec2types.NetworkInterface, error) {
@@ -66,37 +66,32 @@ func (c *client) networkInterfaces(ctx context.Context, region string) ([]ec2typ
 		})
 		c.ec2ByRegion[region] = ec2Client
 	}
-	var out []ec2types.NetworkInterface
-	p := ec2.NewDescribeNetworkInterfacesPaginator(ec2Client, &ec2.DescribeNetworkInterfacesInput{MaxResults: aws.Int32(describePageSize)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ec2 DescribeNetworkInterfaces %s: %w", region, err)
-		}
-		out = append(out, page.NetworkInterfaces...)
+	out, err := awsnet.List(ctx, ec2Client)
+	if err != nil {
+		return nil, fmt.Errorf("ec2 DescribeNetworkInterfaces %s: %w", region, err)
 	}
 	return out, nil
 }
 
 // list returns every object under prefix, in key order.
 func (c *client) list(ctx context.Context, prefix string) ([]object, error) {
-	var out []object
 	p := s3.NewListObjectsV2Paginator(c.s3, &s3.ListObjectsV2Input{
 		Bucket: aws.String(c.bucket),
 		Prefix: aws.String(prefix),
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list s3://%s/%s: %w", c.bucket, prefix, err)
-		}
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *s3.ListObjectsV2Output) []object {
+		objs := make([]object, 0, len(page.Contents))
 		for _, o := range page.Contents {
-			out = append(out, object{
+			objs = append(objs, object{
 				Key:          aws.ToString(o.Key),
 				LastModified: aws.ToTime(o.LastModified),
 				Size:         aws.ToInt64(o.Size),
 			})
 		}
+		return objs
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list s3://%s/%s: %w", c.bucket, prefix, err)
 	}
 	return out, nil
 }

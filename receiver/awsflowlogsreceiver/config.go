@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 
-	"github.com/coordimap/otelcol-coordimap/internal/awsauth"
+	"github.com/coordimap/otelcol-coordimap/internal/awssdk"
 )
 
 const (
@@ -42,7 +42,7 @@ type Config struct {
 	LogFormat string `mapstructure:"log_format"`
 	// Credentials: the default chain, or a key pair; a role assumed on
 	// top.
-	awsauth.Credentials `mapstructure:",squash"`
+	awssdk.Credentials `mapstructure:",squash"`
 	// Endpoint overrides the S3 endpoint (S3-compatible stores, tests); it
 	// switches to path-style addressing.
 	Endpoint string `mapstructure:"endpoint"`
@@ -104,7 +104,7 @@ func (cfg *Config) Validate() error {
 	switch {
 	case cfg.Region == "":
 		errs = append(errs, errMissingRegion)
-	case cfg.Endpoint == "" && !awsauth.IsRegion(cfg.Region):
+	case cfg.Endpoint == "" && !awssdk.IsRegion(cfg.Region):
 		// An S3-compatible store (endpoint) may name its regions otherwise.
 		errs = append(errs, fmt.Errorf("region: %q is not an AWS region name (e.g. eu-west-1)", cfg.Region))
 	}

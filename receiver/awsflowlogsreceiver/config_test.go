@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
-	"github.com/coordimap/otelcol-coordimap/internal/awsauth"
+	"github.com/coordimap/otelcol-coordimap/internal/awssdk"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -36,7 +36,7 @@ func TestLoadConfig(t *testing.T) {
 				Prefix:    "AWSLogs/123456789012/vpcflowlogs/",
 				Region:    "eu-west-1",
 				LogFormat: "${version} ${vpc-id} ${subnet-id} ${instance-id} ${interface-id} ${srcaddr} ${dstaddr} ${packets} ${bytes} ${action} ${log-status}",
-				Credentials: awsauth.Credentials{
+				Credentials: awssdk.Credentials{
 					AccessKeyID:     configopaque.String("${env:AWS_ACCESS_KEY_ID}"),
 					SecretAccessKey: configopaque.String("${env:AWS_SECRET_ACCESS_KEY}"),
 					AssumeRoleARN:   "arn:aws:iam::123456789012:role/coordimap-read",

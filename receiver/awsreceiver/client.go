@@ -28,6 +28,9 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/time/rate"
+
+	"github.com/coordimap/otelcol-coordimap/internal/awsnet"
+	"github.com/coordimap/otelcol-coordimap/internal/awssdk"
 )
 
 // client is the seam over the SDK: one STS client and one EC2 client per
@@ -129,20 +132,6 @@ func regional[T any](c *client, cache map[string]T, region string, build func() 
 	return cl
 }
 
-// allPages reads every page of a paginated call (more and next are the
-// SDK paginator's HasMorePages and NextPage) and returns the items of all.
-func allPages[O, P, T any](ctx context.Context, more func() bool, next func(context.Context, ...func(*O)) (P, error), items func(P) []T) ([]T, error) {
-	var out []T
-	for more() {
-		page, err := next(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, items(page)...)
-	}
-	return out, nil
-}
-
 // endpoint is a configured endpoint override, or nil for the SDK's own.
 func endpoint(override string) *string {
 	if override == "" {
@@ -181,7 +170,7 @@ func (c *client) regions(ctx context.Context, home string) ([]string, error) {
 
 func (c *client) vpcs(ctx context.Context, region string) ([]ec2types.Vpc, error) {
 	p := ec2.NewDescribeVpcsPaginator(c.ec2(region), &ec2.DescribeVpcsInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeVpcsOutput) []ec2types.Vpc { return page.Vpcs })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeVpcsOutput) []ec2types.Vpc { return page.Vpcs })
 	if err != nil {
 		return nil, fmt.Errorf("ec2 DescribeVpcs %s: %w", region, err)
 	}
@@ -190,7 +179,7 @@ func (c *client) vpcs(ctx context.Context, region string) ([]ec2types.Vpc, error
 
 func (c *client) subnets(ctx context.Context, region string) ([]ec2types.Subnet, error) {
 	p := ec2.NewDescribeSubnetsPaginator(c.ec2(region), &ec2.DescribeSubnetsInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeSubnetsOutput) []ec2types.Subnet { return page.Subnets })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeSubnetsOutput) []ec2types.Subnet { return page.Subnets })
 	if err != nil {
 		return nil, fmt.Errorf("ec2 DescribeSubnets %s: %w", region, err)
 	}
@@ -199,7 +188,7 @@ func (c *client) subnets(ctx context.Context, region string) ([]ec2types.Subnet,
 
 func (c *client) instances(ctx context.Context, region string) ([]ec2types.Instance, error) {
 	p := ec2.NewDescribeInstancesPaginator(c.ec2(region), &ec2.DescribeInstancesInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeInstancesOutput) []ec2types.Instance {
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeInstancesOutput) []ec2types.Instance {
 		var in []ec2types.Instance
 		for _, res := range page.Reservations {
 			in = append(in, res.Instances...)
@@ -214,7 +203,7 @@ func (c *client) instances(ctx context.Context, region string) ([]ec2types.Insta
 
 func (c *client) securityGroups(ctx context.Context, region string) ([]ec2types.SecurityGroup, error) {
 	p := ec2.NewDescribeSecurityGroupsPaginator(c.ec2(region), &ec2.DescribeSecurityGroupsInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeSecurityGroupsOutput) []ec2types.SecurityGroup { return page.SecurityGroups })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeSecurityGroupsOutput) []ec2types.SecurityGroup { return page.SecurityGroups })
 	if err != nil {
 		return nil, fmt.Errorf("ec2 DescribeSecurityGroups %s: %w", region, err)
 	}
@@ -222,10 +211,7 @@ func (c *client) securityGroups(ctx context.Context, region string) ([]ec2types.
 }
 
 func (c *client) networkInterfaces(ctx context.Context, region string) ([]ec2types.NetworkInterface, error) {
-	p := ec2.NewDescribeNetworkInterfacesPaginator(c.ec2(region), &ec2.DescribeNetworkInterfacesInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeNetworkInterfacesOutput) []ec2types.NetworkInterface {
-		return page.NetworkInterfaces
-	})
+	out, err := awsnet.List(ctx, c.ec2(region))
 	if err != nil {
 		return nil, fmt.Errorf("ec2 DescribeNetworkInterfaces %s: %w", region, err)
 	}
@@ -234,7 +220,7 @@ func (c *client) networkInterfaces(ctx context.Context, region string) ([]ec2typ
 
 func (c *client) routeTables(ctx context.Context, region string) ([]ec2types.RouteTable, error) {
 	p := ec2.NewDescribeRouteTablesPaginator(c.ec2(region), &ec2.DescribeRouteTablesInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeRouteTablesOutput) []ec2types.RouteTable { return page.RouteTables })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeRouteTablesOutput) []ec2types.RouteTable { return page.RouteTables })
 	if err != nil {
 		return nil, fmt.Errorf("ec2 DescribeRouteTables %s: %w", region, err)
 	}
@@ -243,7 +229,7 @@ func (c *client) routeTables(ctx context.Context, region string) ([]ec2types.Rou
 
 func (c *client) internetGateways(ctx context.Context, region string) ([]ec2types.InternetGateway, error) {
 	p := ec2.NewDescribeInternetGatewaysPaginator(c.ec2(region), &ec2.DescribeInternetGatewaysInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeInternetGatewaysOutput) []ec2types.InternetGateway {
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeInternetGatewaysOutput) []ec2types.InternetGateway {
 		return page.InternetGateways
 	})
 	if err != nil {
@@ -254,7 +240,7 @@ func (c *client) internetGateways(ctx context.Context, region string) ([]ec2type
 
 func (c *client) natGateways(ctx context.Context, region string) ([]ec2types.NatGateway, error) {
 	p := ec2.NewDescribeNatGatewaysPaginator(c.ec2(region), &ec2.DescribeNatGatewaysInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeNatGatewaysOutput) []ec2types.NatGateway { return page.NatGateways })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeNatGatewaysOutput) []ec2types.NatGateway { return page.NatGateways })
 	if err != nil {
 		return nil, fmt.Errorf("ec2 DescribeNatGateways %s: %w", region, err)
 	}
@@ -263,7 +249,7 @@ func (c *client) natGateways(ctx context.Context, region string) ([]ec2types.Nat
 
 func (c *client) networkACLs(ctx context.Context, region string) ([]ec2types.NetworkAcl, error) {
 	p := ec2.NewDescribeNetworkAclsPaginator(c.ec2(region), &ec2.DescribeNetworkAclsInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeNetworkAclsOutput) []ec2types.NetworkAcl { return page.NetworkAcls })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeNetworkAclsOutput) []ec2types.NetworkAcl { return page.NetworkAcls })
 	if err != nil {
 		return nil, fmt.Errorf("ec2 DescribeNetworkAcls %s: %w", region, err)
 	}
@@ -272,7 +258,7 @@ func (c *client) networkACLs(ctx context.Context, region string) ([]ec2types.Net
 
 func (c *client) volumes(ctx context.Context, region string) ([]ec2types.Volume, error) {
 	p := ec2.NewDescribeVolumesPaginator(c.ec2(region), &ec2.DescribeVolumesInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeVolumesOutput) []ec2types.Volume { return page.Volumes })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeVolumesOutput) []ec2types.Volume { return page.Volumes })
 	if err != nil {
 		return nil, fmt.Errorf("ec2 DescribeVolumes %s: %w", region, err)
 	}
@@ -291,7 +277,7 @@ func (c *client) images(ctx context.Context, region string, ids []string) ([]ec2
 			// are left out otherwise, though instances still run them.
 			IncludeDeprecated: aws.Bool(true),
 		})
-		images, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeImagesOutput) []ec2types.Image { return page.Images })
+		images, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeImagesOutput) []ec2types.Image { return page.Images })
 		if err != nil {
 			return nil, fmt.Errorf("ec2 DescribeImages %s: %w", region, err)
 		}
@@ -311,7 +297,7 @@ func (c *client) availabilityZones(ctx context.Context, region string) ([]ec2typ
 // buckets lists the account's S3 buckets (global).
 func (c *client) buckets(ctx context.Context) ([]s3types.Bucket, error) {
 	p := s3.NewListBucketsPaginator(c.s3, &s3.ListBucketsInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *s3.ListBucketsOutput) []s3types.Bucket { return page.Buckets })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *s3.ListBucketsOutput) []s3types.Bucket { return page.Buckets })
 	if err != nil {
 		return nil, fmt.Errorf("s3 ListBuckets: %w", err)
 	}
@@ -326,7 +312,7 @@ func (c *client) rds(region string) *rds.Client {
 
 func (c *client) dbInstances(ctx context.Context, region string) ([]rdstypes.DBInstance, error) {
 	p := rds.NewDescribeDBInstancesPaginator(c.rds(region), &rds.DescribeDBInstancesInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *rds.DescribeDBInstancesOutput) []rdstypes.DBInstance { return page.DBInstances })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *rds.DescribeDBInstancesOutput) []rdstypes.DBInstance { return page.DBInstances })
 	if err != nil {
 		return nil, fmt.Errorf("rds DescribeDBInstances %s: %w", region, err)
 	}
@@ -335,7 +321,7 @@ func (c *client) dbInstances(ctx context.Context, region string) ([]rdstypes.DBI
 
 func (c *client) dhcpOptions(ctx context.Context, region string) ([]ec2types.DhcpOptions, error) {
 	p := ec2.NewDescribeDhcpOptionsPaginator(c.ec2(region), &ec2.DescribeDhcpOptionsInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeDhcpOptionsOutput) []ec2types.DhcpOptions { return page.DhcpOptions })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *ec2.DescribeDhcpOptionsOutput) []ec2types.DhcpOptions { return page.DhcpOptions })
 	if err != nil {
 		return nil, fmt.Errorf("ec2 DescribeDhcpOptions %s: %w", region, err)
 	}
@@ -352,7 +338,7 @@ func (c *client) elbv2(region string) *elbv2.Client {
 // balancers (Elastic Load Balancing v2).
 func (c *client) loadBalancers(ctx context.Context, region string) ([]elbv2types.LoadBalancer, error) {
 	p := elbv2.NewDescribeLoadBalancersPaginator(c.elbv2(region), &elbv2.DescribeLoadBalancersInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *elbv2.DescribeLoadBalancersOutput) []elbv2types.LoadBalancer { return page.LoadBalancers })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *elbv2.DescribeLoadBalancersOutput) []elbv2types.LoadBalancer { return page.LoadBalancers })
 	if err != nil {
 		return nil, fmt.Errorf("elasticloadbalancing DescribeLoadBalancers %s: %w", region, err)
 	}
@@ -397,7 +383,7 @@ func (c *client) autoscaling(region string) *autoscaling.Client {
 
 func (c *client) autoScalingGroups(ctx context.Context, region string) ([]astypes.AutoScalingGroup, error) {
 	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(c.autoscaling(region), &autoscaling.DescribeAutoScalingGroupsInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *autoscaling.DescribeAutoScalingGroupsOutput) []astypes.AutoScalingGroup {
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *autoscaling.DescribeAutoScalingGroupsOutput) []astypes.AutoScalingGroup {
 		return page.AutoScalingGroups
 	})
 	if err != nil {
@@ -416,7 +402,7 @@ func (c *client) lambda(region string) *lambda.Client {
 // configuration).
 func (c *client) functions(ctx context.Context, region string) ([]lambdatypes.FunctionConfiguration, error) {
 	p := lambda.NewListFunctionsPaginator(c.lambda(region), &lambda.ListFunctionsInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *lambda.ListFunctionsOutput) []lambdatypes.FunctionConfiguration { return page.Functions })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *lambda.ListFunctionsOutput) []lambdatypes.FunctionConfiguration { return page.Functions })
 	if err != nil {
 		return nil, fmt.Errorf("lambda ListFunctions %s: %w", region, err)
 	}
@@ -561,7 +547,7 @@ func (c *client) ecrRepositories(ctx context.Context, region string) ([]ecrRepos
 
 func (c *client) dbClusters(ctx context.Context, region string) ([]rdstypes.DBCluster, error) {
 	p := rds.NewDescribeDBClustersPaginator(c.rds(region), &rds.DescribeDBClustersInput{})
-	out, err := allPages(ctx, p.HasMorePages, p.NextPage, func(page *rds.DescribeDBClustersOutput) []rdstypes.DBCluster { return page.DBClusters })
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *rds.DescribeDBClustersOutput) []rdstypes.DBCluster { return page.DBClusters })
 	if err != nil {
 		return nil, fmt.Errorf("rds DescribeDBClusters %s: %w", region, err)
 	}

@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 
-	"github.com/coordimap/otelcol-coordimap/internal/awsauth"
+	"github.com/coordimap/otelcol-coordimap/internal/awssdk"
 )
 
 const (
@@ -54,7 +54,7 @@ type Config struct {
 	Region string `mapstructure:"region"`
 	// Credentials: the default chain, or a key pair; a role assumed on
 	// top.
-	awsauth.Credentials `mapstructure:",squash"`
+	awssdk.Credentials `mapstructure:",squash"`
 	// Endpoints override service endpoints.
 	Endpoints Endpoints `mapstructure:"endpoints"`
 	// PolicyConfig adds IAM (global): roles, the managed policies and the
@@ -94,7 +94,7 @@ func (cfg *Config) Validate() error {
 	switch {
 	case cfg.Region == "":
 		errs = append(errs, errHomeRegion)
-	case awsRegions && !awsauth.IsRegion(cfg.Region):
+	case awsRegions && !awssdk.IsRegion(cfg.Region):
 		errs = append(errs, fmt.Errorf("region: %q is not an AWS region name (e.g. us-east-1)", cfg.Region))
 	}
 	seen := map[string]bool{}
@@ -104,7 +104,7 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, errEmptyRegion)
 		case seen[r]:
 			errs = append(errs, fmt.Errorf("regions: %q is listed twice", r))
-		case awsRegions && !awsauth.IsRegion(r):
+		case awsRegions && !awssdk.IsRegion(r):
 			errs = append(errs, fmt.Errorf("regions: %q is not an AWS region name (e.g. eu-west-1)", r))
 		}
 		seen[r] = true

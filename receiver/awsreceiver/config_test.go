@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
-	"github.com/coordimap/otelcol-coordimap/internal/awsauth"
+	"github.com/coordimap/otelcol-coordimap/internal/awssdk"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -29,7 +29,7 @@ func TestLoadConfig(t *testing.T) {
 			want: &Config{
 				Regions: []string{"eu-west-1", "us-east-1"},
 				Region:  "eu-west-1",
-				Credentials: awsauth.Credentials{
+				Credentials: awssdk.Credentials{
 					AccessKeyID:     configopaque.String("${env:AWS_ACCESS_KEY_ID}"),
 					SecretAccessKey: configopaque.String("${env:AWS_SECRET_ACCESS_KEY}"),
 					AssumeRoleARN:   "arn:aws:iam::123456789012:role/coordimap-read",

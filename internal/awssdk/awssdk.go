@@ -1,8 +1,9 @@
-// Package awsauth is how the AWS receivers authenticate and load the SDK's
-// configuration: the SDK's default credential chain (environment, shared
-// files, web identity, ECS and EC2 roles) or a static key pair, optionally
-// with a role assumed on top, and adaptive retry.
-package awsauth // import "github.com/coordimap/otelcol-coordimap/internal/awsauth"
+// Package awssdk is how the AWS receivers use aws-sdk-go-v2: they
+// authenticate and load the SDK's configuration (the SDK's default
+// credential chain — environment, shared files, web identity, ECS and EC2
+// roles — or a static key pair, optionally with a role assumed on top, and
+// adaptive retry), and read paginated calls.
+package awssdk // import "github.com/coordimap/otelcol-coordimap/internal/awssdk"
 
 import (
 	"context"
@@ -102,3 +103,17 @@ var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 // AWS-compatible cloud (an endpoint override) may name its regions
 // otherwise; check only without one.
 func IsRegion(name string) bool { return regionName.MatchString(name) }
+
+// AllPages reads every page of a paginated call (more and next are the SDK
+// paginator's HasMorePages and NextPage) and returns the items of all.
+func AllPages[O, P, T any](ctx context.Context, more func() bool, next func(context.Context, ...func(*O)) (P, error), items func(P) []T) ([]T, error) {
+	var out []T
+	for more() {
+		page, err := next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items(page)...)
+	}
+	return out, nil
+}

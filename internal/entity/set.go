@@ -17,6 +17,15 @@ type Set map[Key]struct{}
 // Add puts r in the set.
 func (s Set) Add(r Ref) { s[Key{r.Type, r.InternalID}] = struct{}{} }
 
+// SetOf is the set of ents' references.
+func SetOf(ents []Entity) Set {
+	s := make(Set, len(ents))
+	for _, e := range ents {
+		s.Add(e.Ref)
+	}
+	return s
+}
+
 // AddDeletes appends an entity.delete for every entity of prev that cur
 // lacks, in a stable order (by internal ID, then type), and returns how
 // many. A nil cur deletes all of prev.

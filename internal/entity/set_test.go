@@ -54,3 +54,9 @@ func TestLogRecordsYieldsEveryRecordAndStops(t *testing.T) {
 	}
 	assert.Equal(t, 3, n)
 }
+
+func TestSetOf(t *testing.T) {
+	s := SetOf([]Entity{{Ref: Ref{Type: "t", InternalID: "a"}}, {Ref: Ref{Type: "u", InternalID: "a"}}, {Ref: Ref{Type: "t", InternalID: "a"}}})
+	assert.Equal(t, Set{{"t", "a"}: {}, {"u", "a"}: {}}, s)
+	assert.Empty(t, SetOf(nil))
+}

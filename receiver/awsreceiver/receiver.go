@@ -180,23 +180,15 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		// The SDK's objects are not needed any more: let them go before
 		// the batch grows (a large region's inventory is tens of MB).
 		rc.inv = regionInventory{}
-		keys := entity.Set{}
-		for _, e := range ents {
-			keys.Add(e.Ref)
-		}
+		keys := entity.SetOf(ents)
 		// What a failed read emitted last time stays, undeleted.
 		for k := range r.seen[region] {
 			if rc.stale[k.Type] {
 				keys[k] = struct{}{}
 			}
 		}
-		batch.AddDeletes(now, r.seen[region], keys)
-		for j := range ents {
-			if err := batch.AddState(now, ents[j]); err != nil {
-				return err
-			}
-			// Each entity's body is in the batch now.
-			ents[j] = entity.Entity{}
+		if err := addUnit(batch, now, r.seen[region], keys, ents); err != nil {
+			return err
 		}
 		cur[region] = keys
 	}
@@ -209,15 +201,9 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 	} else {
 		emitted = true
 		ents := ownedBy(owner.Ref, bucketEntities(scope, buckets, r.cfg.CollectionInterval))
-		keys := entity.Set{}
-		for _, e := range ents {
-			keys.Add(e.Ref)
-		}
-		batch.AddDeletes(now, r.seen[globalKey], keys)
-		for _, e := range ents {
-			if err := batch.AddState(now, e); err != nil {
-				return err
-			}
+		keys := entity.SetOf(ents)
+		if err := addUnit(batch, now, r.seen[globalKey], keys, ents); err != nil {
+			return err
 		}
 		cur[globalKey] = keys
 	}
@@ -227,11 +213,8 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		errs = append(errs, iamErr)
 	} else if r.cfg.PolicyConfig {
 		emitted = true
-		batch.AddDeletes(now, r.seen[iamKey], iamKeys)
-		for _, e := range iamEnts {
-			if err := batch.AddState(now, e); err != nil {
-				return err
-			}
+		if err := addUnit(batch, now, r.seen[iamKey], iamKeys, iamEnts); err != nil {
+			return err
 		}
 		cur[iamKey] = iamKeys
 	}
@@ -265,11 +248,22 @@ func (r *awsReceiver) iamState(scope string, owner entity.Ref, inv iamInventory,
 		return nil, r.seen[iamKey]
 	}
 	ents := ownedBy(owner, iamEntities(scope, inv, r.cfg.CollectionInterval))
-	keys := entity.Set{}
-	for _, e := range ents {
-		keys.Add(e.Ref)
+	return ents, entity.SetOf(ents)
+}
+
+// addUnit adds one unit of the crawl (a region, the S3 buckets, IAM) to
+// batch: a delete for each entity of prev that keys lacks, then ents, each
+// released once it is in the batch (a large region's entities are tens of
+// MB). keys are ents' and what a failed read keeps.
+func addUnit(batch *entity.Batch, now time.Time, prev, keys entity.Set, ents []entity.Entity) error {
+	batch.AddDeletes(now, prev, keys)
+	for i := range ents {
+		if err := batch.AddState(now, ents[i]); err != nil {
+			return err
+		}
+		ents[i] = entity.Entity{}
 	}
-	return ents, keys
+	return nil
 }
 
 func (r *awsReceiver) source(scope string) entity.Source {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/pdatajson"
 )
 
 // The Coordimap API's names, as the original agent sent them.
@@ -78,11 +79,11 @@ func newRelationship(a *arena, retrievedAt time.Time, src, dst, kind string, sid
 	}
 	data := a.start()
 	data = append(data, `{"source_id":`...)
-	data = appendString(data, src)
+	data = pdatajson.AppendString(data, src)
 	data = append(data, `,"destination_id":`...)
-	data = appendString(data, dst)
+	data = pdatajson.AppendString(data, dst)
 	data = append(data, `,"relationship_type":`...)
-	data = appendString(data, relType)
+	data = pdatajson.AppendString(data, relType)
 	data = append(data, `,"relation_type":`...)
 	data = strconv.AppendInt(data, int64(code), 10)
 	data = a.finish(append(data, '}'))
@@ -122,17 +123,17 @@ func (e *element) appendJSON(b []byte) []byte {
 	b = append(b, `","hash":"`...)
 	b = hex.AppendEncode(b, e.hash[:])
 	b = append(b, `","id":`...)
-	b = appendString(b, e.id)
+	b = pdatajson.AppendString(b, e.id)
 	b = append(b, `,"is_json_data":true,"name":`...)
-	b = appendString(b, e.name)
+	b = pdatajson.AppendString(b, e.name)
 	b = append(b, `,"retrieved_at":`...)
 	b = appendTime(b, e.retrievedAt)
 	b = append(b, `,"status":`...)
-	b = appendString(b, e.status)
+	b = pdatajson.AppendString(b, e.status)
 	b = append(b, `,"type":`...)
-	b = appendString(b, e.typ)
+	b = pdatajson.AppendString(b, e.typ)
 	b = append(b, `,"version":`...)
-	b = appendString(b, e.version)
+	b = pdatajson.AppendString(b, e.version)
 	return append(b, '}')
 }
 
@@ -156,7 +157,7 @@ type envelope struct {
 // with every object's keys sorted, as the original agent's client sent them.
 func newEnvelope(src entity.Source, partition string, ts time.Time) envelope {
 	p := append([]byte(nil), `{"cloud_crawl_data":{"crawl_internal_id":`...)
-	p = appendString(p, partition)
+	p = pdatajson.AppendString(p, partition)
 	p = append(p, `,"crawled_data":{"data":[`...)
 
 	s := append([]byte(nil), `]},"data_source":{"data_source_config":{"value_pairs":[`...)
@@ -172,9 +173,9 @@ func newEnvelope(src entity.Source, partition string, ts time.Time) envelope {
 			s = append(s, ',')
 		}
 		s = append(s, `{"key":`...)
-		s = appendString(s, k)
+		s = pdatajson.AppendString(s, k)
 		s = append(s, `,"value":`...)
-		s = appendString(s, src.Config[k])
+		s = pdatajson.AppendString(s, src.Config[k])
 		s = append(s, '}')
 	}
 	name, desc := src.Name, src.Description
@@ -185,13 +186,13 @@ func newEnvelope(src entity.Source, partition string, ts time.Time) envelope {
 		desc = src.DataSourceID
 	}
 	s = append(s, `]},"data_source_id":`...)
-	s = appendString(s, src.DataSourceID)
+	s = pdatajson.AppendString(s, src.DataSourceID)
 	s = append(s, `,"data_source_info":{"desc":`...)
-	s = appendString(s, desc)
+	s = pdatajson.AppendString(s, desc)
 	s = append(s, `,"name":`...)
-	s = appendString(s, name)
+	s = pdatajson.AppendString(s, name)
 	s = append(s, `,"type":`...)
-	s = appendString(s, src.DataSourceType)
+	s = pdatajson.AppendString(s, src.DataSourceType)
 	s = append(s, `}},"timestamp":`...)
 	s = appendTime(s, ts)
 	s = append(s, `}}`...)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
@@ -204,19 +203,6 @@ func TestRelationshipHashMatchesAgent(t *testing.T) {
 	assert.Equal(t, "e19b97b2d0ded5c345d5eaa1019ab203b321652c1d3d2764ab4a6b515f036da8", hex.EncodeToString(el.hash[:]))
 	assert.Equal(t, "scope1/mydb-@.scope1/mydb-public@", el.id)
 	assert.Equal(t, el.id, el.name)
-}
-
-func TestBodyEncodingMatchesEncodingJSON(t *testing.T) {
-	raw := map[string]any{
-		"z": "plain", "a": "needs \"escaping\" <&> \u2028 é \x01", "n": int64(-7), "f": 1.5, "tiny": 1e-9, "huge": 1e22,
-		"b": true, "nil": nil, "list": []any{int64(1), "x", map[string]any{"k": false}}, "empty": map[string]any{},
-	}
-	m := pcommon.NewMap()
-	require.NoError(t, m.FromRaw(raw))
-	got := appendMap(nil, m)
-	want, err := json.Marshal(raw) // encoding/json sorts map keys too
-	require.NoError(t, err)
-	assert.Equal(t, string(want), string(got))
 }
 
 func TestSplitAtMaxRequestBytes(t *testing.T) {

@@ -1,4 +1,6 @@
-package coordimapexporter
+// Package pdatajson writes pdata values as JSON with sorted map keys, so the
+// same object always gives the same bytes (and the same element hash).
+package pdatajson
 
 import (
 	"encoding/base64"
@@ -11,14 +13,14 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
-// appendValue appends v as JSON. Map keys are sorted, so the same object
+// AppendValue appends v as JSON. Map keys are sorted, so the same object
 // always gives the same bytes and the same element hash, whatever order a
 // receiver inserted its fields in. Strings are escaped as encoding/json
 // escapes them.
-func appendValue(b []byte, v pcommon.Value) []byte {
+func AppendValue(b []byte, v pcommon.Value) []byte {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
-		return appendString(b, v.Str())
+		return AppendString(b, v.Str())
 	case pcommon.ValueTypeInt:
 		return strconv.AppendInt(b, v.Int(), 10)
 	case pcommon.ValueTypeDouble:
@@ -26,7 +28,7 @@ func appendValue(b []byte, v pcommon.Value) []byte {
 	case pcommon.ValueTypeBool:
 		return strconv.AppendBool(b, v.Bool())
 	case pcommon.ValueTypeMap:
-		return appendMap(b, v.Map())
+		return AppendMap(b, v.Map())
 	case pcommon.ValueTypeSlice:
 		s := v.Slice()
 		b = append(b, '[')
@@ -34,7 +36,7 @@ func appendValue(b []byte, v pcommon.Value) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendValue(b, s.At(i))
+			b = AppendValue(b, s.At(i))
 		}
 		return append(b, ']')
 	case pcommon.ValueTypeBytes:
@@ -46,7 +48,7 @@ func appendValue(b []byte, v pcommon.Value) []byte {
 	return append(b, "null"...)
 }
 
-func appendMap(b []byte, m pcommon.Map) []byte {
+func AppendMap(b []byte, m pcommon.Map) []byte {
 	n := m.Len()
 	if n == 0 {
 		return append(b, "{}"...)
@@ -62,10 +64,10 @@ func appendMap(b []byte, m pcommon.Map) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = AppendString(b, k)
 		b = append(b, ':')
 		v, _ := m.Get(k)
-		b = appendValue(b, v)
+		b = AppendValue(b, v)
 	}
 	return append(b, '}')
 }
@@ -93,10 +95,10 @@ func appendFloat(b []byte, f float64) []byte {
 	return b
 }
 
-// appendString writes s as a JSON string. Plain ASCII takes the fast path;
+// AppendString writes s as a JSON string. Plain ASCII takes the fast path;
 // anything that needs escaping goes through encoding/json so the bytes are
 // the ones the original agent's encoder would produce.
-func appendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {

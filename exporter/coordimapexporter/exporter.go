@@ -174,8 +174,8 @@ type logsExporter struct {
 	graphFile string
 	storeErr  errorOnce
 	logger    *zap.Logger
-	flush  time.Duration
-	now    func() time.Time
+	flush     time.Duration
+	now       func() time.Time
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

@@ -314,6 +314,9 @@ func scanChanges(rows *sql.Rows) ([]Change, error) {
 			return nil, fmt.Errorf("graph store: %w", err)
 		}
 		c.At = fromNanos(at)
+		if c.Kind == KindEdge && c.ID == "" {
+			c.ID = c.Source + "." + c.Destination
+		}
 		if fields != "" {
 			_ = json.Unmarshal([]byte(fields), &c.Fields)
 		}
@@ -539,11 +542,6 @@ func (w *writer) maintain(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
-	var err error
-	if w.insChange, err = w.prepare(ctx, `INSERT INTO changes (at, op, kind, scope_id, id, type, name, data_source_id,
-		partition_name, source_id, destination_id, before_hash, after_hash, fields) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`); err != nil {
-		return err
-	}
 	n := nanos(now)
 	// Entities three report intervals late.
 	rows, err := w.tx.QueryContext(ctx, w.s.q(`SELECT scope_id, id FROM nodes WHERE deleted_at IS NULL AND report_interval > 0
@@ -583,10 +581,8 @@ func (w *writer) maintain(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
-	for i := range w.changes {
-		if err := w.writeChange(ctx, &w.changes[i]); err != nil {
-			return err
-		}
+	if err := w.writeChanges(ctx); err != nil {
+		return err
 	}
 	// History.
 	cut := n - int64(w.s.opts.HistoryRetention)

@@ -28,6 +28,13 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	queryOnce.Range(func(_, v any) bool {
+		v.(*Store).Close()
+		return true
+	})
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(filepath.Join(os.TempDir(), fmt.Sprintf("graph-bench-%d.db", os.Getpid())) + suffix)
+	}
 	if pgServer != nil {
 		pgServer.Close()
 	}

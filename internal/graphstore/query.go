@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -132,14 +133,24 @@ func (s *Store) nodesUnclamped(ctx context.Context, f NodeFilter) (NodePage, err
 func (s *Store) nodesPage(ctx context.Context, f NodeFilter, limit int) (NodePage, error) {
 	where, args := f.where()
 	if q := strings.TrimSpace(strings.ToLower(f.Query)); q != "" {
+		tw, targs := termCondition(q)
+		page, err := s.nodesWhere(ctx, where+" AND "+tw, append(slices.Clone(args), targs...), f.After, limit)
+		if err != nil || page.Total > 0 {
+			return page, err
+		}
+		// No term starts with it: a substring of anything, data included.
 		where += " AND " + s.d.contains
 		args = append(args, q)
 	}
+	return s.nodesWhere(ctx, where, args, f.After, limit)
+}
+
+func (s *Store) nodesWhere(ctx context.Context, where string, args []any, after string, limit int) (NodePage, error) {
 	var total int
 	if err := s.r.QueryRowContext(ctx, s.q(`SELECT count(*) FROM nodes WHERE `+where), args...).Scan(&total); err != nil {
 		return NodePage{}, fmt.Errorf("graph store: %w", err)
 	}
-	if scope, id, ok := parseCursor(f.After); ok {
+	if scope, id, ok := parseCursor(after); ok {
 		where += " AND (scope_id > ? OR (scope_id = ? AND id > ?))"
 		args = append(args, scope, scope, id)
 	}
@@ -588,6 +599,7 @@ func (w *writer) maintain(ctx context.Context, now time.Time) error {
 	cut := n - int64(w.s.opts.HistoryRetention)
 	for _, q := range []string{
 		`DELETE FROM changes WHERE at < ?`,
+		`DELETE FROM node_terms WHERE (scope_id, id) IN (SELECT scope_id, id FROM nodes WHERE deleted_at IS NOT NULL AND deleted_at < ?)`,
 		`DELETE FROM nodes WHERE deleted_at IS NOT NULL AND deleted_at < ?`,
 		`DELETE FROM edges WHERE deleted_at IS NOT NULL AND deleted_at < ?`,
 	} {

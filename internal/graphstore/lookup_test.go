@@ -49,3 +49,37 @@ func TestNodesByID(t *testing.T) {
 		t.Errorf("NodesByID as of before the delete = %v, want gone", got)
 	}
 }
+
+// A filter with nothing but IncludeDeleted has no condition: it used to
+// make "WHERE  AND …".
+func TestNodesIncludeDeletedOnly(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "g.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := s.Apply(ctx, Batch{Nodes: []NodeState{
+		{ScopeID: "s", ID: "live", Type: "t", Name: "live", DataSourceID: "ds", Data: []byte(`{}`), At: t0},
+		{ScopeID: "s", ID: "gone", Type: "t", Name: "gone", DataSourceID: "ds", Data: []byte(`{}`), At: t0},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(ctx, Batch{Deletes: []NodeDelete{{ID: "gone", At: t0.Add(time.Hour)}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"", "gone"} {
+		page, err := s.Nodes(ctx, NodeFilter{Query: q, IncludeDeleted: true})
+		if err != nil {
+			t.Fatalf("query %q: %v", q, err)
+		}
+		want := 2
+		if q != "" {
+			want = 1
+		}
+		if page.Total != want || len(page.Nodes) != want {
+			t.Errorf("query %q with deleted: %d nodes (total %d), want %d", q, len(page.Nodes), page.Total, want)
+		}
+	}
+}

@@ -116,6 +116,9 @@ func (f *NodeFilter) where() (string, []any) {
 			conds, args = append(conds, eq.col+" = ?"), append(args, eq.v)
 		}
 	}
+	if len(conds) == 0 {
+		return "1 = 1", nil
+	}
 	return strings.Join(conds, " AND "), args
 }
 

@@ -1,0 +1,139 @@
+package graphmcp
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/coordimap/otelcol-coordimap/internal/graphmcp/mcptest"
+	"github.com/coordimap/otelcol-coordimap/internal/graphstore"
+)
+
+// fixtureStore is the fixture's graph, opened read-only as coordimap-mcp
+// opens it.
+func fixtureStore(t *testing.T) *graphstore.Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "graph.db")
+	mcptest.Write(t, path)
+	s, err := graphstore.OpenSQLite(context.Background(), path, graphstore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newClient() *mcp.Client {
+	return mcp.NewClient(&mcp.Implementation{Name: "graphmcp-test", Version: "v0"}, nil)
+}
+
+func TestInMemory(t *testing.T) {
+	ctx := context.Background()
+	srv := NewServer(fixtureStore(t), "v1.2.3")
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := srv.Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := newClient().Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cs.Close()
+		ss.Wait()
+	}()
+	if info := cs.InitializeResult().ServerInfo; info.Name != ServerName || info.Version != "v1.2.3" {
+		t.Errorf("server info = %+v", info)
+	}
+	if cs.InitializeResult().Instructions == "" {
+		t.Error("no instructions")
+	}
+	mcptest.Check(t, cs)
+}
+
+// bearer is the kind of authentication the extension's HTTP server puts
+// in front of the handler.
+func bearer(token string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			http.Error(w, "unauthenticated", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type withToken struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (w withToken) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+w.token)
+	return w.next.RoundTrip(r)
+}
+
+func TestStreamableHTTP(t *testing.T) {
+	ctx := context.Background()
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", bearer("s3cret", Handler(NewServer(fixtureStore(t), "v1.2.3"))))
+	hs := httptest.NewServer(mux)
+	defer hs.Close()
+
+	// Without the credentials the auth layer refuses the session.
+	if cs, err := newClient().Connect(ctx, &mcp.StreamableClientTransport{Endpoint: hs.URL + "/mcp", MaxRetries: -1}, nil); err == nil {
+		cs.Close()
+		t.Fatal("connected without credentials")
+	}
+	cs, err := newClient().Connect(ctx, &mcp.StreamableClientTransport{Endpoint: hs.URL + "/mcp",
+		HTTPClient: &http.Client{Transport: withToken{"s3cret", http.DefaultTransport}, Timeout: time.Minute}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	if cs.ID() == "" {
+		t.Error("no session ID: the handler should keep sessions")
+	}
+	mcptest.Check(t, cs)
+}
+
+func TestParseWhen(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"":                          {},
+		"90m":                       now.Add(-90 * time.Minute),
+		"-2h":                       now.Add(-2 * time.Hour),
+		"7d":                        now.Add(-7 * 24 * time.Hour),
+		"1.5d":                      now.Add(-36 * time.Hour),
+		"2026-12-01T10:00:00Z":      time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
+		"2026-12-01T12:00:00+02:00": time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
+		"2026-12-01T10:00:00":       time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC),
+		"2026-12-01":                time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		got, err := parseWhen(in, now)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("parseWhen(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"yesterday", "d", "12", "2026-13-01"} {
+		if _, err := parseWhen(in, now); err == nil {
+			t.Errorf("parseWhen(%q) succeeded", in)
+		}
+	}
+}
+
+func TestBoundClamp(t *testing.T) {
+	b := bound{def: 25, max: 200}
+	for in, want := range map[int]int{0: 25, -3: 25, 1: 1, 200: 200, 201: 200, 1 << 30: 200} {
+		if got := b.clamp(in); got != want {
+			t.Errorf("clamp(%d) = %d, want %d", in, got, want)
+		}
+	}
+}

@@ -54,7 +54,7 @@ func TestInMemory(t *testing.T) {
 	if cs.InitializeResult().Instructions == "" {
 		t.Error("no instructions")
 	}
-	mcptest.Check(t, cs)
+	mcptest.Check(t, cs, "sqlite")
 }
 
 // bearer is the kind of authentication the extension's HTTP server puts
@@ -101,7 +101,7 @@ func TestStreamableHTTP(t *testing.T) {
 	if cs.ID() == "" {
 		t.Error("no session ID: the handler should keep sessions")
 	}
-	mcptest.Check(t, cs)
+	mcptest.Check(t, cs, "sqlite")
 }
 
 func TestParseWhen(t *testing.T) {

@@ -86,7 +86,6 @@ func addTool[In, Out any](s *mcp.Server, name, title, description string, h func
 
 var directionValues = []string{"both", "outgoing", "incoming", "downstream", "upstream"}
 
-
 func parseDirection(s string, def graphstore.Direction) (graphstore.Direction, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "":

@@ -105,12 +105,13 @@ type change struct {
 	Fields []string `json:"fields"`
 }
 
-// Check runs every tool against the fixture's graph (Write) and checks
-// its output, its caps and its unknown-ID error.
-func Check(t *testing.T, cs *mcp.ClientSession) {
+// Check runs every tool against the fixture's graph (Write, Fill) in a
+// store of this backend ("sqlite", "postgresql") and checks its output,
+// its caps and its unknown-ID error.
+func Check(t *testing.T, cs *mcp.ClientSession, backend string) {
 	s := Session{T: t, CS: cs}
 	t.Run("list_tools", func(t *testing.T) { checkListTools(t, cs) })
-	t.Run("graph_summary", func(t *testing.T) { s.T = t; checkSummary(s) })
+	t.Run("graph_summary", func(t *testing.T) { s.T = t; checkSummary(s, backend) })
 	t.Run("list_data_sources", func(t *testing.T) { s.T = t; checkDataSources(s) })
 	t.Run("search_assets", func(t *testing.T) { s.T = t; checkSearch(s) })
 	t.Run("get_asset", func(t *testing.T) { s.T = t; checkGetAsset(s) })
@@ -162,7 +163,7 @@ func checkListTools(t *testing.T, cs *mcp.ClientSession) {
 	}
 }
 
-func checkSummary(s Session) {
+func checkSummary(s Session, backend string) {
 	var sum struct {
 		Nodes        int            `json:"nodes"`
 		Edges        int            `json:"edges"`
@@ -183,7 +184,7 @@ func checkSummary(s Session) {
 	if sum.ByRelation["parent_child"] != 3+ConfigMaps || sum.ByRelation["ebpf_flow"] != 2 || sum.Edges != 5+ConfigMaps {
 		s.T.Errorf("edges %d, by_relation = %v", sum.Edges, sum.ByRelation)
 	}
-	if sum.Backend != "sqlite" {
+	if sum.Backend != backend {
 		s.T.Errorf("backend %q", sum.Backend)
 	}
 	var types struct {

@@ -61,12 +61,18 @@ func aws(id, typ, name, status, data string, at time.Time, links ...graphstore.E
 // closes it.
 func Write(tb testing.TB, path string) {
 	tb.Helper()
-	ctx := context.Background()
-	s, err := graphstore.OpenSQLite(ctx, path, graphstore.Options{})
+	s, err := graphstore.OpenSQLite(context.Background(), path, graphstore.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer s.Close()
+	Fill(tb, s)
+}
+
+// Fill writes the fixture's graph into an empty writable store.
+func Fill(tb testing.TB, s *graphstore.Store) {
+	tb.Helper()
+	ctx := context.Background()
 	podData := func(phase string) string {
 		return `{"metadata":{"name":"api-7c9f","namespace":"shop","uid":"9f1c2d3e-pod"},"status":{"phase":"` + phase +
 			`","podIP":"10.0.0.5"}}`

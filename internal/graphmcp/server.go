@@ -28,6 +28,7 @@ func NewServer(store *graphstore.Store, version string) *mcp.Server {
 		&mcp.ServerOptions{Instructions: instructions, Capabilities: &mcp.ServerCapabilities{}})
 	t := &tools{store: store, now: time.Now}
 	t.register(s)
+	t.registerResources(s)
 	return s
 }
 

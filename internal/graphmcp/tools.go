@@ -157,6 +157,11 @@ func ref(n *graphstore.Node) assetRef {
 		DataSourceID: n.DataSourceID, LastSeen: n.LastSeen, DeletedAt: n.DeletedAt}
 }
 
+// unknownAssetError is an ID the store does not hold.
+type unknownAssetError struct{ msg string }
+
+func (e *unknownAssetError) Error() string { return e.msg }
+
 // unknownAsset is the error for an ID the store does not hold; when the
 // ID matches assets as a search (a name passed for an ID), it names them.
 func (t *tools) unknownAsset(ctx context.Context, scope, id string) error {
@@ -177,7 +182,7 @@ func (t *tools) unknownAsset(ctx context.Context, scope, id string) error {
 		}
 	}
 	b.WriteString("; search_assets finds IDs by name")
-	return errors.New(b.String())
+	return &unknownAssetError{b.String()}
 }
 
 // resolve reads an asset (any state) or says it is unknown.
@@ -482,7 +487,7 @@ type topologyInput struct {
 	Direction     string   `json:"direction,omitempty" jsonschema:"outgoing (= downstream: along edges, source → destination; flows run client → server, structure parent → child), incoming (= upstream: against edges) or both"`
 	RelationTypes []string `json:"relation_types,omitempty" jsonschema:"follow only these relationship types (list_relationship_types)"`
 	MaxNodes      int      `json:"max_nodes,omitempty" jsonschema:"assets returned, the start included"`
-	MaxEdges      int      `json:"max_edges,omitempty" jsonschema:"relationships returned (the ones nearest the start first)"`
+	MaxEdges      int      `json:"max_edges,omitempty" jsonschema:"relationships returned, the ones nearest the start first"`
 	AsOf          string   `json:"as_of,omitempty" jsonschema:"the graph as it was then: an RFC 3339 time or a duration ago"`
 }
 

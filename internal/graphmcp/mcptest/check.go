@@ -3,6 +3,7 @@ package mcptest
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -122,6 +123,50 @@ func Check(t *testing.T, cs *mcp.ClientSession, backend string) {
 	t.Run("changes_since", func(t *testing.T) { s.T = t; checkChanges(s) })
 	t.Run("diff_graph", func(t *testing.T) { s.T = t; checkDiff(s) })
 	t.Run("unknown_id", func(t *testing.T) { s.T = t; checkUnknown(s) })
+	t.Run("resources", func(t *testing.T) { checkResources(t, cs) })
+}
+
+func checkResources(t *testing.T, cs *mcp.ClientSession) {
+	ctx := context.Background()
+	res, err := cs.ListResources(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uris []string
+	for _, r := range res.Resources {
+		uris = append(uris, r.URI)
+	}
+	slices.Sort(uris)
+	if want := []string{"coordimap://data-sources", "coordimap://summary"}; !slices.Equal(uris, want) {
+		t.Errorf("resources = %v, want %v", uris, want)
+	}
+	tmpls, err := cs.ListResourceTemplates(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tmpls.ResourceTemplates) != 1 || tmpls.ResourceTemplates[0].URITemplate != "coordimap://assets/{+id}" {
+		t.Errorf("resource templates = %+v", tmpls.ResourceTemplates)
+	}
+	// The ID as it is, and percent-encoded as a client expanding {id} would.
+	for _, uri := range []string{"coordimap://assets/" + RDS, "coordimap://assets/" + url.PathEscape(RDS)} {
+		read, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: uri})
+		if err != nil {
+			t.Errorf("read %s: %v", uri, err)
+			continue
+		}
+		var out assetOut
+		if len(read.Contents) != 1 || read.Contents[0].MIMEType != "application/json" ||
+			json.Unmarshal([]byte(read.Contents[0].Text), &out) != nil || out.Asset.ID != RDS || len(out.Asset.Data) == 0 {
+			t.Errorf("read %s = %+v", uri, read.Contents)
+		}
+	}
+	read, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "coordimap://summary"})
+	if err != nil || len(read.Contents) != 1 || !strings.Contains(read.Contents[0].Text, `"by_type"`) {
+		t.Errorf("read summary = %+v, %v", read, err)
+	}
+	if _, err := cs.ReadResource(ctx, &mcp.ReadResourceParams{URI: "coordimap://assets/nope"}); err == nil {
+		t.Error("reading an unknown asset succeeded")
+	}
 }
 
 func checkListTools(t *testing.T, cs *mcp.ClientSession) {

@@ -2,6 +2,7 @@ package graphmcp
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -338,14 +339,20 @@ func (t *tools) searchAssets(ctx context.Context, in searchInput) (searchOutput,
 	if err != nil {
 		return searchOutput{}, fmt.Errorf("as_of: %w", err)
 	}
+	// The store's cursor holds a control character: the model gets it
+	// base64-encoded, which survives being copied.
+	after, err := base64.RawURLEncoding.DecodeString(in.Cursor)
+	if err != nil {
+		return searchOutput{}, fmt.Errorf("cursor %q is not a next_cursor search_assets returned", in.Cursor)
+	}
 	page, err := t.store.Nodes(ctx, graphstore.NodeFilter{Query: in.Query, Types: in.Types, DataSourceID: in.DataSourceID,
 		ScopeID: in.ScopeID, Group: in.Group, Status: in.Status, IncludeDeleted: in.IncludeDeleted, AsOf: asOf,
-		Limit: searchBound.clamp(in.Limit), After: in.Cursor})
+		Limit: searchBound.clamp(in.Limit), After: string(after)})
 	if err != nil {
 		return searchOutput{}, err
 	}
-	out := searchOutput{Assets: make([]assetRef, 0, len(page.Nodes)), Total: page.Total, NextCursor: page.Next,
-		Truncated: page.Next != ""}
+	out := searchOutput{Assets: make([]assetRef, 0, len(page.Nodes)), Total: page.Total,
+		NextCursor: base64.RawURLEncoding.EncodeToString([]byte(page.Next)), Truncated: page.Next != ""}
 	for _, n := range page.Nodes {
 		out.Assets = append(out.Assets, ref(n))
 	}

@@ -296,6 +296,12 @@ func checkSearch(s Session) {
 	if len(next.Assets) != 5 || next.Assets[0].ID != ConfigMap(5) {
 		s.T.Errorf("second page = %+v", next.Assets)
 	}
+	if strings.ContainsFunc(out.NextCursor, func(r rune) bool { return r < ' ' }) {
+		s.T.Errorf("cursor %q holds control characters", out.NextCursor)
+	}
+	if msg := s.CallError("search_assets", map[string]any{"cursor": "not a cursor!"}); !strings.Contains(msg, "next_cursor") {
+		s.T.Errorf("bad cursor: %s", msg)
+	}
 	var all searchOut
 	s.Call("search_assets", map[string]any{"types": []string{"kubernetes.configmap"}, "limit": 100000}, &all)
 	if len(all.Assets) != ConfigMaps || all.Truncated {

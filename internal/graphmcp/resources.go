@@ -26,7 +26,7 @@ func (t *tools) registerResources(s *mcp.Server) {
 		t.resource(func(ctx context.Context, _ string) (any, error) { return t.listDataSources(ctx, noInput{}) }))
 	s.AddResource(&mcp.Resource{URI: SummaryURI, Name: "summary", Title: "Coordimap graph summary", MIMEType: jsonMIME,
 		Description: "Counts of the live graph (as graph_summary)."},
-		t.resource(func(ctx context.Context, _ string) (any, error) { return t.graphSummary(ctx, noInput{}) }))
+		t.resource(func(ctx context.Context, _ string) (any, error) { return t.graphSummary(ctx, summaryInput{}) }))
 	s.AddResourceTemplate(&mcp.ResourceTemplate{URITemplate: AssetURIPrefix + "{+id}", Name: "asset", Title: "Coordimap asset",
 		MIMEType: jsonMIME, Description: "One asset by internal ID, with its data, relationship counts and history (as get_asset)."},
 		t.resource(func(ctx context.Context, uri string) (any, error) {

@@ -106,7 +106,7 @@ func (t *tools) register(s *mcp.Server) {
 		"List the data sources (collector receivers, agents) that reported assets to the graph: ID, type, scopes (cluster UID, cloud account, database system ID …), live asset count and when each last reported.",
 		t.listDataSources)
 	addTool(s, ToolGraphSummary, "Graph summary",
-		"Count the live graph: assets and relationships, by asset type, data source, scope and relationship type; deleted assets still in history; the newest change's sequence number and the oldest change kept. A good first call.",
+		"Count the live graph, or one data source's part of it: assets and relationships, by asset type, data source, scope and relationship type; deleted assets still in history; the newest change's sequence number and the oldest change kept. A good first call.",
 		t.graphSummary)
 	addTool(s, ToolListRelationshipTypes, "List relationship types",
 		"List the relationship types in the live graph (parent_child, er, attached, ebpf_flow, aws_network_flow …) with how many of each; pass them as relation_types to the walking tools.",
@@ -275,8 +275,18 @@ type summaryOutput struct {
 	Backend string `json:"backend" jsonschema:"the store's database: sqlite or postgresql"`
 }
 
-func (t *tools) graphSummary(ctx context.Context, _ noInput) (summaryOutput, error) {
-	sum, err := t.store.Summary(ctx)
+type summaryInput struct {
+	DataSourceID string `json:"data_source_id,omitempty" jsonschema:"count only what this data source reported (list_data_sources); empty: the whole graph"`
+}
+
+func (t *tools) graphSummary(ctx context.Context, in summaryInput) (summaryOutput, error) {
+	var sum graphstore.Summary
+	var err error
+	if in.DataSourceID != "" {
+		sum, err = t.store.SummaryOf(ctx, in.DataSourceID)
+	} else {
+		sum, err = t.store.Summary(ctx)
+	}
 	if err != nil {
 		return summaryOutput{}, err
 	}

@@ -232,6 +232,17 @@ func checkSummary(s Session, backend string) {
 	if sum.Backend != backend {
 		s.T.Errorf("backend %q", sum.Backend)
 	}
+	var k8s struct {
+		Nodes        int            `json:"nodes"`
+		Edges        int            `json:"edges"`
+		DeletedNodes int            `json:"deleted_nodes"`
+		ByRelation   map[string]int `json:"by_relation"`
+	}
+	s.Call("graph_summary", map[string]any{"data_source_id": "k8s"}, &k8s)
+	// The flows came from another data source; the VPC's link is AWS's.
+	if k8s.Nodes != 3+ConfigMaps || k8s.DeletedNodes != 1 || k8s.Edges != 2+ConfigMaps || k8s.ByRelation["ebpf_flow"] != 0 {
+		s.T.Errorf("k8s summary = %+v", k8s)
+	}
 	var types struct {
 		RelationshipTypes []struct {
 			Type  string `json:"type"`

@@ -235,14 +235,11 @@ func (t *tools) startWalk(ctx context.Context, id, direction string, def graphst
 	return w, err
 }
 
-// storeErr turns the store's not-found for a walk into the tool's message.
-func (t *tools) storeErr(ctx context.Context, err error, ids ...string) error {
-	if graphstore.IsNotFound(err) && len(ids) > 0 {
-		for _, id := range ids {
-			if strings.Contains(err.Error(), fmt.Sprintf("%q", id)) {
-				return t.unknownAsset(ctx, "", id)
-			}
-		}
+// walkErr is a walk's error; the store's not-found (its start vanished
+// since it was resolved) is the tool's unknown-asset message.
+func (t *tools) walkErr(ctx context.Context, err error, id string) error {
+	if graphstore.IsNotFound(err) {
+		return t.unknownAsset(ctx, "", id)
 	}
 	return err
 }
@@ -529,7 +526,7 @@ func (t *tools) exploreTopology(ctx context.Context, in topologyInput) (topology
 	sg, err := t.store.Neighbourhood(ctx, root.ID, graphstore.Traversal{Depth: depth, Direction: dir,
 		RelationTypes: in.RelationTypes, Limit: nodesBound.clamp(in.MaxNodes), AsOf: asOf})
 	if err != nil {
-		return topologyOutput{}, t.storeErr(ctx, err, root.ID)
+		return topologyOutput{}, t.walkErr(ctx, err, root.ID)
 	}
 	w := layer(root.ID, sg, dir, edgesBound.clamp(in.MaxEdges))
 	out := topologyOutput{Root: ref(root), Depth: depth, Direction: string(dir), Nodes: w.nodes, Edges: w.edges,
@@ -727,7 +724,7 @@ func (t *tools) impactAnalysis(ctx context.Context, in impactInput) (impactOutpu
 	sg, err := t.store.Impact(ctx, root.ID, graphstore.Traversal{Depth: impactDepthBound.clamp(in.MaxDepth), Direction: dir,
 		RelationTypes: in.RelationTypes, Limit: limit + 1, AsOf: asOf})
 	if err != nil {
-		return impactOutput{}, t.storeErr(ctx, err, root.ID)
+		return impactOutput{}, t.walkErr(ctx, err, root.ID)
 	}
 	maxEdges := 0
 	if in.IncludeEdges {

@@ -2,9 +2,11 @@ package graphmcp
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,6 +136,53 @@ func TestBoundClamp(t *testing.T) {
 	for in, want := range map[int]int{0: 25, -3: 25, 1: 1, 200: 200, 201: 200, 1 << 30: 200} {
 		if got := b.clamp(in); got != want {
 			t.Errorf("clamp(%d) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+// An asset's data above maxDataBytes is left out, and said so.
+func TestLargeDataLeftOut(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "graph.db")
+	w, err := graphstore.OpenSQLite(ctx, path, graphstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := `{"blob":"` + strings.Repeat("x", maxDataBytes) + `"}`
+	if err := w.Apply(ctx, graphstore.Batch{Nodes: []graphstore.NodeState{
+		{ScopeID: "s", ID: "big", Type: "kubernetes.configmap", Name: "big", DataSourceID: "k8s", Data: []byte(big), At: mcptest.T0},
+		{ScopeID: "s", ID: "small", Type: "kubernetes.configmap", Name: "small", DataSourceID: "k8s", Data: []byte(`{"a":1}`), At: mcptest.T0},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	s, err := graphstore.OpenSQLite(ctx, path, graphstore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := NewServer(s, "v").Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := newClient().Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	sess := mcptest.Session{T: t, CS: cs}
+	for id, wantCut := range map[string]bool{"big": true, "small": false} {
+		var out struct {
+			Asset struct {
+				Data json.RawMessage `json:"data"`
+			} `json:"asset"`
+			DataTruncated bool `json:"data_truncated"`
+		}
+		sess.Call("get_asset", map[string]any{"id": id}, &out)
+		if out.DataTruncated != wantCut || (len(out.Asset.Data) == 0) != wantCut {
+			t.Errorf("%s: data_truncated %v with %d bytes of data; want truncated %v", id, out.DataTruncated, len(out.Asset.Data), wantCut)
 		}
 	}
 }

@@ -112,7 +112,7 @@ func (t *tools) register(s *mcp.Server) {
 		"List the relationship types in the live graph (parent_child, er, attached, ebpf_flow, aws_network_flow …) with how many of each; pass them as relation_types to the walking tools.",
 		t.listRelationshipTypes)
 	addTool(s, ToolSearchAssets, "Search assets",
-		"Search assets by a name, IP address, ARN, UID, label or any attribute or data value (case-insensitive substring), filtered by type, data source, scope, group (namespace, VPC, region) and status; optionally as the graph was at a past time. Returns IDs for the other tools, a page at a time.",
+		"Search assets by a name, IP address, ARN, UID, label or any attribute or data value (case-insensitive), filtered by type, data source, scope, group (namespace, VPC, region) and status; optionally as the graph was at a past time. Returns IDs for the other tools, a page at a time.",
 		t.searchAssets, withBound("limit", searchBound))
 	addTool(s, ToolGetAsset, "Get asset",
 		"Read one asset by ID: type, name, status, version, data sources, attributes, its data (the source object, decoded JSON), first/last seen, deleted_at, how many relationships it has, and its history (created/updated/deleted, which top-level fields changed, before/after hashes).",
@@ -322,7 +322,7 @@ func (t *tools) listRelationshipTypes(ctx context.Context, _ noInput) (relations
 // --- search_assets
 
 type searchInput struct {
-	Query          string   `json:"query,omitempty" jsonschema:"text to find (case-insensitive substring of the ID, name, group or any attribute or data value): a name, IP address, ARN, UID, label value …; empty lists every asset"`
+	Query          string   `json:"query,omitempty" jsonschema:"what to find, case-insensitive: a name, IP address, ARN, UID, label value …; each word matches the start of the ID, name, group, an attribute value or a part of the name or ID, and when nothing matches so, any substring of them or of the data; empty lists every asset"`
 	Types          []string `json:"types,omitempty" jsonschema:"only these asset types, e.g. kubernetes.pod or aws.rds (graph_summary lists the types present)"`
 	DataSourceID   string   `json:"data_source_id,omitempty" jsonschema:"only assets this data source reported (list_data_sources)"`
 	ScopeID        string   `json:"scope_id,omitempty" jsonschema:"only this scope: a cluster UID, cloud account or project, database system ID"`

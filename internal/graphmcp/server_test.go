@@ -34,11 +34,12 @@ func newClient() *mcp.Client {
 	return mcp.NewClient(&mcp.Implementation{Name: "graphmcp-test", Version: "v0"}, nil)
 }
 
-func TestInMemory(t *testing.T) {
+// inMemory connects a client to a server over store in memory.
+func inMemory(t *testing.T, store *graphstore.Store, version string) *mcp.ClientSession {
+	t.Helper()
 	ctx := context.Background()
-	srv := NewServer(fixtureStore(t), "v1.2.3")
 	st, ct := mcp.NewInMemoryTransports()
-	ss, err := srv.Connect(ctx, st, nil)
+	ss, err := NewServer(store, version).Connect(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,10 +47,15 @@ func TestInMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		cs.Close()
 		ss.Wait()
-	}()
+	})
+	return cs
+}
+
+func TestInMemory(t *testing.T) {
+	cs := inMemory(t, fixtureStore(t), "v1.2.3")
 	if info := cs.InitializeResult().ServerInfo; info.Name != ServerName || info.Version != "v1.2.3" {
 		t.Errorf("server info = %+v", info)
 	}
@@ -161,18 +167,7 @@ func TestLargeDataLeftOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := NewServer(s, "v").Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := newClient().Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
-	sess := mcptest.Session{T: t, CS: cs}
+	sess := mcptest.Session{T: t, CS: inMemory(t, s, "v")}
 	for id, wantCut := range map[string]bool{"big": true, "small": false} {
 		var out struct {
 			Asset struct {

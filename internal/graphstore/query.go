@@ -117,6 +117,9 @@ func (f *NodeFilter) where() (string, []any) {
 			conds, args = append(conds, eq.col+" = ?"), append(args, eq.v)
 		}
 	}
+	if len(conds) == 0 {
+		return "1 = 1", nil
+	}
 	return strings.Join(conds, " AND "), args
 }
 
@@ -421,18 +424,31 @@ func mergeFields(a, b []string) []string {
 }
 
 // Summary counts the live graph.
-func (s *Store) Summary(ctx context.Context) (Summary, error) {
+func (s *Store) Summary(ctx context.Context) (Summary, error) { return s.summary(ctx, "") }
+
+// SummaryOf counts what one data source reported to the live graph (the
+// nodes it reported last, the edges it declared or observed, its changes).
+func (s *Store) SummaryOf(ctx context.Context, dataSourceID string) (Summary, error) {
+	return s.summary(ctx, dataSourceID)
+}
+
+// summary counts the live graph, or one data source's part when ds is set.
+func (s *Store) summary(ctx context.Context, ds string) (Summary, error) {
+	cond, args := "", []any(nil)
+	if ds != "" {
+		cond, args = " AND data_source_id = ?", []any{ds}
+	}
 	sum := Summary{ByType: map[string]int{}, ByDataSource: map[string]int{}, ByScope: map[string]int{}, ByRelation: map[string]int{}}
 	for _, g := range []struct {
 		q string
 		m map[string]int
 	}{
-		{`SELECT type, count(*) FROM nodes WHERE deleted_at IS NULL GROUP BY type`, sum.ByType},
-		{`SELECT data_source_id, count(*) FROM nodes WHERE deleted_at IS NULL GROUP BY data_source_id`, sum.ByDataSource},
-		{`SELECT scope_id, count(*) FROM nodes WHERE deleted_at IS NULL GROUP BY scope_id`, sum.ByScope},
-		{`SELECT type, count(*) FROM edges WHERE deleted_at IS NULL GROUP BY type`, sum.ByRelation},
+		{`SELECT type, count(*) FROM nodes WHERE deleted_at IS NULL` + cond + ` GROUP BY type`, sum.ByType},
+		{`SELECT data_source_id, count(*) FROM nodes WHERE deleted_at IS NULL` + cond + ` GROUP BY data_source_id`, sum.ByDataSource},
+		{`SELECT scope_id, count(*) FROM nodes WHERE deleted_at IS NULL` + cond + ` GROUP BY scope_id`, sum.ByScope},
+		{`SELECT type, count(*) FROM edges WHERE deleted_at IS NULL` + cond + ` GROUP BY type`, sum.ByRelation},
 	} {
-		rows, err := s.r.QueryContext(ctx, g.q)
+		rows, err := s.r.QueryContext(ctx, s.q(g.q), args...)
 		if err != nil {
 			return sum, fmt.Errorf("graph store: %w", err)
 		}
@@ -455,11 +471,11 @@ func (s *Store) Summary(ctx context.Context) (Summary, error) {
 	for _, n := range sum.ByRelation {
 		sum.Edges += n
 	}
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM nodes WHERE deleted_at IS NOT NULL`).Scan(&sum.DeletedNodes); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT count(*) FROM nodes WHERE deleted_at IS NOT NULL`+cond), args...).Scan(&sum.DeletedNodes); err != nil {
 		return sum, fmt.Errorf("graph store: %w", err)
 	}
 	var last, oldest sql.NullInt64
-	if err := s.r.QueryRowContext(ctx, `SELECT max(seq), min(at) FROM changes`).Scan(&last, &oldest); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT max(seq), min(at) FROM changes WHERE 1 = 1`+cond), args...).Scan(&last, &oldest); err != nil {
 		return sum, fmt.Errorf("graph store: %w", err)
 	}
 	sum.LastChange = last.Int64

@@ -41,6 +41,56 @@ func scanEdges(rows *sql.Rows) ([]*Edge, error) {
 	return out, rows.Err()
 }
 
+func scanEdgeKeys(rows *sql.Rows) ([]*Edge, error) {
+	defer rows.Close()
+	var out []*Edge
+	for rows.Next() {
+		e := &Edge{}
+		if err := rows.Scan(&e.Source, &e.Destination, &e.Type); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// edgesByKey reads whole edges by their keys, in the keys' order.
+func (s *Store) edgesByKey(ctx context.Context, keys []EdgeKey) ([]*Edge, error) {
+	byKey := map[EdgeKey]*Edge{}
+	for start := 0; start < len(keys); start += readChunk {
+		part := keys[start:min(start+readChunk, len(keys))]
+		var q strings.Builder
+		q.WriteString(`SELECT ` + edgeColumns + ` FROM edges WHERE (source_id, destination_id, type) IN (`)
+		args := make([]any, 0, 3*len(part))
+		for i, k := range part {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?,?)")
+			args = append(args, k.Source, k.Destination, k.Type)
+		}
+		q.WriteByte(')')
+		rows, err := s.r.QueryContext(ctx, s.q(q.String()), args...)
+		if err != nil {
+			return nil, err
+		}
+		edges, err := scanEdges(rows)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range edges {
+			byKey[e.Key()] = e
+		}
+	}
+	out := make([]*Edge, 0, len(keys))
+	for _, k := range keys {
+		if e, ok := byKey[k]; ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // scanNodes reads nodes; withData false leaves Data out (lists).
 func scanNodes(rows *sql.Rows, withData bool) ([]*Node, error) {
 	defer rows.Close()
@@ -234,6 +284,15 @@ func (s *Store) nodesByID(ctx context.Context, ids []string, asOf time.Time) (ma
 // EdgesOf returns the live (at asOf) edges with an end in ids, in the
 // given direction, limited to relation types when any are given.
 func (s *Store) EdgesOf(ctx context.Context, ids []string, dir Direction, types []string, asOf time.Time) ([]*Edge, error) {
+	return s.edgesOf(ctx, ids, dir, types, asOf, false)
+}
+
+// readChunk is how many IDs go into one IN (…) of a read.
+const readChunk = 500
+
+// edgesOf is EdgesOf; keysOnly reads only the edges' ends and types (a
+// walk that needs no more).
+func (s *Store) edgesOf(ctx context.Context, ids []string, dir Direction, types []string, asOf time.Time, keysOnly bool) ([]*Edge, error) {
 	var out []*Edge
 	alive, aargs := aliveAt(asOf)
 	typeCond := ""
@@ -254,8 +313,12 @@ func (s *Store) EdgesOf(ctx context.Context, ids []string, dir Direction, types 
 		cols = []string{"source_id", "destination_id"}
 	}
 	seen := map[EdgeKey]bool{}
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
+	columns := edgeColumns
+	if keysOnly {
+		columns = "source_id, destination_id, type"
+	}
+	for start := 0; start < len(ids); start += readChunk {
+		part := ids[start:min(start+readChunk, len(ids))]
 		for _, col := range cols {
 			args := make([]any, 0, len(part)+len(aargs)+len(targs))
 			for _, id := range part {
@@ -263,12 +326,17 @@ func (s *Store) EdgesOf(ctx context.Context, ids []string, dir Direction, types 
 			}
 			args = append(args, aargs...)
 			args = append(args, targs...)
-			rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+edgeColumns+` FROM edges WHERE `+col+` IN (`+
+			rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+columns+` FROM edges WHERE `+col+` IN (`+
 				placeholders(len(part))+`) AND `+alive+typeCond), args...)
 			if err != nil {
 				return nil, fmt.Errorf("graph store: %w", err)
 			}
-			edges, err := scanEdges(rows)
+			var edges []*Edge
+			if keysOnly {
+				edges, err = scanEdgeKeys(rows)
+			} else {
+				edges, err = scanEdges(rows)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("graph store: %w", err)
 			}

@@ -183,7 +183,7 @@ func (s *Store) Path(ctx context.Context, from, to string, t Traversal) (Subgrap
 		if !forward && dir != Both {
 			dir = map[Direction]Direction{Downstream: Upstream, Upstream: Downstream}[dir]
 		}
-		edges, err := s.EdgesOf(ctx, frontier, dir, t.RelationTypes, t.AsOf)
+		edges, err := s.edgesOf(ctx, frontier, dir, t.RelationTypes, t.AsOf, true)
 		if err != nil {
 			return nil, err
 		}
@@ -246,6 +246,13 @@ func (s *Store) Path(ctx context.Context, from, to string, t Traversal) (Subgrap
 	for cur := meet; cur != to; cur = bwd[cur].prev {
 		ids = append(ids, bwd[cur].prev)
 		edges = append(edges, bwd[cur].edge)
+	}
+	keys := make([]EdgeKey, len(edges))
+	for i, e := range edges {
+		keys[i] = e.Key()
+	}
+	if edges, err = s.edgesByKey(ctx, keys); err != nil {
+		return Subgraph{}, fmt.Errorf("graph store: %w", err)
 	}
 	nodes, err := s.nodesByID(ctx, ids, t.AsOf)
 	if err != nil {

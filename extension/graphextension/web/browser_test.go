@@ -136,13 +136,13 @@ func clearInput(id string) chromedp.Action[chromedp.Void] {
 	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%q).value = ""`, id))
 }
 
-func eval[T any](b *browser, expr string) (T, error) {
-	return chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
+func eval[T any](b *browser, expr string, opts ...chromedp.EvaluateOption) (T, error) {
+	return chromedp.Run(b.ctx, chromedp.Evaluate[T](expr, opts...))
 }
 
-func mustEval[T any](tb testing.TB, b *browser, expr string) T {
+func mustEval[T any](tb testing.TB, b *browser, expr string, opts ...chromedp.EvaluateOption) T {
 	tb.Helper()
-	v, err := eval[T](b, expr)
+	v, err := eval[T](b, expr, opts...)
 	if err != nil {
 		tb.Fatalf("evaluating %s: %v", expr, err)
 	}

@@ -140,7 +140,9 @@ func writeLargeFixture(t testing.TB, path string, n int) {
 				st.Links = nil
 			} else {
 				st.Links = []graphstore.Edge{{Source: id(i % namespaces), Destination: id(i), Type: "parent_child", RelationType: 3}}
-				for k, j := range []int{i / 2, (i*7919 + 13) % i} {
+				// Two flows to earlier pods: half its index, and a hash of it.
+				h := int((uint64(i) * 0x9E3779B97F4A7C15 >> 33) % uint64(i))
+				for k, j := range []int{i / 2, h} {
 					if j >= namespaces && j != i {
 						b.Observations = append(b.Observations, graphstore.Edge{Source: id(i), Destination: id(j),
 							Type: "ebpf_flow", RelationType: 104, Observed: true, Connections: int64(k + 1),

@@ -38,6 +38,7 @@ const probe = {
   layoutRunning: false,
   error: "",
   inspected: null, // the node the inspector shows (with data)
+  timings: {}, // the last load's phases, in ms: count, fetch, build, render
 };
 
 let view = readView(location.search);
@@ -80,6 +81,7 @@ window.coordimapMap = Object.freeze({
   get url() { return location.search; },
   get vanished() { return graph.filterNodes((_, a) => a.vanished); },
   get appeared() { return graph.filterNodes((_, a) => a.appeared); },
+  get timings() { return { ...probe.timings }; },
   get inspected() { return probe.inspected ? JSON.parse(JSON.stringify(probe.inspected)) : null; },
   hasNode(id) { return graph.hasNode(id); },
   node(id) {
@@ -281,6 +283,7 @@ function ensureRenderer() {
       probe.drawn = true;
       const now = performance.now();
       probe.loadMs = Math.round(now - loadStarted);
+      probe.timings.render = Math.round(now - probe.timings.drawStart);
       if (probe.firstDrawMs === null && graph.order > 0) probe.firstDrawMs = Math.round(now);
       probe.ready = true;
     }
@@ -291,11 +294,38 @@ function ensureRenderer() {
   renderer.on("leaveNode", () => { hovered = ""; renderer.refresh({ skipIndexation: true }); });
 }
 
+// The layout runs on a copy of the graph (the worker's positions land
+// there after every iteration) and the drawn graph takes the positions
+// from it at most once a frame, and only once a second above 3,000 nodes:
+// a software-rendered frame of 40,000 items can take a second, and the
+// page must stay usable meanwhile.
+let layoutGraph = null;
+let syncFrame = 0;
+
+function syncPositions() {
+  if (!layoutGraph) return;
+  const lg = layoutGraph;
+  graph.updateEachNodeAttributes((id, a) => {
+    if (lg.hasNode(id)) {
+      const p = lg.getNodeAttributes(id);
+      a.x = p.x;
+      a.y = p.y;
+    }
+    return a;
+  }, { attributes: ["x", "y"] });
+}
+
 function stopLayout() {
   clearTimeout(layoutTimer);
-  if (layout) layout.kill();
+  cancelAnimationFrame(syncFrame);
+  if (layout) {
+    layout.kill();
+    syncPositions();
+  }
   layout = null;
+  layoutGraph = null;
   probe.layoutRunning = false;
+  $("layout").textContent = "Run layout";
 }
 
 // runLayout runs ForceAtlas2 in a worker for a time bounded by the graph's
@@ -310,9 +340,24 @@ function runLayout(ms) {
   settings.gravity = graph.order > 2000 ? 0.05 : 0.5;
   settings.adjustSizes = false;
   settings.slowDown = graph.order > 5000 ? 5 : 2;
-  layout = new FA2Layout(graph, { settings });
+  layoutGraph = new Graph({ type: "directed", multi: true });
+  graph.forEachNode((id, a) => layoutGraph.addNode(id, { x: a.x, y: a.y, size: a.size }));
+  graph.forEachEdge((id, a, s, d) => layoutGraph.addEdgeWithKey(id, s, d));
+  layout = new FA2Layout(layoutGraph, { settings });
   layout.start();
   probe.layoutRunning = true;
+  $("layout").textContent = "Stop layout";
+  const every = graph.order > 3000 ? 1000 : 0;
+  let last = performance.now();
+  const tick = (now) => {
+    if (!layout) return;
+    if (now - last >= every) {
+      last = now;
+      syncPositions();
+    }
+    syncFrame = requestAnimationFrame(tick);
+  };
+  syncFrame = requestAnimationFrame(tick);
   layoutTimer = setTimeout(stopLayout, ms ?? Math.min(8000, 1500 + graph.order * 0.5));
 }
 
@@ -368,8 +413,12 @@ async function load() {
       await loadDiff(seq);
       return;
     }
+    const t0 = performance.now();
+    probe.timings = { count: Math.round(t0 - loadStarted) };
     const sg = await get("graph", { ...filters, limit: Math.min(Math.max(total, 1), MAX_VIEW) });
     if (seq !== loadSeq) return;
+    const t1 = performance.now();
+    probe.timings.fetch = Math.round(t1 - t0);
     const d = view.asOf ? await fetchDiff() : null;
     if (seq !== loadSeq) return;
     diff = d;
@@ -387,6 +436,8 @@ async function load() {
     sizeByDegree(g);
     fillDatalists(sg.nodes);
     if (g.order === 0) $("empty").hidden = false;
+    probe.timings.drawStart = performance.now();
+    probe.timings.build = Math.round(probe.timings.drawStart - t1);
     draw(g);
     renderDiff();
     const shown = sg.truncated ? `${fmtInt(g.order)} of ${fmtInt(sg.total ?? total)}` : fmtInt(g.order);
@@ -523,6 +574,7 @@ async function expandNeighbourhood(id, depth) {
 }
 
 function mergeSubgraph(sg, around, extra) {
+  if (sg.nodes.some((n) => !graph.hasNode(n.id))) stopLayout();
   const centre = graph.hasNode(around) ? graph.getNodeAttributes(around) : { x: 0, y: 0 };
   let added = 0;
   for (const n of sg.nodes) {
@@ -851,6 +903,7 @@ function wire() {
     setAsOf(v >= sliderMax ? "" : new Date(v * 1000).toISOString());
   });
   $("asof-now").addEventListener("click", () => setAsOf(""));
+  $("layout").addEventListener("click", () => (layout ? stopLayout() : runLayout()));
   $("i-close").addEventListener("click", () => select("", "", false));
   $("i-expand").addEventListener("click", async () => {
     if (!view.node) return;

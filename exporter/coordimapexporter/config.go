@@ -47,7 +47,13 @@ type Config struct {
 	Incremental      bool          `mapstructure:"incremental"`
 	FullResyncPeriod time.Duration `mapstructure:"full_resync_period"`
 
-	// GraphFile, when set, keeps the merged current graph as JSON there.
+	// Graph names the coordimap_graph extension that keeps the local
+	// graph (store, map, query API); records go there before the API's
+	// queue, so it stays current while the API is down.
+	Graph *component.ID `mapstructure:"graph"`
+
+	// GraphFile, when set, keeps the merged current graph as JSON there
+	// (an export of the graph extension's store when graph is set).
 	GraphFile          string        `mapstructure:"graph_file"`
 	GraphFlushInterval time.Duration `mapstructure:"graph_flush_interval"`
 	// FlowTTL is how long an observed relationship (flow) stays in the
@@ -61,7 +67,7 @@ var (
 	_ component.Config  = (*Config)(nil)
 	_ confmap.Validator = (*Config)(nil)
 
-	errNoOutput      = errors.New("no output: set api_key (Coordimap API) or graph_file (local graph)")
+	errNoOutput      = errors.New("no output: set api_key (Coordimap API), graph (the coordimap_graph extension) or graph_file (local graph file)")
 	errAPIKeyMissing = errors.New("api_key: required when endpoint is set")
 )
 
@@ -94,7 +100,7 @@ func (c *Config) apiEnabled() bool { return c.APIKey != "" }
 // Validate reports every problem, each with its field's name.
 func (c *Config) Validate() error {
 	var errs []error
-	if !c.apiEnabled() && c.GraphFile == "" {
+	if !c.apiEnabled() && c.GraphFile == "" && c.Graph == nil {
 		if c.ClientConfig.Endpoint != "" && c.ClientConfig.Endpoint != DefaultEndpoint {
 			errs = append(errs, errAPIKeyMissing)
 		} else {

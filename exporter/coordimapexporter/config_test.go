@@ -58,7 +58,7 @@ func TestDefaultConfig(t *testing.T) {
 
 func TestInvalidConfigs(t *testing.T) {
 	tests := map[string][]string{
-		"no_output":            {"no output: set api_key (Coordimap API) or graph_file (local graph)"},
+		"no_output":            {"no output: set api_key (Coordimap API), graph (the coordimap_graph extension) or graph_file (local graph file)"},
 		"endpoint_without_key": {"api_key: required when endpoint is set"},
 		"bad_values": {
 			`endpoint: "ftp://nowhere" must be an http(s) URL`,

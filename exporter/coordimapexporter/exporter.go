@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
+
+	"github.com/coordimap/otelcol-coordimap/internal/graphstore"
 )
 
 // apiExporter converts entity records into Coordimap requests and posts
@@ -163,11 +165,17 @@ func (e *apiExporter) forget(deleted map[string][]string) {
 // arrive, before the API's queue, so it stays current while the API is
 // unreachable.
 type logsExporter struct {
-	api    exporter.Logs // nil without api_key
-	graph  *graphStore   // nil without graph_file
-	logger *zap.Logger
-	flush  time.Duration
-	now    func() time.Time
+	api   exporter.Logs // nil without api_key
+	graph *graphStore   // nil without graph_file, or with graph
+	// graphID names the coordimap_graph extension; store is it, found at
+	// Start.
+	graphID   *component.ID
+	store     graphWriter
+	graphFile string
+	storeErr  errorOnce
+	logger    *zap.Logger
+	flush     time.Duration
+	now       func() time.Time
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -175,7 +183,30 @@ type logsExporter struct {
 
 var _ exporter.Logs = (*logsExporter)(nil)
 
+// graphWriter is what the exporter needs of the coordimap_graph extension.
+type graphWriter interface {
+	WriteEntities(context.Context, plog.Logs) error
+	Store() *graphstore.Store
+}
+
 func (l *logsExporter) Start(ctx context.Context, host component.Host) error {
+	if l.graphID != nil {
+		ext, ok := host.GetExtensions()[*l.graphID]
+		if !ok {
+			return fmt.Errorf("coordimap exporter: graph: extension %q is not configured (add it under extensions and service.extensions)", l.graphID)
+		}
+		gw, ok := ext.(graphWriter)
+		if !ok {
+			return fmt.Errorf("coordimap exporter: graph: %q is not a coordimap_graph extension", l.graphID)
+		}
+		l.store = gw
+		if l.graphFile != "" {
+			runCtx, cancel := context.WithCancel(context.Background())
+			l.cancel = cancel
+			l.wg.Add(1)
+			go l.flushLoop(runCtx)
+		}
+	}
 	if l.graph != nil {
 		if err := l.graph.load(); err != nil {
 			// A damaged file must not stop the collector; it is rewritten.
@@ -202,7 +233,7 @@ func (l *logsExporter) flushLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			err := l.graph.flush(l.now())
+			err := l.flushGraph(ctx)
 			switch {
 			case err != nil && err.Error() != lastErr:
 				l.logger.Error("Cannot write the local graph", zap.Error(err))
@@ -223,9 +254,22 @@ func (l *logsExporter) Shutdown(ctx context.Context) error {
 	if l.cancel != nil {
 		l.cancel()
 		l.wg.Wait()
-		errs = append(errs, l.graph.flush(l.now()))
+		errs = append(errs, l.flushGraph(ctx))
 	}
 	return errors.Join(errs...)
+}
+
+// flushGraph writes the graph file: from the extension's store when there
+// is one, else from the exporter's own graph.
+func (l *logsExporter) flushGraph(ctx context.Context) error {
+	if l.store == nil {
+		return l.graph.flush(l.now())
+	}
+	s := l.store.Store()
+	if s == nil {
+		return nil // the extension has shut down first
+	}
+	return exportGraphFile(ctx, s, l.graphFile, l.now())
 }
 
 func (l *logsExporter) Capabilities() consumer.Capabilities {
@@ -233,6 +277,11 @@ func (l *logsExporter) Capabilities() consumer.Capabilities {
 }
 
 func (l *logsExporter) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if l.store != nil {
+		// A store that fails (a full disk) must not hold up the API.
+		err := l.store.WriteEntities(ctx, ld)
+		l.storeErr.log(l.logger, "Cannot write the local graph", err)
+	}
 	if l.graph != nil {
 		l.graph.apply(ld)
 	}
@@ -240,4 +289,24 @@ func (l *logsExporter) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 		return l.api.ConsumeLogs(ctx, ld)
 	}
 	return nil
+}
+
+// errorOnce logs an error when it differs from the last one, and once when
+// errors stop.
+type errorOnce struct {
+	mu   sync.Mutex
+	last string
+}
+
+func (e *errorOnce) log(logger *zap.Logger, msg string, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case err != nil && err.Error() != e.last:
+		logger.Error(msg, zap.Error(err))
+		e.last = err.Error()
+	case err == nil && e.last != "":
+		logger.Info(msg + ": recovered")
+		e.last = ""
+	}
 }

@@ -21,8 +21,8 @@ func NewFactory() exporter.Factory {
 
 func createLogs(ctx context.Context, set exporter.Settings, c component.Config) (exporter.Logs, error) {
 	cfg := c.(*Config)
-	l := &logsExporter{logger: set.Logger, flush: cfg.GraphFlushInterval, now: time.Now}
-	if cfg.GraphFile != "" {
+	l := &logsExporter{logger: set.Logger, flush: cfg.GraphFlushInterval, now: time.Now, graphID: cfg.Graph, graphFile: cfg.GraphFile}
+	if cfg.GraphFile != "" && cfg.Graph == nil {
 		l.graph = newGraphStore(cfg.GraphFile, cfg.FlowTTL)
 	}
 	if cfg.apiEnabled() {

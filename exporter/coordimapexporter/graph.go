@@ -1,6 +1,7 @@
 package coordimapexporter
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/graphstore"
 )
 
 // graphNode is one entity in the local graph file.
@@ -362,11 +364,36 @@ func writeFileAtomic(path string, doc graphDocument) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("graph_file: %w", err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
 		return fmt.Errorf("graph_file: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("graph_file: %w", err)
 	}
 	return nil
+}
+
+// exportGraphFile writes the graph extension's live graph as the graph
+// file, in the file's usual shape.
+func exportGraphFile(ctx context.Context, s *graphstore.Store, path string, now time.Time) error {
+	nodes, edges, err := s.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("graph_file: %w", err)
+	}
+	doc := graphDocument{GeneratedAt: now.UTC(), Nodes: make([]*graphNode, 0, len(nodes)), Edges: make([]*graphEdge, 0, len(edges))}
+	for _, n := range nodes {
+		doc.Nodes = append(doc.Nodes, &graphNode{
+			ID: n.ID, Type: n.Type, Name: n.Name, Status: n.Status, Version: n.Version, DataSourceID: n.DataSourceID,
+			DataSourceType: n.DataSourceType, ScopeID: n.ScopeID, Attributes: n.Attributes, ReportInterval: n.ReportInterval,
+			FirstSeen: n.FirstSeen, LastSeen: n.LastSeen,
+		})
+	}
+	for _, e := range edges {
+		doc.Edges = append(doc.Edges, &graphEdge{
+			Source: e.Source, Destination: e.Destination, Type: e.Type, RelationType: e.RelationType, External: e.External,
+			Owner: e.Owner, Observed: e.Observed, Connections: e.Connections, FailedConnections: e.FailedConnections,
+			BytesSent: e.BytesSent, BytesReceived: e.BytesReceived, FirstSeen: e.FirstSeen, LastSeen: e.LastSeen,
+		})
+	}
+	return writeFileAtomic(path, doc)
 }

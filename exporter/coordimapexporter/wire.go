@@ -19,24 +19,14 @@ const (
 	relationshipInternal         = "coordimap.relationship_skipinsert"
 	relationshipExternalPrefix   = "coordimap.relationship.external."
 	statusNoStatus               = "NoStatus"
-	relationCodeParentChild      = 3
-	relationCodeGenericFlow      = 100
+	relationCodeParentChild      = entity.RelationCodeParentChild
+	relationCodeGenericFlow      = entity.RelationCodeGenericFlow
 	maxResponseBytes             = 1 << 20
 	defaultRelationCodeOfUnknown = relationCodeParentChild
 )
 
 // relationCodes maps relationship types to the wire's relation_type.
-var relationCodes = map[string]int{
-	entity.RelParentChild:    relationCodeParentChild,
-	entity.RelER:             4,
-	entity.RelGenericFlow:    relationCodeGenericFlow,
-	entity.RelGCPNetworkFlow: 101,
-	"kubernetes_retina_flow": 102,
-	"kubernetes_istio_flow":  103,
-	entity.RelEBPFFlow:       104,
-	entity.RelAWSNetworkFlow: 105,
-	entity.RelAttached:       relationCodeParentChild,
-}
+var relationCodes = entity.RelationCodes
 
 // element is one Coordimap element, with its data already encoded.
 type element struct {

@@ -139,3 +139,32 @@ type Observation struct {
 	// Attributes holds anything else worth keeping (process name, …).
 	Attributes map[string]any
 }
+
+// Wire relation_type codes of the Coordimap API.
+const (
+	RelationCodeParentChild = 3
+	RelationCodeGenericFlow = 100
+)
+
+// RelationCodes maps relationship types to the Coordimap wire's
+// relation_type.
+var RelationCodes = map[string]int{
+	RelParentChild:           RelationCodeParentChild,
+	RelER:                    4,
+	RelGenericFlow:           RelationCodeGenericFlow,
+	RelGCPNetworkFlow:        101,
+	"kubernetes_retina_flow": 102,
+	"kubernetes_istio_flow":  103,
+	RelEBPFFlow:              104,
+	RelAWSNetworkFlow:        105,
+	RelAttached:              RelationCodeParentChild,
+}
+
+// RelationCode is the wire code of a relationship type, or fallback for a
+// type the wire has no code for.
+func RelationCode(kind string, fallback int) int {
+	if c, ok := RelationCodes[kind]; ok {
+		return c
+	}
+	return fallback
+}

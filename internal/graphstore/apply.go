@@ -125,12 +125,41 @@ func (w *writer) apply(ctx context.Context, b Batch) error {
 			return err
 		}
 	}
+	for _, m := range b.Crawls {
+		if err := w.crawlMark(ctx, m); err != nil {
+			return err
+		}
+	}
 	for i := range w.changes {
 		if err := w.writeChange(ctx, &w.changes[i]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// crawlMark closes the partition's previous crawl when a newer one starts.
+func (w *writer) crawlMark(ctx context.Context, m CrawlMark) error {
+	at := nanos(m.At)
+	var prev int64
+	err := w.tx.QueryRowContext(ctx, w.s.q(`SELECT crawled_at FROM crawls WHERE data_source_id=? AND partition_name=?`),
+		m.DataSourceID, m.Partition).Scan(&prev)
+	switch {
+	case err == sql.ErrNoRows:
+		_, err = w.tx.ExecContext(ctx, w.s.q(`INSERT INTO crawls (data_source_id, partition_name, crawled_at) VALUES (?,?,?)`),
+			m.DataSourceID, m.Partition, at)
+		return err
+	case err != nil:
+		return err
+	case at <= prev:
+		return nil // another request of the same crawl, or a late one
+	}
+	if err := w.fullCrawl(ctx, FullCrawl{DataSourceID: m.DataSourceID, Partition: m.Partition, Since: fromNanos(prev), At: m.At}); err != nil {
+		return err
+	}
+	_, err = w.tx.ExecContext(ctx, w.s.q(`UPDATE crawls SET crawled_at=? WHERE data_source_id=? AND partition_name=?`),
+		at, m.DataSourceID, m.Partition)
+	return err
 }
 
 func (w *writer) writeChange(ctx context.Context, c *Change) error {

@@ -135,8 +135,20 @@ type FullCrawl struct {
 	At           time.Time
 }
 
+// CrawlMark says a snapshot of a data source's partition taken at At is
+// arriving (the Coordimap API's requests: every request carries a whole
+// partition, possibly split over several requests with the same At). When
+// a mark newer than the partition's last one arrives, the last crawl is
+// complete and its partition's nodes it did not report are deleted.
+type CrawlMark struct {
+	DataSourceID string
+	Partition    string
+	At           time.Time
+}
+
 // Batch is one write: applied in one transaction, in this order: node
-// states, standalone edges, observations, deletes, full crawls.
+// states, standalone edges, observations, deletes, full crawls, crawl
+// marks.
 type Batch struct {
 	Nodes []NodeState
 	// Edges are structural edges not declared by a node state (the
@@ -146,11 +158,12 @@ type Batch struct {
 	Observations []Edge
 	Deletes      []NodeDelete
 	FullCrawls   []FullCrawl
+	Crawls       []CrawlMark
 }
 
 // Len is the number of items in the batch.
 func (b *Batch) Len() int {
-	return len(b.Nodes) + len(b.Edges) + len(b.Observations) + len(b.Deletes) + len(b.FullCrawls)
+	return len(b.Nodes) + len(b.Edges) + len(b.Observations) + len(b.Deletes) + len(b.FullCrawls) + len(b.Crawls)
 }
 
 // NodeFilter selects nodes. Empty fields select everything.

@@ -3,21 +3,27 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
-	"net/http/httptest"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/extension/extensiontest"
 
+	"github.com/coordimap/otelcol-coordimap/extension/graphextension"
 	"github.com/coordimap/otelcol-coordimap/internal/graphstore"
 )
 
@@ -195,22 +201,136 @@ func absDiff(a, b uint32) uint32 {
 	return b - a
 }
 
-// mapServer serves the map and its API over the fixture store at path.
-// Until the coordimap_graph extension's HTTP server is on main this is the
-// stand-in (standin_test.go); then it becomes the built collector
-// (COORDIMAP_COLLECTOR_BIN) configured with that store.
+// mapServer serves the map and its API over the fixture store at path,
+// through the coordimap_graph extension: the built collector when
+// COORDIMAP_COLLECTOR_BIN names it (`make test`), else the extension
+// started in this process. It returns the map's URL.
 func mapServer(tb testing.TB, path string) string {
 	tb.Helper()
-	store, err := graphstore.OpenSQLite(context.Background(), path, graphstore.Options{ReadOnly: true})
+	if bin := os.Getenv("COORDIMAP_COLLECTOR_BIN"); bin != "" {
+		return collectorServer(tb, bin, path)
+	}
+	cfg := graphextension.NewFactory().CreateDefaultConfig().(*graphextension.Config)
+	cfg.ServerConfig.NetAddr.Endpoint = "127.0.0.1:0"
+	cfg.SQLite.Path = path
+	cfg.FlowTTL = 48 * time.Hour
+	ext, err := graphextension.NewFactory().Create(context.Background(), extensiontest.NewNopSettings(graphextension.Type), cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(standInServer(store))
+	if err := ext.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		tb.Fatal(err)
+	}
 	tb.Cleanup(func() {
-		srv.Close()
-		store.Close()
+		if err := ext.Shutdown(context.Background()); err != nil {
+			tb.Error(err)
+		}
 	})
-	return srv.URL + "/"
+	return ext.(*graphextension.GraphExtension).URL()
+}
+
+var mapURL = regexp.MustCompile(`open the map at (https?://\S+/)`)
+
+// collectorServer runs the built collector with the coordimap_graph
+// extension over the store at path, on a free port, and returns the URL
+// it prints.
+func collectorServer(tb testing.TB, bin, path string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(`extensions:
+  coordimap_graph:
+    endpoint: 127.0.0.1:0
+    sqlite:
+      path: %s
+    flow_ttl: 48h
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:0
+exporters:
+  debug: {}
+service:
+  extensions: [coordimap_graph]
+  pipelines:
+    logs:
+      receivers: [otlp]
+      exporters: [debug]
+  telemetry:
+    metrics:
+      level: none
+`, path)), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	out := &syncBuffer{}
+	cmd := exec.Command(bin, "--config", cfgPath)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("starting the collector %s: %v", bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+			tb.Errorf("the collector did not stop on SIGTERM:\n%s", out.String())
+		}
+		if tb.Failed() {
+			tb.Logf("collector output:\n%s", out.String())
+		}
+	})
+	deadline := time.After(60 * time.Second)
+	for {
+		if m := mapURL.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			tb.Fatalf("the collector exited: %v\n%s", err, out.String())
+		case <-deadline:
+			tb.Fatalf("the collector printed no map URL in 60 s:\n%s", out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's output and a reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// summary asks the API for its counts.
+func summary(tb testing.TB, base string) graphstore.Summary {
+	tb.Helper()
+	resp, err := http.Get(base + "api/v1/summary")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var s graphstore.Summary
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || resp.StatusCode != http.StatusOK {
+		tb.Fatalf("summary: HTTP %d, %v", resp.StatusCode, err)
+	}
+	return s
 }
 
 // TestMapInChromium loads the map of a known graph in headless Chromium:
@@ -224,20 +344,31 @@ func TestMapInChromium(t *testing.T) {
 	base := mapServer(t, db)
 	b := newBrowser(t, 1400, 900)
 
+	// The extension adds the collector itself to the fixture.
+	sum := summary(t, base)
+	if sum.Nodes < liveNodes {
+		t.Fatalf("the API counts %d nodes, want at least the fixture's %d", sum.Nodes, liveNodes)
+	}
+
 	// It loads and draws the live graph.
 	b.do(t, "navigate", chromedp.Navigate(base))
 	b.wait(t, "the first draw", `window.coordimapMap && coordimapMap.ready && coordimapMap.drawn`)
-	if n := mustEval[int](t, b, `coordimapMap.nodes`); n != liveNodes {
-		t.Errorf("nodes in the map: %d, want %d", n, liveNodes)
+	if n := mustEval[int](t, b, `coordimapMap.nodes`); n != sum.Nodes {
+		t.Errorf("nodes in the map: %d, want the API's %d", n, sum.Nodes)
 	}
-	if n := mustEval[int](t, b, `coordimapMap.renderedNodes`); n != liveNodes {
-		t.Errorf("nodes rendered: %d, want %d", n, liveNodes)
+	if n := mustEval[int](t, b, `coordimapMap.renderedNodes`); n != sum.Nodes {
+		t.Errorf("nodes rendered: %d, want %d", n, sum.Nodes)
+	}
+	for _, id := range []string{nsID, apiID, dbID, newJobID, k8sNodeID, vpcID, ec2ID} {
+		if !mustEval[bool](t, b, fmt.Sprintf(`coordimapMap.hasNode(%q)`, id)) {
+			t.Errorf("node %s is not in the map", id)
+		}
 	}
 	if mustEval[bool](t, b, fmt.Sprintf(`coordimapMap.hasNode(%q)`, legacyID)) {
 		t.Errorf("the deleted pod %s is in today's map", legacyID)
 	}
-	if e := mustEval[int](t, b, `coordimapMap.edges`); e != 5 {
-		t.Errorf("edges in the map: %d, want 5 (4 parent_child, 1 ebpf_flow)", e)
+	if e := mustEval[int](t, b, `coordimapMap.edges`); e != sum.Edges || e < 5 {
+		t.Errorf("edges in the map: %d, want the API's %d (the fixture's 4 parent_child and 1 ebpf_flow at least)", e, sum.Edges)
 	}
 	// Let the layout settle, then check that the canvas shows something.
 	b.wait(t, "the layout to stop", `!coordimapMap.layoutRunning`)
@@ -344,8 +475,9 @@ func TestMapGate(t *testing.T) {
 	if n := mustEval[int](t, b, `coordimapMap.nodes`); n != 0 {
 		t.Errorf("gated map draws %d nodes", n)
 	}
-	if s := mustEval[string](t, b, `document.getElementById("gate-text").textContent`); !strings.Contains(s, "2,500") {
-		t.Errorf("gate says %q, want the count 2,500", s)
+	want := fmt.Sprintf("%d,%03d", summary(t, base).Nodes/1000, summary(t, base).Nodes%1000)
+	if s := mustEval[string](t, b, `document.getElementById("gate-text").textContent`); !strings.Contains(s, want) {
+		t.Errorf("gate says %q, want the count %s", s, want)
 	}
 	// A group filter narrows the view to one namespace (50 pods + the namespace).
 	b.do(t, "filter by group", chromedp.SendKeys(chromedp.ID("f-group"), "ns7"), chromedp.Click(chromedp.CSS(`#filter-form button[type=submit]`)))

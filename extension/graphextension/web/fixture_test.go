@@ -90,7 +90,7 @@ func writeFixture(t testing.TB, path string) fixtureTimes {
 	}
 	first.Observations = []graphstore.Edge{{Source: apiID, Destination: dbID, Type: "ebpf_flow", RelationType: 104,
 		Observed: true, DataSourceID: "flows", ScopeID: clusterScope, Connections: 12, BytesSent: 4096,
-		FirstSeen: c, LastSeen: c}}
+		FirstSeen: c, LastSeen: now.Add(-time.Minute)}}
 	steps := []graphstore.Batch{
 		first,
 		{Deletes: []graphstore.NodeDelete{{ScopeID: clusterScope, ID: legacyID, At: ft.deleted}}},

@@ -587,6 +587,8 @@ function mergeSubgraph(sg, around, extra) {
   }
   for (const e of sg.edges) addEdge(graph, e);
   if (added) {
+    $("gate").hidden = true;
+    $("empty").hidden = true;
     sizeByDegree(graph);
     if (graph.order <= 3000) runLayout(1200);
     setStatus(`${fmtInt(graph.order)} nodes · ${fmtInt(graph.size)} edges (+${added} expanded)`);
@@ -880,7 +882,17 @@ function wire() {
     searchTimer = setTimeout(() => runSearch(search.value), 200);
   });
   search.addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter") {
+    const items = [...$("results").querySelectorAll("li[data-id]")];
+    const at = items.findIndex((li) => li.classList.contains("active"));
+    if ((ev.key === "ArrowDown" || ev.key === "ArrowUp") && items.length && !$("results").hidden) {
+      ev.preventDefault();
+      const next = ev.key === "ArrowDown" ? Math.min(items.length - 1, at + 1) : Math.max(0, at - 1);
+      items.forEach((li, i) => li.classList.toggle("active", i === next));
+      items[next].scrollIntoView({ block: "nearest" });
+    } else if (ev.key === "Enter" && at >= 0 && !$("results").hidden) {
+      ev.preventDefault();
+      items[at].dispatchEvent(new MouseEvent("mousedown"));
+    } else if (ev.key === "Enter") {
       ev.preventDefault();
       closeResults();
       view.q = search.value.trim();
@@ -929,6 +941,42 @@ function wire() {
   });
 }
 
+// While the view shows now, the change feed says when the graph moved on;
+// the map offers to reload rather than moving under the user's feet.
+const POLL_MS = 10000;
+let lastSeq = 0;
+let pendingChanges = 0;
+
+async function pollChanges() {
+  try {
+    const res = await get("changes", { since_seq: lastSeq, limit: 1000 });
+    if (res.changes && res.changes.length) {
+      pendingChanges += res.changes.length;
+      lastSeq = res.last_seq || res.changes[res.changes.length - 1].seq;
+    }
+    const btn = $("changes");
+    btn.hidden = pendingChanges === 0 || !!view.asOf;
+    btn.textContent = `${fmtInt(pendingChanges)}${pendingChanges >= 1000 ? "+" : ""} change${pendingChanges === 1 ? "" : "s"} — reload`;
+  } catch {
+    // The next poll tries again; the status line keeps the last error of a user action.
+  }
+}
+
+async function reloadLatest() {
+  pendingChanges = 0;
+  $("changes").hidden = true;
+  try {
+    summary = await get("summary");
+    lastSeq = summary.last_change || lastSeq;
+    fillChecks($("f-types"), summary.by_type, view.types, "type");
+    fillChecks($("f-rels"), summary.by_relation, view.rels, "rel");
+    setupSlider();
+  } catch (err) {
+    setStatus(err.message, true);
+  }
+  load();
+}
+
 async function init() {
   wire();
   try {
@@ -940,10 +988,13 @@ async function init() {
     fillChecks($("f-types"), sum.by_type, view.types, "type");
     fillChecks($("f-rels"), sum.by_relation, view.rels, "rel");
     setupSlider();
+    lastSeq = sum.last_change || 0;
   } catch (err) {
     setStatus(err.message, true);
   }
   controlsFromView();
+  $("changes").addEventListener("click", reloadLatest);
+  setInterval(pollChanges, POLL_MS);
   await load();
 }
 

@@ -50,6 +50,7 @@ let layoutTimer = null;
 let loadSeq = 0;
 let loadStarted = 0;
 let wantDraw = false;
+let layoutPending = false;
 let hovered = "";
 let focus = null; // Set of node IDs to highlight (selection's neighbours, impact)
 let colourOf = new Map(); // group key → colour
@@ -63,7 +64,7 @@ window.coordimapMap = Object.freeze({
   get renders() { return probe.renders; },
   get gated() { return probe.gated; },
   get total() { return probe.total; },
-  get layoutRunning() { return probe.layoutRunning; },
+  get layoutRunning() { return probe.layoutRunning || layoutPending; },
   get error() { return probe.error; },
   get nodes() { return graph.order; },
   get edges() { return graph.size; },
@@ -278,15 +279,26 @@ function ensureRenderer() {
   });
   renderer.on("afterRender", () => {
     probe.renders++;
-    if (wantDraw) {
-      wantDraw = false;
+    if (!wantDraw) return;
+    wantDraw = false;
+    const seq = loadSeq;
+    // Drawn means on screen: the frame after the one sigma filled, which
+    // the browser starts only once that one is composited.
+    requestAnimationFrame(() => {
+      if (seq !== loadSeq) return;
       probe.drawn = true;
       const now = performance.now();
       probe.loadMs = Math.round(now - loadStarted);
       probe.timings.render = Math.round(now - probe.timings.drawStart);
       if (probe.firstDrawMs === null && graph.order > 0) probe.firstDrawMs = Math.round(now);
       probe.ready = true;
-    }
+      // The layout starts once the first frame is out: on a machine
+      // without a GPU the worker and the rasteriser share the cores.
+      if (layoutPending) {
+        layoutPending = false;
+        runLayout();
+      }
+    });
   });
   renderer.on("clickNode", ({ node }) => select(node, graph.getNodeAttribute(node, "scope"), true));
   renderer.on("clickStage", () => select("", "", false));
@@ -316,6 +328,7 @@ function syncPositions() {
 }
 
 function stopLayout() {
+  layoutPending = false;
   clearTimeout(layoutTimer);
   cancelAnimationFrame(syncFrame);
   if (layout) {
@@ -366,10 +379,10 @@ function draw(g) {
   graph = g;
   ensureRenderer();
   wantDraw = true;
+  layoutPending = true;
   renderer.setGraph(graph);
   renderer.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 });
   renderer.refresh();
-  runLayout();
 }
 
 // ---------------------------------------------------------------- loading a view

@@ -458,6 +458,25 @@ func TestMapInChromium(t *testing.T) {
 	// Back to now: the deleted pod is hidden again.
 	b.do(t, "now", chromedp.Click(chromedp.ID("asof-now")))
 	b.wait(t, "the present graph", fmt.Sprintf(`coordimapMap.asOf === "" && coordimapMap.drawn && !coordimapMap.hasNode(%q)`, legacyID))
+
+	// A type filter leaves the namespace alone; clicking it on the canvas
+	// selects it and expands its neighbourhood: its pods join the map.
+	b.do(t, "filter namespaces", chromedp.Navigate(base+"?type=kubernetes.namespace"))
+	b.wait(t, "the namespace alone", `window.coordimapMap && coordimapMap.drawn && coordimapMap.nodes === 1`)
+	if got := mustEval[bool](t, b, `document.querySelector('#f-types input[value="kubernetes.namespace"]').checked`); !got {
+		t.Error("the type filter from the URL is not checked")
+	}
+	pos := mustEval[struct{ X, Y, Left, Top float64 }](t, b, fmt.Sprintf(`(() => {
+		const p = coordimapMap.position(%q), r = document.getElementById("map").getBoundingClientRect();
+		return {x: p.x, y: p.y, left: r.left, top: r.top};
+	})()`, nsID))
+	b.do(t, "click the namespace", chromedp.MouseClickXY(pos.Left+pos.X, pos.Top+pos.Y))
+	b.wait(t, "its neighbourhood", fmt.Sprintf(`coordimapMap.selected === %q && coordimapMap.hasNode(%q) && coordimapMap.hasNode(%q)`, nsID, apiID, dbID))
+	if attrs := mustEval[string](t, b, `document.getElementById("i-attrs").textContent`); !strings.Contains(attrs, "k8s.namespace.name") {
+		t.Errorf("inspector of the namespace: %q", attrs)
+	}
+	b.wait(t, "the layout to stop", `!coordimapMap.layoutRunning`)
+	b.screenshot(t, "map-expanded.png")
 }
 
 // TestMapGate: above 2,000 nodes the map asks for a filter first, and

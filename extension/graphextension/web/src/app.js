@@ -85,6 +85,13 @@ window.coordimapMap = Object.freeze({
   get timings() { return { ...probe.timings }; },
   get inspected() { return probe.inspected ? JSON.parse(JSON.stringify(probe.inspected)) : null; },
   hasNode(id) { return graph.hasNode(id); },
+  // Where a node is drawn, in CSS pixels from the map's top left corner.
+  position(id) {
+    const d = renderer && graph.hasNode(id) ? renderer.getNodeDisplayData(id) : null;
+    if (!d) return null;
+    const p = renderer.framedGraphToViewport(d);
+    return { x: p.x, y: p.y };
+  },
   node(id) {
     if (!graph.hasNode(id)) return null;
     const a = graph.getNodeAttributes(id);
@@ -327,6 +334,8 @@ function syncPositions() {
   }, { attributes: ["x", "y"] });
 }
 
+let fitAfterLayout = false;
+
 function stopLayout() {
   layoutPending = false;
   clearTimeout(layoutTimer);
@@ -334,6 +343,10 @@ function stopLayout() {
   if (layout) {
     layout.kill();
     syncPositions();
+  }
+  if (fitAfterLayout) {
+    fitAfterLayout = false;
+    if (view.node && graph.hasNode(view.node)) fitTo(focus || [view.node]);
   }
   layout = null;
   layoutGraph = null;
@@ -568,12 +581,26 @@ function setFocus(id) {
   renderer && renderer.refresh({ skipIndexation: true });
 }
 
+// fitTo moves the camera to show these nodes (the selection and its
+// neighbours), never zooming in further than needed for one node.
+function fitTo(ids) {
+  if (!renderer) return;
+  renderer.refresh();
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const id of ids) {
+    const d = graph.hasNode(id) ? renderer.getNodeDisplayData(id) : null;
+    if (!d) continue;
+    x0 = Math.min(x0, d.x); x1 = Math.max(x1, d.x);
+    y0 = Math.min(y0, d.y); y1 = Math.max(y1, d.y);
+  }
+  if (x0 === Infinity) return;
+  const ratio = Math.min(1, Math.max(0.08, Math.max(x1 - x0, y1 - y0) * 1.8));
+  renderer.getCamera().animate({ x: (x0 + x1) / 2, y: (y0 + y1) / 2, ratio }, { duration: 400 });
+}
+
 function moveTo(id) {
-  if (!renderer || !graph.hasNode(id)) return;
-  const d = renderer.getNodeDisplayData(id);
-  if (!d) return;
-  const cam = renderer.getCamera();
-  cam.animate({ x: d.x, y: d.y, ratio: Math.min(cam.ratio, 0.6) }, { duration: 400 });
+  if (!graph.hasNode(id)) return;
+  fitTo(focus && focus.has(id) ? focus : [id]);
 }
 
 // expandNeighbourhood merges a node's neighbourhood into the graph, the
@@ -603,7 +630,10 @@ function mergeSubgraph(sg, around, extra) {
     $("gate").hidden = true;
     $("empty").hidden = true;
     sizeByDegree(graph);
-    if (graph.order <= 3000) runLayout(1200);
+    if (graph.order <= 3000) {
+      runLayout(1200);
+      fitAfterLayout = true;
+    }
     setStatus(`${fmtInt(graph.order)} nodes · ${fmtInt(graph.size)} edges (+${added} expanded)`);
   }
   return added;

@@ -24,6 +24,7 @@ import (
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/graphstore"
+	"github.com/coordimap/otelcol-coordimap/internal/pgtest"
 )
 
 func TestMain(m *testing.M) {
@@ -292,3 +293,26 @@ func TestStoreFileIsPrivate(t *testing.T) {
 }
 
 var _ component.Component = (*GraphExtension)(nil)
+
+// The PostgreSQL backend behind the same API, on the real server.
+func TestPostgresBackend(t *testing.T) {
+	pg, err := pgtest.Start()
+	if err != nil {
+		pgtest.Unavailable(t, err)
+	}
+	t.Cleanup(func() { _ = pg.Close() })
+	g := startExtension(t, func(c *Config) {
+		c.Backend = BackendPostgres
+		c.PostgreSQL.DSN = configopaque.String(pg.DSN("postgres"))
+	})
+	require.NoError(t, g.WriteEntities(context.Background(), entityLogs(t).Logs()))
+	var page graphstore.NodePage
+	get(t, g, "/api/v1/nodes?q=api-7c9f", 200, &page)
+	require.Len(t, page.Nodes, 1)
+	assert.Equal(t, podID, page.Nodes[0].ID)
+	code, body := post(t, g, "any", agentRequests(t)[0])
+	require.Equal(t, 200, code, body)
+	get(t, g, "/api/v1/nodes?data_source=agent-k8s", 200, &page)
+	assert.Equal(t, 4, page.Total)
+	assert.Equal(t, "postgresql", g.Store().Backend())
+}

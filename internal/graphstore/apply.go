@@ -24,7 +24,7 @@ type nodeKey struct{ scope, id string }
 // stored is what a write needs to know of a node already in the store.
 type stored struct {
 	hash      string
-	fields    map[string]string
+	stateHash string
 	linksHash string
 	sources   []string
 	firstSeen int64
@@ -46,7 +46,9 @@ type writer struct {
 	now     int64
 	changes []Change
 
-	insNode, updNode, touchNode, insChange, upEdge, addFlow *sql.Stmt
+	updNode, touchNode, reviveEdge, updEdge, addFlow *sql.Stmt
+	// extra are statements prepared on the way (multi-row inserts).
+	extra []*sql.Stmt
 }
 
 // Apply writes a batch in one transaction and appends its changes to the
@@ -85,7 +87,7 @@ func (w *writer) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 func (w *writer) closeStmts() {
-	for _, st := range []*sql.Stmt{w.insNode, w.updNode, w.touchNode, w.insChange, w.upEdge, w.addFlow} {
+	for _, st := range append([]*sql.Stmt{w.updNode, w.touchNode, w.reviveEdge, w.updEdge, w.addFlow}, w.extra...) {
 		if st != nil {
 			st.Close()
 		}
@@ -93,18 +95,13 @@ func (w *writer) closeStmts() {
 }
 
 const nodeColumns = `scope_id, id, type, name, status, version, grp, data_source_id, data_source_type, data_sources,
-	partition_name, attributes, data, hash, fields, links_hash, search, report_interval, first_seen, last_seen, deleted_at`
+	partition_name, attributes, data, hash, state_hash, links_hash, search, report_interval, first_seen, last_seen, deleted_at`
 
 func (w *writer) apply(ctx context.Context, b Batch) error {
 	if w.s.d.lock != "" {
 		if _, err := w.tx.ExecContext(ctx, w.s.d.lock); err != nil {
 			return err
 		}
-	}
-	var err error
-	if w.insChange, err = w.prepare(ctx, `INSERT INTO changes (at, op, kind, scope_id, id, type, name, data_source_id,
-		partition_name, source_id, destination_id, before_hash, after_hash, fields) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`); err != nil {
-		return err
 	}
 	if err := w.applyNodes(ctx, b.Nodes); err != nil {
 		return err
@@ -130,12 +127,7 @@ func (w *writer) apply(ctx context.Context, b Batch) error {
 			return err
 		}
 	}
-	for i := range w.changes {
-		if err := w.writeChange(ctx, &w.changes[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return w.writeChanges(ctx)
 }
 
 // crawlMark closes the partition's previous crawl when a newer one starts.
@@ -162,22 +154,35 @@ func (w *writer) crawlMark(ctx context.Context, m CrawlMark) error {
 	return err
 }
 
-func (w *writer) writeChange(ctx context.Context, c *Change) error {
-	fields := ""
-	if len(c.Fields) > 0 {
-		raw, _ := json.Marshal(c.Fields)
-		fields = string(raw)
+// writeChanges appends the transaction's changes to the feed.
+func (w *writer) writeChanges(ctx context.Context) error {
+	ins := w.newMultiInsert(`INSERT INTO changes (at, op, kind, scope_id, id, type, name, data_source_id, partition_name,
+		source_id, destination_id, before_hash, after_hash, fields)`, 14, "")
+	for i := range w.changes {
+		c := &w.changes[i]
+		fields := ""
+		if len(c.Fields) > 0 {
+			raw, _ := json.Marshal(c.Fields)
+			fields = string(raw)
+		}
+		id := c.ID
+		if c.Kind == KindEdge {
+			id = "" // source and destination say it; read back as <src>.<dst>
+		}
+		if err := ins.add(ctx, nil, nanos(c.At), c.Op, c.Kind, c.ScopeID, id, c.Type, c.Name, c.DataSourceID,
+			c.Partition, c.Source, c.Destination, c.BeforeHash, c.AfterHash, fields); err != nil {
+			return err
+		}
 	}
-	_, err := w.insChange.ExecContext(ctx, nanos(c.At), c.Op, c.Kind, c.ScopeID, c.ID, c.Type, c.Name, c.DataSourceID,
-		c.Partition, c.Source, c.Destination, c.BeforeHash, c.AfterHash, fields)
-	return err
+	return ins.flush(ctx, nil)
 }
 
 // prepared is a node state with what is computed from it.
 type prepared struct {
 	st        *NodeState
 	hash      string
-	fields    map[string]string
+	stateHash string
+	decoded   any
 	linksHash string
 	attrs     string
 	search    string
@@ -193,15 +198,24 @@ func prepareNode(st *NodeState) prepared {
 	}
 	sum := sha256.Sum256(data)
 	p.hash = hex.EncodeToString(sum[:])
-	p.fields = fieldHashes(st, data)
+	var decoded any
+	_ = json.Unmarshal(data, &decoded)
+	p.decoded = decoded
 	if len(st.Attributes) > 0 {
 		raw, _ := json.Marshal(st.Attributes)
 		p.attrs = string(raw)
 	} else {
 		p.attrs = "{}"
 	}
+	state := sha256.New()
+	for _, part := range []string{st.Type, st.Name, st.Status, st.Version, p.attrs} {
+		state.Write([]byte(part))
+		state.Write([]byte{0})
+	}
+	state.Write(data)
+	p.stateHash = hex.EncodeToString(state.Sum(nil)[:16])
 	p.group = groupOf(st.Attributes)
-	p.search = searchText(st, p.group, data)
+	p.search = searchText(st, p.group, decoded)
 	if st.LinksKnown {
 		p.linksHash = linksHash(st.Links)
 	}
@@ -211,7 +225,7 @@ func prepareNode(st *NodeState) prepared {
 // fieldHashes hashes each top-level field: name, status, version, type,
 // every attribute and every key of the data, so an update can name what
 // changed.
-func fieldHashes(st *NodeState, data []byte) map[string]string {
+func fieldHashes(st *NodeState, decoded any) map[string]string {
 	out := map[string]string{}
 	h := func(v []byte) string {
 		f := fnv.New64a()
@@ -226,13 +240,31 @@ func fieldHashes(st *NodeState, data []byte) map[string]string {
 		raw, _ := json.Marshal(v)
 		out["attributes."+k] = h(raw)
 	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(data, &top) == nil {
+	if top, ok := decoded.(map[string]any); ok {
 		for k, v := range top {
-			out["data."+k] = h(v)
+			raw, _ := json.Marshal(v)
+			out["data."+k] = h(raw)
 		}
+	} else {
+		raw, _ := json.Marshal(decoded)
+		out["data"] = h(raw)
 	}
 	return out
+}
+
+// storedFields hashes the fields of a node as the store holds it, for
+// naming what an update changes.
+func (w *writer) storedFields(ctx context.Context, k nodeKey) (map[string]string, error) {
+	var st NodeState
+	var attrs, data string
+	if err := w.tx.QueryRowContext(ctx, w.s.q(`SELECT type, name, status, version, attributes, data FROM nodes
+		WHERE scope_id=? AND id=?`), k.scope, k.id).Scan(&st.Type, &st.Name, &st.Status, &st.Version, &attrs, &data); err != nil {
+		return nil, err
+	}
+	_ = json.Unmarshal([]byte(attrs), &st.Attributes)
+	var decoded any
+	_ = json.Unmarshal([]byte(data), &decoded)
+	return fieldHashes(&st, decoded), nil
 }
 
 func changedFields(before, after map[string]string) []string {
@@ -277,7 +309,7 @@ func groupOf(attrs map[string]any) string {
 // maxSearch bounds the text a node is searched by.
 const maxSearch = 4096
 
-func searchText(st *NodeState, group string, data []byte) string {
+func searchText(st *NodeState, group string, decoded any) string {
 	var b strings.Builder
 	add := func(s string) {
 		if s == "" || b.Len() >= maxSearch {
@@ -293,10 +325,7 @@ func searchText(st *NodeState, group string, data []byte) string {
 	for _, k := range slices.Sorted(maps.Keys(st.Attributes)) {
 		addValue(add, st.Attributes[k])
 	}
-	var v any
-	if json.Unmarshal(data, &v) == nil {
-		addValue(add, v)
-	}
+	addValue(add, decoded)
 	s := b.String()
 	if len(s) > maxSearch {
 		s = s[:maxSearch]
@@ -341,11 +370,9 @@ func (w *writer) applyNodes(ctx context.Context, states []NodeState) error {
 	if err != nil {
 		return err
 	}
-	if w.insNode, err = w.prepare(ctx, `INSERT INTO nodes (`+nodeColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)`); err != nil {
-		return err
-	}
+	insNode := w.newMultiInsert(`INSERT INTO nodes (`+nodeColumns+`)`, 21, "")
 	if w.updNode, err = w.prepare(ctx, `UPDATE nodes SET type=?, name=?, status=?, version=?, grp=?, data_source_id=?,
-		data_source_type=?, data_sources=?, partition_name=?, attributes=?, data=?, hash=?, fields=?, links_hash=?, search=?,
+		data_source_type=?, data_sources=?, partition_name=?, attributes=?, data=?, hash=?, state_hash=?, links_hash=?, search=?,
 		report_interval=?, first_seen=?, last_seen=?, deleted_at=NULL WHERE scope_id=? AND id=?`); err != nil {
 		return err
 	}
@@ -353,8 +380,10 @@ func (w *writer) applyNodes(ctx context.Context, states []NodeState) error {
 		partition_name=? WHERE scope_id=? AND id=?`); err != nil {
 		return err
 	}
-	var relink []prepared // nodes whose structural edges must be rewritten
-	var owners []string   // of those, the ones that may own edges already
+	var indexed []prepared // nodes whose search terms must be written
+	var reindex []nodeKey  // of those, the ones indexed before
+	var relink []prepared  // nodes whose structural edges must be rewritten
+	var owners []string    // of those, the ones that may own edges already
 	for _, k := range order {
 		st := &states[index[k]]
 		p := prepareNode(st)
@@ -372,31 +401,38 @@ func (w *writer) applyNodes(ctx context.Context, states []NodeState) error {
 			}
 		}
 		srcJSON, _ := json.Marshal(sources)
-		fieldsJSON, _ := json.Marshal(p.fields)
 		ri := int64(st.ReportInterval / time.Second)
 		ch := Change{At: fromNanos(at), Kind: KindNode, ScopeID: st.ScopeID, ID: st.ID, Type: st.Type, Name: st.Name,
 			DataSourceID: st.DataSourceID, Partition: st.Partition, AfterHash: p.hash}
 		switch {
 		case !exists:
-			_, err = w.insNode.ExecContext(ctx, st.ScopeID, st.ID, st.Type, st.Name, st.Status, st.Version, p.group,
+			err = insNode.add(ctx, nil, st.ScopeID, st.ID, st.Type, st.Name, st.Status, st.Version, p.group,
 				st.DataSourceID, st.DataSourceType, string(srcJSON), st.Partition, p.attrs, string(st.Data), p.hash,
-				string(fieldsJSON), p.linksHash, p.search, ri, at, at)
+				p.stateHash, p.linksHash, p.search, ri, at, at, nil)
 			ch.Op = OpCreated
 			w.changes = append(w.changes, ch)
-		case o.deleted || !maps.Equal(o.fields, p.fields):
+			indexed = append(indexed, p)
+		case o.deleted || o.stateHash != p.stateHash:
+			indexed, reindex = append(indexed, p), append(reindex, k)
+			var before map[string]string
+			if !o.deleted {
+				if before, err = w.storedFields(ctx, k); err != nil {
+					return fmt.Errorf("node %s: %w", st.ID, err)
+				}
+			}
 			linksHash := p.linksHash
 			if !st.LinksKnown {
 				linksHash = o.linksHash
 			}
 			_, err = w.updNode.ExecContext(ctx, st.Type, st.Name, st.Status, st.Version, p.group, st.DataSourceID,
-				st.DataSourceType, string(srcJSON), st.Partition, p.attrs, string(st.Data), p.hash, string(fieldsJSON),
+				st.DataSourceType, string(srcJSON), st.Partition, p.attrs, string(st.Data), p.hash, p.stateHash,
 				linksHash, p.search, ri, o.firstSeen, max(at, o.lastSeen), st.ScopeID, st.ID)
 			ch.BeforeHash = o.hash
 			if o.deleted {
 				ch.Op = OpCreated
 			} else {
 				ch.Op = OpUpdated
-				ch.Fields = changedFields(o.fields, p.fields)
+				ch.Fields = changedFields(before, fieldHashes(st, p.decoded))
 			}
 			w.changes = append(w.changes, ch)
 		default:
@@ -413,6 +449,12 @@ func (w *writer) applyNodes(ctx context.Context, states []NodeState) error {
 			}
 		}
 	}
+	if err := insNode.flush(ctx, nil); err != nil {
+		return err
+	}
+	if err := w.writeTerms(ctx, indexed, reindex); err != nil {
+		return err
+	}
 	return w.relink(ctx, relink, owners)
 }
 
@@ -421,7 +463,7 @@ func (w *writer) loadNodes(ctx context.Context, keys []nodeKey) (map[nodeKey]*st
 	for start := 0; start < len(keys); start += chunk {
 		part := keys[start:min(start+chunk, len(keys))]
 		var q strings.Builder
-		q.WriteString(`SELECT scope_id, id, hash, fields, links_hash, data_sources, first_seen, last_seen, deleted_at, type, name,
+		q.WriteString(`SELECT scope_id, id, hash, state_hash, links_hash, data_sources, first_seen, last_seen, deleted_at, type, name,
 			data_source_id, partition_name FROM nodes WHERE (scope_id, id) IN (`)
 		args := make([]any, 0, 2*len(part))
 		for i, k := range part {
@@ -439,14 +481,13 @@ func (w *writer) loadNodes(ctx context.Context, keys []nodeKey) (map[nodeKey]*st
 		for rows.Next() {
 			var k nodeKey
 			var o stored
-			var fields, sources string
+			var sources string
 			var deleted sql.NullInt64
-			if err := rows.Scan(&k.scope, &k.id, &o.hash, &fields, &o.linksHash, &sources, &o.firstSeen, &o.lastSeen, &deleted,
+			if err := rows.Scan(&k.scope, &k.id, &o.hash, &o.stateHash, &o.linksHash, &sources, &o.firstSeen, &o.lastSeen, &deleted,
 				&o.typ, &o.name, &o.ds, &o.part); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			_ = json.Unmarshal([]byte(fields), &o.fields)
 			_ = json.Unmarshal([]byte(sources), &o.sources)
 			o.deleted = deleted.Valid
 			out[k] = &o
@@ -598,46 +639,93 @@ func boolInt(b bool) int {
 }
 
 // upsertEdges writes structural edges; new (or revived) ones go into the
-// feed.
+// feed. A new edge costs one INSERT; an existing one an INSERT that does
+// nothing and an UPDATE that says whether it was deleted.
 func (w *writer) upsertEdges(ctx context.Context, edges []Edge) error {
 	if len(edges) == 0 {
 		return nil
 	}
-	old, err := w.loadEdges(ctx, edgeKeys(edges))
-	if err != nil {
-		return err
-	}
-	if w.upEdge == nil {
-		if w.upEdge, err = w.prepare(ctx, `INSERT INTO edges (`+edgeColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)
-			ON CONFLICT (source_id, destination_id, type) DO UPDATE SET relation_type=excluded.relation_type,
-			external=excluded.external, owner=excluded.owner, data_source_id=excluded.data_source_id,
-			scope_id=excluded.scope_id, attributes=excluded.attributes,
-			first_seen=CASE WHEN edges.deleted_at IS NULL THEN edges.first_seen ELSE excluded.first_seen END,
-			last_seen=excluded.last_seen, deleted_at=NULL`); err != nil {
+	var err error
+	if w.reviveEdge == nil {
+		if w.reviveEdge, err = w.prepare(ctx, `UPDATE edges SET relation_type=?, external=?, owner=?, data_source_id=?,
+			scope_id=?, attributes=?, first_seen=?, last_seen=?, deleted_at=NULL
+			WHERE source_id=? AND destination_id=? AND type=? AND deleted_at IS NOT NULL`); err != nil {
+			return err
+		}
+		if w.updEdge, err = w.prepare(ctx, `UPDATE edges SET relation_type=?, external=?, owner=?, data_source_id=?,
+			scope_id=?, attributes=?, last_seen=? WHERE source_id=? AND destination_id=? AND type=?`); err != nil {
 			return err
 		}
 	}
+	// First insert them all: the statement returns the keys it created.
+	created := map[EdgeKey]bool{}
+	onRows := func(rows *sql.Rows) error {
+		var k EdgeKey
+		if err := rows.Scan(&k.Source, &k.Destination, &k.Type); err != nil {
+			return err
+		}
+		created[k] = true
+		return nil
+	}
+	ins := w.newMultiInsert(`INSERT INTO edges (`+edgeColumns+`)`, 17,
+		`ON CONFLICT (source_id, destination_id, type) DO NOTHING RETURNING source_id, destination_id, type`)
 	for i := range edges {
 		e := &edges[i]
-		first, last := nanos(e.FirstSeen), nanos(e.LastSeen)
-		if first == 0 {
-			first = w.now
+		first, last := edgeTimes(e, w.now)
+		if err := ins.add(ctx, onRows, e.Source, e.Destination, e.Type, e.RelationType, e.External, e.Owner,
+			boolInt(e.Observed), e.DataSourceID, e.ScopeID, e.Connections, e.FailedConnections, e.BytesSent,
+			e.BytesReceived, attrsJSON(e.Attributes), first, last, nil); err != nil {
+			return fmt.Errorf("edges: %w", err)
 		}
-		if last == 0 {
-			last = first
+	}
+	if err := ins.flush(ctx, onRows); err != nil {
+		return fmt.Errorf("edges: %w", err)
+	}
+	// Those that were there: revived when deleted, else updated.
+	for i := range edges {
+		e := &edges[i]
+		k := e.Key()
+		first, last := edgeTimes(e, w.now)
+		if created[k] {
+			w.changes = append(w.changes, edgeChange(OpCreated, e, fromNanos(last)))
+			delete(created, k) // a key listed twice is created once
+			continue
 		}
-		if _, err := w.upEdge.ExecContext(ctx, e.Source, e.Destination, e.Type, e.RelationType, e.External, e.Owner,
-			boolInt(e.Observed), e.DataSourceID, e.ScopeID, e.Connections, e.FailedConnections, e.BytesSent, e.BytesReceived,
-			attrsJSON(e.Attributes), first, last); err != nil {
+		attrs := attrsJSON(e.Attributes)
+		revived, err := rowsAffected(w.reviveEdge.ExecContext(ctx, e.RelationType, e.External, e.Owner, e.DataSourceID,
+			e.ScopeID, attrs, first, last, e.Source, e.Destination, e.Type))
+		if err == nil && !revived {
+			_, err = w.updEdge.ExecContext(ctx, e.RelationType, e.External, e.Owner, e.DataSourceID, e.ScopeID, attrs, last,
+				e.Source, e.Destination, e.Type)
+		}
+		if err != nil {
 			return fmt.Errorf("edge %s.%s: %w", e.Source, e.Destination, err)
 		}
-		k := e.Key()
-		if o, ok := old[k]; !ok || o.deleted {
+		if revived {
 			w.changes = append(w.changes, edgeChange(OpCreated, e, fromNanos(last)))
-			old[k] = storedEdge{owner: e.Owner}
 		}
 	}
 	return nil
+}
+
+func edgeTimes(e *Edge, now int64) (first, last int64) {
+	first, last = nanos(e.FirstSeen), nanos(e.LastSeen)
+	if first == 0 {
+		first = now
+	}
+	if last == 0 {
+		last = first
+	}
+	return first, last
+}
+
+// rowsAffected reports whether a statement changed a row.
+func rowsAffected(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 func edgeChange(op string, e *Edge, at time.Time) Change {

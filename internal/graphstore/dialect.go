@@ -22,6 +22,11 @@ type dialect struct {
 	// lock serialises writers across processes (PostgreSQL), run first in
 	// every write transaction; empty when the database does it.
 	lock string
+	// keyedTable ends a CREATE TABLE whose primary key is the row's
+	// identity (SQLite: no separate rowid b-tree holding the key twice).
+	keyedTable string
+	// binaryCollation makes a column compare bytes, so a prefix is a range.
+	binaryCollation string
 	// contains is the SQL of "column contains ?" (case-sensitive; the
 	// search column is lower-cased).
 	contains string
@@ -29,14 +34,16 @@ type dialect struct {
 
 var (
 	sqliteDialect = dialect{
-		name:      "sqlite",
-		seqColumn: "seq INTEGER PRIMARY KEY AUTOINCREMENT",
-		contains:  "instr(search, ?) > 0",
+		name:       "sqlite",
+		seqColumn:  "seq INTEGER PRIMARY KEY AUTOINCREMENT",
+		keyedTable: " WITHOUT ROWID",
+		contains:   "instr(search, ?) > 0",
 	}
 	postgresDialect = dialect{
-		name:      "postgresql",
-		dollar:    true,
-		seqColumn: "seq BIGSERIAL PRIMARY KEY",
+		name:            "postgresql",
+		dollar:          true,
+		seqColumn:       "seq BIGSERIAL PRIMARY KEY",
+		binaryCollation: ` COLLATE "C"`,
 		// One writer at a time, so change sequence numbers become visible
 		// in order (a reader of the feed never skips a late commit).
 		lock:     "SELECT pg_advisory_xact_lock(7438190021)",
@@ -82,18 +89,17 @@ func (d dialect) migrations() [][]string {
 			attributes TEXT NOT NULL,
 			data TEXT NOT NULL,
 			hash TEXT NOT NULL,
-			fields TEXT NOT NULL,
+			state_hash TEXT NOT NULL,
 			links_hash TEXT NOT NULL,
 			search TEXT NOT NULL,
 			report_interval BIGINT NOT NULL,
 			first_seen BIGINT NOT NULL,
 			last_seen BIGINT NOT NULL,
 			deleted_at BIGINT,
-			PRIMARY KEY (scope_id, id))`,
+			PRIMARY KEY (scope_id, id))` + d.keyedTable,
 		`CREATE INDEX nodes_by_id ON nodes (id)`,
 		`CREATE INDEX nodes_by_type ON nodes (type)`,
 		`CREATE INDEX nodes_by_partition ON nodes (data_source_id, partition_name)`,
-		`CREATE INDEX nodes_by_deleted ON nodes (deleted_at)`,
 		`CREATE TABLE edges (
 			source_id TEXT NOT NULL,
 			destination_id TEXT NOT NULL,
@@ -112,10 +118,9 @@ func (d dialect) migrations() [][]string {
 			first_seen BIGINT NOT NULL,
 			last_seen BIGINT NOT NULL,
 			deleted_at BIGINT,
-			PRIMARY KEY (source_id, destination_id, type))`,
+			PRIMARY KEY (source_id, destination_id, type))` + d.keyedTable,
 		`CREATE INDEX edges_by_destination ON edges (destination_id)`,
 		`CREATE INDEX edges_by_owner ON edges (owner)`,
-		`CREATE INDEX edges_by_deleted ON edges (deleted_at)`,
 		`CREATE TABLE changes (
 			` + d.seqColumn + `,
 			at BIGINT NOT NULL,
@@ -134,6 +139,12 @@ func (d dialect) migrations() [][]string {
 			fields TEXT NOT NULL)`,
 		`CREATE INDEX changes_by_time ON changes (at)`,
 		`CREATE INDEX changes_by_id ON changes (id)`,
+		`CREATE TABLE node_terms (
+			term TEXT` + d.binaryCollation + ` NOT NULL,
+			scope_id TEXT NOT NULL,
+			id TEXT NOT NULL,
+			PRIMARY KEY (term, scope_id, id))` + d.keyedTable,
+		`CREATE INDEX node_terms_by_node ON node_terms (scope_id, id)`,
 		`CREATE TABLE crawls (
 			data_source_id TEXT NOT NULL,
 			partition_name TEXT NOT NULL,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -132,14 +133,24 @@ func (s *Store) nodesUnclamped(ctx context.Context, f NodeFilter) (NodePage, err
 func (s *Store) nodesPage(ctx context.Context, f NodeFilter, limit int) (NodePage, error) {
 	where, args := f.where()
 	if q := strings.TrimSpace(strings.ToLower(f.Query)); q != "" {
+		tw, targs := termCondition(q)
+		page, err := s.nodesWhere(ctx, where+" AND "+tw, append(slices.Clone(args), targs...), f.After, limit)
+		if err != nil || page.Total > 0 {
+			return page, err
+		}
+		// No term starts with it: a substring of anything, data included.
 		where += " AND " + s.d.contains
 		args = append(args, q)
 	}
+	return s.nodesWhere(ctx, where, args, f.After, limit)
+}
+
+func (s *Store) nodesWhere(ctx context.Context, where string, args []any, after string, limit int) (NodePage, error) {
 	var total int
 	if err := s.r.QueryRowContext(ctx, s.q(`SELECT count(*) FROM nodes WHERE `+where), args...).Scan(&total); err != nil {
 		return NodePage{}, fmt.Errorf("graph store: %w", err)
 	}
-	if scope, id, ok := parseCursor(f.After); ok {
+	if scope, id, ok := parseCursor(after); ok {
 		where += " AND (scope_id > ? OR (scope_id = ? AND id > ?))"
 		args = append(args, scope, scope, id)
 	}
@@ -314,6 +325,9 @@ func scanChanges(rows *sql.Rows) ([]Change, error) {
 			return nil, fmt.Errorf("graph store: %w", err)
 		}
 		c.At = fromNanos(at)
+		if c.Kind == KindEdge && c.ID == "" {
+			c.ID = c.Source + "." + c.Destination
+		}
 		if fields != "" {
 			_ = json.Unmarshal([]byte(fields), &c.Fields)
 		}
@@ -539,11 +553,6 @@ func (w *writer) maintain(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
-	var err error
-	if w.insChange, err = w.prepare(ctx, `INSERT INTO changes (at, op, kind, scope_id, id, type, name, data_source_id,
-		partition_name, source_id, destination_id, before_hash, after_hash, fields) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`); err != nil {
-		return err
-	}
 	n := nanos(now)
 	// Entities three report intervals late.
 	rows, err := w.tx.QueryContext(ctx, w.s.q(`SELECT scope_id, id FROM nodes WHERE deleted_at IS NULL AND report_interval > 0
@@ -583,15 +592,14 @@ func (w *writer) maintain(ctx context.Context, now time.Time) error {
 			return err
 		}
 	}
-	for i := range w.changes {
-		if err := w.writeChange(ctx, &w.changes[i]); err != nil {
-			return err
-		}
+	if err := w.writeChanges(ctx); err != nil {
+		return err
 	}
 	// History.
 	cut := n - int64(w.s.opts.HistoryRetention)
 	for _, q := range []string{
 		`DELETE FROM changes WHERE at < ?`,
+		`DELETE FROM node_terms WHERE (scope_id, id) IN (SELECT scope_id, id FROM nodes WHERE deleted_at IS NOT NULL AND deleted_at < ?)`,
 		`DELETE FROM nodes WHERE deleted_at IS NOT NULL AND deleted_at < ?`,
 		`DELETE FROM edges WHERE deleted_at IS NOT NULL AND deleted_at < ?`,
 	} {

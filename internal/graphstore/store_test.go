@@ -28,6 +28,13 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	queryOnce.Range(func(_, v any) bool {
+		v.(*Store).Close()
+		return true
+	})
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(filepath.Join(os.TempDir(), fmt.Sprintf("graph-bench-%d.db", os.Getpid())) + suffix)
+	}
 	if pgServer != nil {
 		pgServer.Close()
 	}
@@ -314,6 +321,18 @@ func TestSearchFiltersAndPaging(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, page.Nodes, 1)
 		assert.Equal(t, "orders-db", page.Nodes[0].Name)
+		// No term starts with it: found as a substring.
+		page, err = s.Nodes(ctx, NodeFilter{Query: "rders-d"})
+		require.NoError(t, err)
+		require.Len(t, page.Nodes, 1)
+		assert.Equal(t, "orders-db", page.Nodes[0].Name)
+		// Every word must match.
+		page, err = s.Nodes(ctx, NodeFilter{Query: "p1 shop"})
+		require.NoError(t, err)
+		assert.Equal(t, 10, page.Total, "p10…p19")
+		page, err = s.Nodes(ctx, NodeFilter{Query: "p1 nowhere"})
+		require.NoError(t, err)
+		assert.Equal(t, 0, page.Total)
 
 		page, err = s.Nodes(ctx, NodeFilter{Types: []string{"kubernetes.pod"}, Group: "shop", Limit: 10})
 		require.NoError(t, err)

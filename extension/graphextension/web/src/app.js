@@ -188,7 +188,7 @@ function addEdge(g, e, extra) {
   g.addDirectedEdgeWithKey(key, e.source, e.destination, {
     relation: e.type,
     observed: !!e.observed,
-    color: e.observed ? "#f5a06b" : "#b9bcc4",
+    color: e.observed ? "#f3b48c" : "#c4c7cd",
     size: e.observed ? 1.2 : 0.8,
     type: "arrow",
     ...extra,
@@ -206,22 +206,20 @@ function seedPositions(g) {
     byGroup.get(k).push(id);
   });
   const groups = [...byGroup.entries()].sort((a, b) => b[1].length - a[1].length);
-  let angle = 0;
-  let radius = 0;
-  for (const [, ids] of groups) {
-    const r = Math.sqrt(ids.length) * 6;
-    radius += r;
-    const cx = Math.cos(angle) * radius;
-    const cy = Math.sin(angle) * radius;
+  // Group centres on a sunflower spiral spaced by the largest disc.
+  const maxR = groups.length ? Math.sqrt(groups[0][1].length + 0.5) * 6 : 0;
+  groups.forEach(([, ids], k) => {
+    const a = k * 2.39996;
+    const dist = Math.sqrt(k) * maxR * 2.2;
+    const cx = Math.cos(a) * dist;
+    const cy = Math.sin(a) * dist;
     ids.forEach((id, i) => {
       // Golden-angle disc: even, deterministic.
       const t = i * 2.39996;
       const d = Math.sqrt(i + 0.5) * 6;
       g.mergeNodeAttributes(id, { x: cx + Math.cos(t) * d, y: cy + Math.sin(t) * d });
     });
-    radius += r;
-    angle += radius > 0 ? Math.min(1.2, (2 * r) / radius + 0.3) : 0;
-  }
+  });
 }
 
 function sizeByDegree(g) {

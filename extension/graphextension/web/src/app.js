@@ -51,7 +51,6 @@ let loadSeq = 0;
 let loadStarted = 0;
 let wantDraw = false;
 let layoutPending = false;
-let hovered = "";
 let focus = null; // Set of node IDs to highlight (selection's neighbours, impact)
 let colourOf = new Map(); // group key → colour
 let diff = null;
@@ -242,7 +241,7 @@ function nodeReducer(id, a) {
     res.color = VANISHED;
     res.label = "− " + a.label;
   }
-  if (focus && !focus.has(id) && id !== hovered) {
+  if (focus && !focus.has(id)) {
     res.color = DIM;
     res.label = "";
     res.zIndex = 0;
@@ -255,7 +254,6 @@ function nodeReducer(id, a) {
     res.size = (a.size || 3) * 1.6;
     res.zIndex = 2;
   }
-  if (id === hovered) res.highlighted = true;
   return res;
 }
 
@@ -287,14 +285,17 @@ function ensureRenderer() {
     if (!wantDraw) return;
     wantDraw = false;
     const seq = loadSeq;
-    // Drawn means on screen: the frame after the one sigma filled, which
-    // the browser starts only once that one is composited.
-    requestAnimationFrame(() => {
+    // Drawn means on screen: two frames after the one sigma filled. The
+    // first comes at once; the browser starts the second only once sigma's
+    // frame is rasterised (seconds for 40,000 items without a GPU).
+    const afterFrames = (n, fn) => requestAnimationFrame(() => (n > 1 ? afterFrames(n - 1, fn) : fn()));
+    afterFrames(2, () => {
       if (seq !== loadSeq) return;
       probe.drawn = true;
       const now = performance.now();
       probe.loadMs = Math.round(now - loadStarted);
       probe.timings.render = Math.round(now - probe.timings.drawStart);
+      frameCost = now - probe.timings.drawStart;
       if (probe.firstDrawMs === null && graph.order > 0) probe.firstDrawMs = Math.round(now);
       probe.ready = true;
       // The layout starts once the first frame is out: on a machine
@@ -307,21 +308,28 @@ function ensureRenderer() {
   });
   renderer.on("clickNode", ({ node }) => select(node, graph.getNodeAttribute(node, "scope"), true));
   renderer.on("clickStage", () => select("", "", false));
-  renderer.on("enterNode", ({ node }) => { hovered = node; renderer.refresh({ skipIndexation: true }); });
-  renderer.on("leaveNode", () => { hovered = ""; renderer.refresh({ skipIndexation: true }); });
 }
 
 // The layout runs on a copy of the graph (the worker's positions land
 // there after every iteration) and the drawn graph takes the positions
-// from it at most once a frame, and only once a second above 3,000 nodes:
-// a software-rendered frame of 40,000 items can take a second, and the
-// page must stay usable meanwhile.
+// from it at most once a frame, and never more often than keeps drawing
+// under about a tenth of the time: a software-rendered frame of 40,000
+// items can take a second or more, and the page must stay usable (and
+// painting) meanwhile.
 let layoutGraph = null;
 let syncFrame = 0;
+let frameCost = 0; // ms from a position update to the frame after it
+let frameMeasuring = false;
 
 function syncPositions() {
   if (!layoutGraph) return;
   const lg = layoutGraph;
+  const t = performance.now();
+  frameMeasuring = true;
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    frameCost = performance.now() - t;
+    frameMeasuring = false;
+  }));
   graph.updateEachNodeAttributes((id, a) => {
     if (lg.hasNode(id)) {
       const p = lg.getNodeAttributes(id);
@@ -371,11 +379,11 @@ function runLayout(ms) {
   layout.start();
   probe.layoutRunning = true;
   $("layout").textContent = "Stop layout";
-  const every = graph.order > 3000 ? 1000 : 0;
+  const minEvery = graph.order > 3000 ? 250 : 0;
   let last = performance.now();
   const tick = (now) => {
     if (!layout) return;
-    if (now - last >= every) {
+    if (!frameMeasuring && now - last >= Math.max(minEvery, frameCost * 10)) {
       last = now;
       syncPositions();
     }

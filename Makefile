@@ -11,13 +11,14 @@ TOOLS_DIR      ?= $(HOME)/.cache/otelcol-coordimap/tools
 OCB            := $(TOOLS_DIR)/builder-$(OCB_VERSION)
 STATICCHECK    := $(TOOLS_DIR)/staticcheck-$(STATICCHECK_VERSION)
 CONFIG         ?= otelcol-config.yaml
-GO_SOURCES     := $(shell find . -name '*.go' -not -path './_build/*' -not -path './.cache/*') go.mod go.sum builder-config.yaml
+GO_SOURCES     := $(shell find . -name '*.go' -not -path './_build/*' -not -path './.cache/*') go.mod go.sum builder-config.yaml \
+                  $(wildcard extension/graphextension/web/dist/*)
 # Test flags; override with e.g. `make test TESTFLAGS=-race`.
 TESTFLAGS      ?=
 # Benchmarks; override with e.g. `make bench BENCH=Crawl`.
 BENCH          ?= .
 
-.PHONY: all build run test unit-test e2e-test lint generate bench clean
+.PHONY: all build run test unit-test e2e-test lint generate bench clean web
 
 all: lint build test
 
@@ -77,6 +78,16 @@ generate:
 ## bench: the Go benchmarks of every component
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...
+
+# The web map's bundle (extension/graphextension/web/dist) is committed, so
+# building the collector needs no npm; its npm packages, esbuild included,
+# are pinned to exact versions in package.json and package-lock.json.
+WEB_DIR        := extension/graphextension/web
+NPM            ?= npm
+
+## web: rebuild the web map's committed bundle from its sources (needs node and npm)
+web:
+	cd $(WEB_DIR) && $(NPM) ci --no-audit --no-fund && $(NPM) run build
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -39,6 +39,11 @@ func GCP(scope, zone, elemType, name string) string {
 // AWS is `<scope>@<aws id or ARN>`.
 func AWS(scope, awsID string) string { return scope + "@" + awsID }
 
+// AWSOwner is the account's aws.owner element: the bare account ID, as the
+// original agent's owner element. (The agent's edges from the owner used
+// `<account>@<account>`, which no element had; edges use this ID too.)
+func AWSOwner(account string) string { return account }
+
 // PostgresDatabase is `<scope>/<db>-@`.
 func PostgresDatabase(scope, db string) string { return Postgres(scope, db, "", "") }
 

@@ -148,7 +148,7 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 				"cidr_block":   aws.ToString(v.CidrBlock),
 				"is_default":   aws.ToBool(v.IsDefault),
 			},
-			Links: ownerLinks(scope, v.OwnerId),
+			Links: ownerLinks(v.OwnerId),
 			Body: map[string]any{
 				"vpc_id":          id,
 				"cidr_block":      aws.ToString(v.CidrBlock),
@@ -173,7 +173,7 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 				"cloud.availability_zone": aws.ToString(s.AvailabilityZone),
 				"cidr_block":              aws.ToString(s.CidrBlock),
 			},
-			Links: append([]entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(s.VpcId)))}, ownerLinks(scope, s.OwnerId)...),
+			Links: append([]entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(s.VpcId)))}, ownerLinks(s.OwnerId)...),
 			Body: map[string]any{
 				"subnet_id":                  id,
 				"vpc_id":                     aws.ToString(s.VpcId),
@@ -345,7 +345,7 @@ func ecrEntities(scope, region string, r ecrRepository, interval time.Duration) 
 		Ref:         entity.Ref{Type: TypeECRRepo, InternalID: repoID, NativeIDs: map[string]any{"aws.ecr.repository.arn": aws.ToString(r.repo.RepositoryArn)}},
 		Name:        name,
 		Description: map[string]any{"cloud.region": region, "repository_uri": uri},
-		Links:       ownerLinks(scope, r.repo.RegistryId),
+		Links:       ownerLinks(r.repo.RegistryId),
 		Body: map[string]any{
 			"repository_name":      name,
 			"repository_arn":       aws.ToString(r.repo.RepositoryArn),
@@ -1264,14 +1264,14 @@ func networkEntities(scope, region string, inv regionInventory, interval time.Du
 			Ref:            entity.Ref{Type: TypeDHCP, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.dhcp_options.id": id}},
 			Name:           nameOr(d.Tags, id),
 			Description:    map[string]any{"cloud.region": region},
-			Links:          ownerLinks(scope, d.OwnerId),
+			Links:          ownerLinks(d.OwnerId),
 			Body:           map[string]any{"dhcp_options_id": id, "owner_id": aws.ToString(d.OwnerId), "configuration": conf, "tags": tags(d.Tags)},
 			ReportInterval: interval,
 		})
 	}
 	for _, rt := range inv.routeTables {
 		id := aws.ToString(rt.RouteTableId)
-		links := append([]entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(rt.VpcId)))}, ownerLinks(scope, rt.OwnerId)...)
+		links := append([]entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(rt.VpcId)))}, ownerLinks(rt.OwnerId)...)
 		var subnets []any
 		main := false
 		for _, a := range rt.Associations {
@@ -1600,7 +1600,7 @@ func permissions(ps []ec2types.IpPermission) []any {
 
 // bucketEntities are the account's S3 buckets: owner → bucket, as the
 // agent.
-func bucketEntities(scope string, buckets []s3types.Bucket, interval time.Duration) []entity.Entity {
+func bucketEntities(scope string, owner entity.Ref, buckets []s3types.Bucket, interval time.Duration) []entity.Entity {
 	out := make([]entity.Entity, 0, len(buckets))
 	for _, b := range buckets {
 		name := aws.ToString(b.Name)
@@ -1612,7 +1612,7 @@ func bucketEntities(scope string, buckets []s3types.Bucket, interval time.Durati
 			Ref:            entity.Ref{Type: TypeS3Bucket, InternalID: internalid.AWS(scope, name), NativeIDs: map[string]any{"aws.s3.bucket": name}},
 			Name:           name,
 			Description:    map[string]any{"cloud.region": aws.ToString(b.BucketRegion)},
-			Links:          []entity.Link{parent(TypeOwner, internalid.AWS(scope, scope))},
+			Links:          []entity.Link{parent(TypeOwner, owner.InternalID)},
 			Body:           map[string]any{"name": name, "creation_date": created, "region": aws.ToString(b.BucketRegion)},
 			ReportInterval: interval,
 		})
@@ -1620,10 +1620,11 @@ func bucketEntities(scope string, buckets []s3types.Bucket, interval time.Durati
 	return out
 }
 
-// ownerEntity is the account: the agent's aws.owner element.
-func ownerEntity(scope, account string, interval time.Duration) entity.Entity {
+// ownerEntity is the account: the agent's aws.owner element, its ID the
+// bare account ID whatever the scope.
+func ownerEntity(account string, interval time.Duration) entity.Entity {
 	return entity.Entity{
-		Ref:            entity.Ref{Type: TypeOwner, InternalID: internalid.AWS(scope, account), NativeIDs: map[string]any{"cloud.account.id": account}},
+		Ref:            entity.Ref{Type: TypeOwner, InternalID: internalid.AWSOwner(account), NativeIDs: map[string]any{"cloud.account.id": account}},
 		Name:           account,
 		Body:           map[string]any{"account_id": account},
 		ReportInterval: interval,
@@ -1644,11 +1645,11 @@ func ownedBy(owner entity.Ref, ents []entity.Entity) []entity.Entity {
 
 // ownerLinks is owner → resource, listed by the resource, as the agent
 // did for VPCs, subnets and route tables.
-func ownerLinks(scope string, owner *string) []entity.Link {
+func ownerLinks(owner *string) []entity.Link {
 	if aws.ToString(owner) == "" {
 		return nil
 	}
-	return []entity.Link{parent(TypeOwner, internalid.AWS(scope, aws.ToString(owner)))}
+	return []entity.Link{parent(TypeOwner, internalid.AWSOwner(aws.ToString(owner)))}
 }
 
 // parent is the structural edge a child lists to its parent.

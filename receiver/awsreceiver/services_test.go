@@ -182,8 +182,9 @@ func TestRepeatedRefusalReportedOnce(t *testing.T) {
 	assert.Len(t, host.Events(), 1)
 }
 
-// With a scope_id that is not the account of the credentials, every owner
-// edge still reaches the owner element (<scope>@<account>): none dangles.
+// The owner element's ID is the bare account ID (as the original agent's),
+// also with a scope_id that is not the account of the credentials, and
+// every owner edge reaches it: none dangles.
 func TestOwnerLinksWithScopeOverride(t *testing.T) {
 	api := newFakeAPI(t)
 	cfg := testConfig(api.url)
@@ -197,7 +198,7 @@ func TestOwnerLinksWithScopeOverride(t *testing.T) {
 	require.NoError(t, err)
 	r.client = c
 	require.NoError(t, r.crawl(context.Background()))
-	owner := "999999999999@123456789012"
+	owner := "123456789012"
 	owners, links := 0, 0
 	for lr := range entity.LogRecords(sink.AllLogs()[0]) {
 		rec := entity.View(lr)

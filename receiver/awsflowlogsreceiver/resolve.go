@@ -30,9 +30,13 @@ import (
 //     lookupSince (unix seconds) or later: idx holds today's addresses,
 //     and an address of an old flow may have belonged to another
 //     interface since (a flow without an end time counts as recent).
-func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index, lookupSince int64) (src, dst string) {
+//
+// logged is the end the logging ENI's address is on: f.side, else found
+// through the logging ENI's addresses (sideUnknown when neither says).
+func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index, lookupSince int64) (src, dst string, logged uint8) {
+	logged = f.side
 	if idx == nil || (f.loc.account != "" && !idx.HasAccount(f.loc.account)) {
-		return "", ""
+		return "", "", logged
 	}
 	var ends [2]string
 	var addrs [2]netip.Addr
@@ -55,13 +59,16 @@ func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index, lookupS
 		for i := range ends {
 			if valid[i] && eni.Has(addrs[i]) {
 				ends[i] = owner.InternalID(scope)
+				if logged == sideUnknown {
+					logged = sideSource + uint8(i)
+				}
 			}
 		}
 	} else if f.instance != "" && f.side != sideUnknown {
 		ends[f.side-sideSource] = instance.InternalID(scope)
 	}
 	if f.last != 0 && f.last < lookupSince {
-		return ends[0], ends[1]
+		return ends[0], ends[1], logged
 	}
 	for i := range ends {
 		if ends[i] != "" || !valid[i] {
@@ -71,7 +78,7 @@ func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index, lookupS
 			ends[i] = o.InternalID(scope)
 		}
 	}
-	return ends[0], ends[1]
+	return ends[0], ends[1], logged
 }
 
 // resolver holds the network interface indexes of one crawl: each region's

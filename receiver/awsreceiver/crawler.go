@@ -262,11 +262,20 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 		out = append(out, e)
 	}
 	owners := eniOwners(scope, inv)
+	svc := services(region, inv)
+	// The network interfaces of AWS services (RDS, load balancers, Lambda,
+	// EKS): their addresses are announced by the service's element, as
+	// the flow-log receiver resolves them (awsnet's rule); by the
+	// interface itself when that element is not emitted.
+	var serviceENIs []int
 	for _, ni := range inv.networkInterfaces {
-		e := eniEntity(scope, region, ni, interval)
-		if o, ok := owners[aws.ToString(ni.Description)]; ok {
+		e := eniEntity(scope, region, ni, svc.OwnerOf(ni), interval)
+		if o, ok := owners[aws.ToString(ni.Description)]; ok && !slices.ContainsFunc(e.Links, func(l entity.Link) bool { return l.Target.InternalID == o.InternalID }) {
 			// load balancer / EKS cluster → its network interface.
 			e.Links = append(e.Links, parent(o.Type, o.InternalID))
+		}
+		if svc.OwnerOf(ni).Service() {
+			serviceENIs = append(serviceENIs, len(out))
 		}
 		out = append(out, e)
 	}
@@ -323,6 +332,7 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	for _, r := range inv.ecrRepositories {
 		out = append(out, ecrEntities(scope, region, r, interval)...)
 	}
+	announceByOwner(scope, svc, inv.networkInterfaces, out, serviceENIs)
 	return out
 }
 
@@ -1087,11 +1097,52 @@ func rdsEntity(scope, region string, db rdstypes.DBInstance, zoneIDs map[string]
 }
 
 // rdsKey is an RDS DB instance's ID: its endpoint address, else its ARN.
-func rdsKey(db rdstypes.DBInstance) string {
-	if db.Endpoint != nil && aws.ToString(db.Endpoint.Address) != "" {
-		return aws.ToString(db.Endpoint.Address)
+func rdsKey(db rdstypes.DBInstance) string { return awsnet.RDSID(db) }
+
+// services is what awsnet's owner rule needs of a region's inventory.
+func services(region string, inv regionInventory) *awsnet.Services {
+	s := &awsnet.Services{Region: region, DBInstances: make([]awsnet.DBInstance, 0, len(inv.dbInstances))}
+	for _, db := range inv.dbInstances {
+		s.DBInstances = append(s.DBInstances, awsnet.NewDBInstance(db))
 	}
-	return aws.ToString(db.DBInstanceArn)
+	return s
+}
+
+// announceByOwner adds the addresses of the AWS services' network
+// interfaces (ents[i] for i in eniAt, in the order of nis that are such
+// interfaces) to their owner's entity, or to the interface's when the
+// owner is not among ents.
+func announceByOwner(scope string, svc *awsnet.Services, nis []ec2types.NetworkInterface, ents []entity.Entity, eniAt []int) {
+	if len(eniAt) == 0 {
+		return
+	}
+	byID := make(map[string]int, len(ents))
+	for i, e := range ents {
+		byID[e.InternalID] = i
+	}
+	n := 0
+	for _, ni := range nis {
+		owner := svc.OwnerOf(ni)
+		if !owner.Service() {
+			continue
+		}
+		at := eniAt[n]
+		n++
+		if i, ok := byID[owner.InternalID(scope)]; ok {
+			ents[i].Addresses = append(ents[i].Addresses, addressStrings(ni)...)
+			continue
+		}
+		ents[at].Addresses = addressStrings(ni)
+	}
+}
+
+// addressStrings are ni's addresses, as announced.
+func addressStrings(ni ec2types.NetworkInterface) []string {
+	var out []string
+	for _, a := range awsnet.Addresses(ni) {
+		out = append(out, a.String())
+	}
+	return out
 }
 
 // rdsClusterEntity is an RDS (Aurora or Multi-AZ) DB cluster, its writer
@@ -1409,7 +1460,7 @@ func firstNonEmpty(ss ...string) string {
 // no instance is attached and it is not a NAT gateway's: an instance's and
 // a NAT gateway's addresses resolve to them, the others (load balancers,
 // Lambda, RDS …) to the interface.
-func eniEntity(scope, region string, ni ec2types.NetworkInterface, interval time.Duration) entity.Entity {
+func eniEntity(scope, region string, ni ec2types.NetworkInterface, owner awsnet.Owner, interval time.Duration) entity.Entity {
 	id := aws.ToString(ni.NetworkInterfaceId)
 	var ips []any
 	for _, pa := range ni.PrivateIpAddresses {
@@ -1431,13 +1482,14 @@ func eniEntity(scope, region string, ni ec2types.NetworkInterface, interval time
 	// resolves with the same rule): the instance it is attached to, the
 	// NAT gateway it belongs to, else the ENI, which then announces them.
 	var addrs []string
-	switch owner := awsnet.OwnerOf(ni); owner.Type {
-	case awsnet.TypeInstance:
+	switch {
+	case owner.Type == awsnet.TypeInstance:
 		links = append(links, parent(TypeInstance, owner.InternalID(scope)))
-	case awsnet.TypeENI:
-		for _, a := range awsnet.Addresses(ni) {
-			addrs = append(addrs, a.String())
-		}
+	case owner.Type == awsnet.TypeENI:
+		addrs = addressStrings(ni)
+	case owner.Service():
+		// RDS instance, load balancer, function, cluster → its interface.
+		links = append(links, parent(owner.Type, owner.InternalID(scope)))
 	}
 	var groups []any
 	for _, g := range ni.Groups {

@@ -65,7 +65,7 @@ func TestAccessDeniedPerService(t *testing.T) {
 	r, sink := crawlOnce(t, api, "eu-west-1")
 	require.NoError(t, r.crawl(context.Background()))
 	before := len(r.seen["eu-west-1"])
-	require.Equal(t, 40, before)
+	require.Equal(t, 41, before)
 	firstStates, _ := kinds(sink.AllLogs()[0])
 
 	for action := range deniedInEveryService {
@@ -145,7 +145,7 @@ func TestThrottlingPerService(t *testing.T) {
 	}
 	r, sink := crawlOnce(t, api, "eu-west-1")
 	require.NoError(t, r.crawl(context.Background()))
-	require.Len(t, r.seen["eu-west-1"], 40)
+	require.Len(t, r.seen["eu-west-1"], 41)
 	require.Len(t, sink.AllLogs(), 1)
 	calls := api.callCounts()
 	for action, key := range throttled {

@@ -182,7 +182,7 @@ func (s *Services) OwnerOf(ni ec2types.NetworkInterface) Owner {
 // serviceOwner is the AWS service element ni belongs to, if the rule
 // names one.
 func (s *Services) serviceOwner(ni ec2types.NetworkInterface, desc string) (Owner, bool) {
-	if deref(ni.RequesterId) == rdsRequester || desc == rdsDescription {
+	if IsRDS(ni) {
 		return s.dbInstanceOf(ni)
 	}
 	account := deref(ni.OwnerId)
@@ -216,6 +216,11 @@ func (s *Services) serviceOwner(ni ec2types.NetworkInterface, desc string) (Owne
 		return Owner{Type: TypeEKS, AWSID: arn("eks", "cluster/"+name)}, true
 	}
 	return Owner{}, false
+}
+
+// IsRDS reports whether ni is an RDS DB instance's ENI.
+func IsRDS(ni ec2types.NetworkInterface) bool {
+	return deref(ni.RequesterId) == rdsRequester || deref(ni.Description) == rdsDescription
 }
 
 // dbInstanceOf is the one DB instance whose subnet group holds ni's

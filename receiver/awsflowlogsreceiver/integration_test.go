@@ -92,6 +92,7 @@ func testConfig(endpoint string) *Config {
 func resolving(cfg *Config, ec2 *fakeEC2) *Config {
 	cfg.ResolveEndpoints = true
 	cfg.EC2Endpoint = ec2.url
+	cfg.RDSEndpoint = ec2.url // the fake answers RDS's Query API too
 	// The recorded flows are from 2025: resolve their addresses anyway.
 	cfg.ResolveMaxAge = 100 * 365 * 24 * time.Hour
 	return cfg
@@ -150,6 +151,7 @@ func TestGoldenDefaultAndCustom(t *testing.T) {
 		"us-east-1 DescribeNetworkInterfaces":             1,
 		"us-east-1 DescribeNetworkInterfaces enis-page-2": 1,
 		"eu-west-1 DescribeNetworkInterfaces":             1,
+		"eu-west-1 DescribeDBInstances":                   1, // its RDS ENI: the DB end is the DB instance
 	})
 }
 

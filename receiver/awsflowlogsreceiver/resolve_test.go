@@ -72,9 +72,9 @@ func TestResolveEndpoints(t *testing.T) {
 	require.Len(t, logs, 1)
 	assert.Equal(t, []string{
 		"10.0.9.9 > 123456789012@i-0dead000000000001 (destination_side)",
-		eksID + " > 123456789012@i-0123456789abcdef0 (both_sides)", // the control plane to the kubelet
-		albID + " > 123456789012@i-0123456789abcdef0 (both_sides)", // the ALB to its target
-		"123456789012@i-0123456789abcdef0 > " + albID + " (both_sides)", // IPv6
+		eksID + " > 123456789012@i-0123456789abcdef0 (both_sides)",                           // the control plane to the kubelet
+		albID + " > 123456789012@i-0123456789abcdef0 (both_sides)",                           // the ALB to its target
+		"123456789012@i-0123456789abcdef0 > " + albID + " (both_sides)",                      // IPv6
 		"123456789012@i-0123456789abcdef0 > 123456789012@eni-0f00000000000f001 (both_sides)", // elastic IP
 		"123456789012@i-0123456789abcdef0 > 123456789012@nat-0123456789abcdef0 (both_sides)",
 		"123456789012@i-0123456789abcdef0 > 198.51.100.7 (source_side)", // through the NAT gateway

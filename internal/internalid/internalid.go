@@ -44,6 +44,15 @@ func AWS(scope, awsID string) string { return scope + "@" + awsID }
 // `<account>@<account>`, which no element had; edges use this ID too.)
 func AWSOwner(account string) string { return account }
 
+// ExternalIP is the element of a public address seen as a flow's end
+// (new: the original agent sent edges to the bare address):
+// `external-ip@<address>`, the same whichever data source saw it.
+func ExternalIP(addr string) string { return "external-ip@" + addr }
+
+// ExternalNetwork is the element of a network (CIDR) of public addresses
+// counted together: `external-network@<prefix>`.
+func ExternalNetwork(prefix string) string { return "external-network@" + prefix }
+
 // PostgresDatabase is `<scope>/<db>-@`.
 func PostgresDatabase(scope, db string) string { return Postgres(scope, db, "", "") }
 

@@ -232,7 +232,7 @@ func TestCheckpointSurvivesRestart(t *testing.T) {
 	r, sink = startReceiver(t, cfg, host, "resume")
 	logs = firstBatch(t, r, sink)
 	assert.Equal(t, []string{
-		"10.0.3.9>10.0.4.2", "10.0.3.9>52.94.5.1", "10.0.5.5>10.0.5.6", "10.0.5.9>10.0.5.5", "100.64.1.20>10.0.3.9",
+		"10.0.3.9>10.0.4.2", "10.0.3.9>52.94.5.1", "10.0.5.5>10.0.5.6", "10.0.5.9>10.0.5.5", "100.64.1.20>10.0.3.9", "198.51.100.23>10.0.3.9",
 	}, edges(logs))
 	stop()
 

@@ -285,6 +285,13 @@ var observationKeys = map[string]bool{
 	AttrRelPacketsSent: true, AttrRelPacketsReceived: true, AttrRelRejectedPackets: true, AttrRelRejectedBytes: true,
 }
 
+// ObservationEndpoints reads only the source and destination of a
+// coordimap.relationship record.
+func (r Record) ObservationEndpoints() (sourceID, destinationID string) {
+	attrs := r.lr.Attributes()
+	return str(attrs, AttrRelSource), str(attrs, AttrRelDestination)
+}
+
 // SetObservationEndpoints rewrites the source and destination of a
 // coordimap.relationship record.
 func (r Record) SetObservationEndpoints(sourceID, destinationID string) {

@@ -136,13 +136,13 @@ func (x *externalPeers) apply(ld plog.Logs, now time.Time) int {
 				if rec.Kind() != entity.KindObservation {
 					continue
 				}
-				o := rec.Observation()
-				srcPeer := x.peerOf(src.DataSourceID, o.SourceID, now, peers, &order)
-				dstPeer := x.peerOf(src.DataSourceID, o.DestinationID, now, peers, &order)
+				s, d := rec.ObservationEndpoints()
+				srcPeer := x.peerOf(src.DataSourceID, s, now, peers, &order)
+				dstPeer := x.peerOf(src.DataSourceID, d, now, peers, &order)
 				if srcPeer == nil && dstPeer == nil {
 					continue
 				}
-				s, d := o.SourceID, o.DestinationID
+				o := rec.Observation()
 				if srcPeer != nil {
 					s = srcPeer.id
 					srcPeer.add(&o, true, rec.Time())
@@ -170,6 +170,9 @@ func (x *externalPeers) apply(ld plog.Logs, now time.Time) int {
 // peerOf returns the batch's external element for end, creating it, or
 // nil when end is not a public address.
 func (x *externalPeers) peerOf(dataSource, end string, now time.Time, peers map[string]*peer, order *[]string) *peer {
+	if !maybeAddress(end) {
+		return nil
+	}
 	ap, ok := parseAddress(end)
 	if !ok || !isPublic(ap.Addr()) {
 		return nil
@@ -314,6 +317,26 @@ func anyStrings(ss []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// maybeAddress reports whether s could be an ip, ip:port or [ipv6]:port
+// (hex digits, '.', ':', brackets, an IPv6 zone after '%'), so that
+// internal IDs are told apart without the error parsing them would
+// allocate.
+func maybeAddress(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '%':
+			return true
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F', c == '.', c == ':', c == '[', c == ']':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // sharedAddressSpace is RFC 6598's carrier-grade NAT range: not routed on

@@ -148,3 +148,12 @@ func keys(m map[string]entity.Record) []string {
 	}
 	return out
 }
+
+func TestMaybeAddress(t *testing.T) {
+	for s, want := range map[string]bool{
+		"203.0.113.9": true, "203.0.113.9:443": true, "[2001:db8::1]:443": true, "fe80::1%eth0": true, "2001:DB8::1": true,
+		"": false, "123456789012@i-0abc": false, "external-ip@203.0.113.9": false, "uid-shop-kubernetes.pod-api": false, "7710/app-@": false,
+	} {
+		assert.Equal(t, want, maybeAddress(s), s)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
@@ -135,6 +136,14 @@ func TestExternalPeersDisabled(t *testing.T) {
 
 func TestExternalPeersConfig(t *testing.T) {
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{
+		"external_peers": map[string]any{"max_addresses": 50, "network_prefix_ipv4": 20, "network_prefix_ipv6": 56, "disabled": true},
+	}).Unmarshal(cfg))
+	assert.Equal(t, ExternalPeersConfig{Disabled: true, MaxAddresses: 50, NetworkPrefixIPv4: 20, NetworkPrefixIPv6: 56}, cfg.ExternalPeers)
+	require.ErrorContains(t, confmap.NewFromStringMap(map[string]any{
+		"external_peers": map[string]any{"max_adresses": 50},
+	}).Unmarshal(cfg), "max_adresses", "a typo is refused")
+
 	cfg.ExternalPeers = ExternalPeersConfig{MaxAddresses: -1, NetworkPrefixIPv4: 33, NetworkPrefixIPv6: 8}
 	assert.EqualError(t, cfg.Validate(), errMaxAddresses.Error()+"\n"+errPrefixV4.Error()+"\n"+errPrefixV6.Error())
 	cfg.ExternalPeers = ExternalPeersConfig{MaxAddresses: 10, NetworkPrefixIPv4: 16, NetworkPrefixIPv6: 64}

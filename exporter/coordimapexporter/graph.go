@@ -49,6 +49,10 @@ type graphEdge struct {
 	FailedConnections int64     `json:"failed_connections,omitempty"`
 	BytesSent         int64     `json:"bytes_sent,omitempty"`
 	BytesReceived     int64     `json:"bytes_received,omitempty"`
+	PacketsSent       int64     `json:"packets_sent,omitempty"`
+	PacketsReceived   int64     `json:"packets_received,omitempty"`
+	RejectedPackets   int64     `json:"rejected_packets,omitempty"`
+	RejectedBytes     int64     `json:"rejected_bytes,omitempty"`
 	FirstSeen         time.Time `json:"first_seen"`
 	LastSeen          time.Time `json:"last_seen"`
 }
@@ -223,6 +227,10 @@ func (g *graphStore) applyObservation(rec entity.Record) {
 	e.FailedConnections += o.FailedConnections
 	e.BytesSent += o.BytesSent
 	e.BytesReceived += o.BytesReceived
+	e.PacketsSent += o.PacketsSent
+	e.PacketsReceived += o.PacketsReceived
+	e.RejectedPackets += o.RejectedPackets
+	e.RejectedBytes += o.RejectedBytes
 	if first.Before(e.FirstSeen) {
 		e.FirstSeen = first
 	}

@@ -1,16 +1,32 @@
 // Package awsnet lists and indexes the network interfaces (ENIs) of one AWS
 // account and region, as EC2's DescribeNetworkInterfaces returns them, by ENI ID and
 // by IP address, and names for each the element of the AWS inventory
-// (receiver/awsreceiver) that answers for its addresses:
+// (receiver/awsreceiver) that answers for its addresses (see
+// Services.OwnerOf; the inventory announces addresses and the flow-log
+// receiver resolves flows with this one rule):
 //
 //   - an ENI attached to an instance of its own account: the instance
 //     (aws.instance, <scope>@i-…);
 //   - a NAT gateway's ENI (interface type nat_gateway): the NAT gateway
 //     (aws.natgw, <scope>@nat-…), its ID read from the ENI's description
-//     "Interface for NAT Gateway nat-…", or the ENI when it has none;
-//   - any other ENI (load balancers, Lambda, RDS, VPC endpoints, EKS control
-//     plane, unattached): the ENI itself (aws.network_interface,
-//     <scope>@eni-…); the inventory links those to their owners.
+//     "Interface for NAT Gateway nat-…";
+//   - an RDS DB instance's ENI (requester amazon-rds, description
+//     RDSNetworkInterface): the DB instance (aws.rds, <scope>@<endpoint
+//     address>) whose DB subnet group holds the ENI's subnet and whose VPC
+//     security groups are the ENI's, when exactly one does;
+//   - an Elastic Load Balancing v2 ENI ("ELB app|net|gwy/<name>/<id>"):
+//     the load balancer (<scope>@<its ARN>);
+//   - a Lambda function's ENI (interface type lambda, "AWS Lambda VPC
+//     ENI-<function>-<uuid>"): the function (aws.lambda, <scope>@<its ARN>);
+//   - an EKS control plane's ENI ("Amazon EKS <cluster>"): the cluster
+//     (aws.eks, <scope>@<its ARN>);
+//   - any other ENI (classic load balancers, VPC endpoints, unattached,
+//     an RDS ENI no single DB instance matches): the ENI itself
+//     (aws.network_interface, <scope>@eni-…); the inventory links those to
+//     their owners.
+//
+// ARNs are built from the region the Services name, the ENI's account
+// and what its description says.
 //
 // The addresses of an ENI are its primary and secondary private IPv4
 // addresses, its IPv6 addresses and the public IPv4 addresses associated
@@ -30,6 +46,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/coordimap/otelcol-coordimap/internal/awssdk"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
@@ -51,28 +68,96 @@ const (
 	TypeInstance   = "aws.instance"
 	TypeNATGateway = "aws.natgw"
 	TypeENI        = "aws.network_interface"
+	TypeRDS        = "aws.rds"
+	TypeALB        = "aws.application_load_balancer"
+	TypeNLB        = "aws.network_load_balancer"
+	TypeGWLB       = "aws.gateway_load_balancer"
+	TypeLambda     = "aws.lambda"
+	TypeEKS        = "aws.eks"
 )
 
-// natDescription is how AWS describes the ENI it creates for a NAT gateway.
-const natDescription = "Interface for NAT Gateway "
+// Descriptions and requesters AWS gives the ENIs it creates.
+const (
+	natDescription    = "Interface for NAT Gateway "
+	elbDescription    = "ELB "
+	lambdaDescription = "AWS Lambda VPC ENI-"
+	eksDescription    = "Amazon EKS "
+	rdsDescription    = "RDSNetworkInterface"
+	rdsRequester      = "amazon-rds"
+)
 
 // Owner is the inventory element that answers for an ENI's addresses.
 type Owner struct {
-	// Type is TypeInstance, TypeNATGateway or TypeENI.
+	// Type is one of the Type constants.
 	Type string
-	// AWSID is the instance, NAT gateway or ENI ID.
+	// AWSID is the AWS ID or ARN in the owner's internal ID: the instance,
+	// NAT gateway or ENI ID, the DB instance's endpoint address, the load
+	// balancer's, function's or cluster's ARN.
 	AWSID string
 }
 
 // InternalID is the owner's internal ID in scope (`<scope>@<aws id>`).
 func (o Owner) InternalID(scope string) string { return internalid.AWS(scope, o.AWSID) }
 
-// OwnerOf is the element that answers for ni's addresses: the instance it
-// is attached to when that instance belongs to the ENI's account (an
-// attachment to an instance of another account, such as the EKS control
-// plane's, is not one the inventory lists), the NAT gateway for a NAT
-// gateway's ENI, else the ENI.
-func OwnerOf(ni ec2types.NetworkInterface) Owner {
+// Service reports whether the owner is an AWS service's element (RDS, a
+// load balancer, Lambda, EKS) rather than an instance, a NAT gateway or
+// the ENI itself.
+func (o Owner) Service() bool {
+	switch o.Type {
+	case TypeInstance, TypeNATGateway, TypeENI, "":
+		return false
+	}
+	return true
+}
+
+// Services is what the owner rule needs besides the ENI: the region (the
+// ARNs of load balancers, Lambda functions and EKS clusters are built from
+// it) and the region's RDS DB instances. A nil *Services names instances,
+// NAT gateways and ENIs only.
+type Services struct {
+	Region      string
+	DBInstances []DBInstance
+}
+
+// DBInstance is an RDS DB instance as the owner rule matches its ENIs.
+type DBInstance struct {
+	// ID is the inventory's AWS ID of the DB instance (RDSID).
+	ID  string
+	VPC string
+	// Subnets are the DB subnet group's; SecurityGroups the VPC security
+	// groups, sorted.
+	Subnets        []string
+	SecurityGroups []string
+}
+
+// RDSID is the AWS ID the inventory gives a DB instance: its endpoint
+// address, as the original agent, else (while it is created) its ARN.
+func RDSID(db rdstypes.DBInstance) string {
+	if db.Endpoint != nil && deref(db.Endpoint.Address) != "" {
+		return deref(db.Endpoint.Address)
+	}
+	return deref(db.DBInstanceArn)
+}
+
+// NewDBInstance reads what the owner rule needs from a DB instance.
+func NewDBInstance(db rdstypes.DBInstance) DBInstance {
+	d := DBInstance{ID: RDSID(db)}
+	if g := db.DBSubnetGroup; g != nil {
+		d.VPC = deref(g.VpcId)
+		for _, sn := range g.Subnets {
+			d.Subnets = append(d.Subnets, deref(sn.SubnetIdentifier))
+		}
+	}
+	for _, g := range db.VpcSecurityGroups {
+		d.SecurityGroups = append(d.SecurityGroups, deref(g.VpcSecurityGroupId))
+	}
+	slices.Sort(d.SecurityGroups)
+	return d
+}
+
+// OwnerOf is the element that answers for ni's addresses (see the package
+// documentation). s may be nil.
+func (s *Services) OwnerOf(ni ec2types.NetworkInterface) Owner {
 	eni := deref(ni.NetworkInterfaceId)
 	if a := ni.Attachment; a != nil {
 		inst, instOwner := deref(a.InstanceId), deref(a.InstanceOwnerId)
@@ -80,12 +165,121 @@ func OwnerOf(ni ec2types.NetworkInterface) Owner {
 			return Owner{Type: TypeInstance, AWSID: inst}
 		}
 	}
+	desc := deref(ni.Description)
 	if isNATGateway(ni.InterfaceType) {
-		if nat := natID(deref(ni.Description)); nat != "" {
+		if nat := natID(desc); nat != "" {
 			return Owner{Type: TypeNATGateway, AWSID: nat}
 		}
 	}
+	if s != nil {
+		if o, ok := s.serviceOwner(ni, desc); ok {
+			return o
+		}
+	}
 	return Owner{Type: TypeENI, AWSID: eni}
+}
+
+// serviceOwner is the AWS service element ni belongs to, if the rule
+// names one.
+func (s *Services) serviceOwner(ni ec2types.NetworkInterface, desc string) (Owner, bool) {
+	if IsRDS(ni) {
+		return s.dbInstanceOf(ni)
+	}
+	account := deref(ni.OwnerId)
+	if s.Region == "" || account == "" {
+		return Owner{}, false
+	}
+	arn := func(service, resource string) string {
+		return "arn:" + partition(s.Region) + ":" + service + ":" + s.Region + ":" + account + ":" + resource
+	}
+	if res, ok := strings.CutPrefix(desc, elbDescription); ok {
+		var typ string
+		switch {
+		case strings.HasPrefix(res, "app/"):
+			typ = TypeALB
+		case strings.HasPrefix(res, "net/"):
+			typ = TypeNLB
+		case strings.HasPrefix(res, "gwy/"):
+			typ = TypeGWLB
+		default:
+			return Owner{}, false // a classic load balancer: its ID is its DNS name
+		}
+		if strings.Count(res, "/") != 2 || strings.ContainsAny(res, " ") {
+			return Owner{}, false
+		}
+		return Owner{Type: typ, AWSID: arn("elasticloadbalancing", "loadbalancer/"+res)}, true
+	}
+	if name, ok := lambdaName(desc); ok && ni.InterfaceType == ec2types.NetworkInterfaceTypeLambda {
+		return Owner{Type: TypeLambda, AWSID: arn("lambda", "function:"+name)}, true
+	}
+	if name, ok := strings.CutPrefix(desc, eksDescription); ok && name != "" && !strings.ContainsAny(name, " /") {
+		return Owner{Type: TypeEKS, AWSID: arn("eks", "cluster/"+name)}, true
+	}
+	return Owner{}, false
+}
+
+// IsRDS reports whether ni is an RDS DB instance's ENI.
+func IsRDS(ni ec2types.NetworkInterface) bool {
+	return deref(ni.RequesterId) == rdsRequester || deref(ni.Description) == rdsDescription
+}
+
+// dbInstanceOf is the one DB instance whose subnet group holds ni's
+// subnet and whose VPC security groups are ni's.
+func (s *Services) dbInstanceOf(ni ec2types.NetworkInterface) (Owner, bool) {
+	subnet, vpc := deref(ni.SubnetId), deref(ni.VpcId)
+	groups := make([]string, 0, len(ni.Groups))
+	for _, g := range ni.Groups {
+		groups = append(groups, deref(g.GroupId))
+	}
+	slices.Sort(groups)
+	found := ""
+	for _, db := range s.DBInstances {
+		if (vpc != "" && db.VPC != "" && db.VPC != vpc) || !slices.Contains(db.Subnets, subnet) || !slices.Equal(db.SecurityGroups, groups) {
+			continue
+		}
+		if found != "" && found != db.ID {
+			return Owner{}, false // several: which one is unknown
+		}
+		found = db.ID
+	}
+	if found == "" {
+		return Owner{}, false
+	}
+	return Owner{Type: TypeRDS, AWSID: found}, true
+}
+
+// lambdaName reads the function name from "AWS Lambda VPC ENI-<name>-<uuid>".
+func lambdaName(desc string) (string, bool) {
+	rest, ok := strings.CutPrefix(desc, lambdaDescription)
+	const uuidLen = 36
+	if !ok || len(rest) < uuidLen+2 || rest[len(rest)-uuidLen-1] != '-' {
+		return "", false
+	}
+	for i, c := range rest[len(rest)-uuidLen:] {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return "", false
+			}
+		} else if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return "", false
+		}
+	}
+	return rest[:len(rest)-uuidLen-1], true
+}
+
+// partition is the ARN partition of region.
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	}
+	return "aws"
 }
 
 // isNATGateway reports whether t is a NAT gateway's interface type. EC2
@@ -144,7 +338,16 @@ type Index struct {
 // Option changes what New indexes.
 type Option func(*options)
 
-type options struct{ noInstanceSecondaries bool }
+type options struct {
+	noInstanceSecondaries bool
+	services              *Services
+}
+
+// WithServices names the AWS services' ENIs' owners (RDS, load balancers,
+// Lambda, EKS) with s.
+func WithServices(s *Services) Option {
+	return func(o *options) { o.services = s }
+}
 
 // WithoutInstanceSecondaries leaves out the secondary private addresses of
 // ENIs attached to an instance. The Amazon VPC CNI gives those to pods: an
@@ -175,7 +378,7 @@ func New(nis []ec2types.NetworkInterface, opts ...Option) *Index {
 			ID:      id,
 			VPC:     deref(ni.VpcId),
 			Account: deref(ni.OwnerId),
-			Owner:   OwnerOf(ni),
+			Owner:   o.services.OwnerOf(ni),
 		}
 		if o.noInstanceSecondaries && i.Owner.Type == TypeInstance {
 			i.Addrs = withoutSecondaries(ni)

@@ -25,6 +25,9 @@ func TestOwnerOf(t *testing.T) {
 		name string
 		ni   ec2types.NetworkInterface
 		want Owner
+		// services is the owner with services (region eu-west-1, one DB
+		// instance); zero means the same as want.
+		services Owner
 	}{
 		{
 			name: "attached to an instance",
@@ -42,7 +45,8 @@ func TestOwnerOf(t *testing.T) {
 			name: "attached to an instance of another account",
 			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-2"), OwnerId: aws.String(account),
 				Attachment: attached("i-0fff", "602401143452"), Description: aws.String("Amazon EKS shop-eks")},
-			want: Owner{Type: TypeENI, AWSID: "eni-2"},
+			want:     Owner{Type: TypeENI, AWSID: "eni-2"},
+			services: Owner{Type: TypeEKS, AWSID: "arn:aws:eks:eu-west-1:123456789012:cluster/shop-eks"},
 		},
 		{
 			name: "NAT gateway",
@@ -80,7 +84,64 @@ func TestOwnerOf(t *testing.T) {
 			name: "load balancer",
 			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-7"), OwnerId: aws.String(account),
 				Attachment: attached("", "amazon-elb"), Description: aws.String("ELB app/shop-alb/50dc6c495c0c9188")},
-			want: Owner{Type: TypeENI, AWSID: "eni-7"},
+			want:     Owner{Type: TypeENI, AWSID: "eni-7"},
+			services: Owner{Type: TypeALB, AWSID: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop-alb/50dc6c495c0c9188"},
+		},
+		{
+			name: "network load balancer",
+			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-7n"), OwnerId: aws.String(account),
+				Description: aws.String("ELB net/shop-db-nlb/7a9b2f5e8c1d3e4f"), InterfaceType: "network_load_balancer"},
+			want:     Owner{Type: TypeENI, AWSID: "eni-7n"},
+			services: Owner{Type: TypeNLB, AWSID: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/shop-db-nlb/7a9b2f5e8c1d3e4f"},
+		},
+		{
+			name: "classic load balancer: its ID is its DNS name, not in the ENI",
+			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-7c"), OwnerId: aws.String(account),
+				Description: aws.String("ELB legacy-web")},
+			want: Owner{Type: TypeENI, AWSID: "eni-7c"},
+		},
+		{
+			name: "Lambda",
+			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-9"), OwnerId: aws.String(account),
+				InterfaceType: ec2types.NetworkInterfaceTypeLambda,
+				Description:   aws.String("AWS Lambda VPC ENI-shop-thumbnailer-0f6c2d4e-1a2b-4c3d-9e8f-0123456789ab")},
+			want:     Owner{Type: TypeENI, AWSID: "eni-9"},
+			services: Owner{Type: TypeLambda, AWSID: "arn:aws:lambda:eu-west-1:123456789012:function:shop-thumbnailer"},
+		},
+		{
+			name: "Lambda description without the UUID",
+			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-9b"), OwnerId: aws.String(account),
+				InterfaceType: ec2types.NetworkInterfaceTypeLambda, Description: aws.String("AWS Lambda VPC ENI-shop")},
+			want: Owner{Type: TypeENI, AWSID: "eni-9b"},
+		},
+		{
+			name: "RDS: subnet group and security groups match one DB instance",
+			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-10"), OwnerId: aws.String(account),
+				RequesterId: aws.String("amazon-rds"), Description: aws.String("RDSNetworkInterface"),
+				VpcId: aws.String("vpc-1"), SubnetId: aws.String("subnet-b"),
+				Groups: []ec2types.GroupIdentifier{{GroupId: aws.String("sg-2")}, {GroupId: aws.String("sg-1")}}},
+			want:     Owner{Type: TypeENI, AWSID: "eni-10"},
+			services: Owner{Type: TypeRDS, AWSID: "shop-db.cabcdefghijk.eu-west-1.rds.amazonaws.com"},
+		},
+		{
+			name: "RDS: security groups differ",
+			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-11"), OwnerId: aws.String(account),
+				RequesterId: aws.String("amazon-rds"), VpcId: aws.String("vpc-1"), SubnetId: aws.String("subnet-b"),
+				Groups: []ec2types.GroupIdentifier{{GroupId: aws.String("sg-1")}}},
+			want: Owner{Type: TypeENI, AWSID: "eni-11"},
+		},
+		{
+			name: "RDS: two DB instances match",
+			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-12"), OwnerId: aws.String(account),
+				RequesterId: aws.String("amazon-rds"), VpcId: aws.String("vpc-1"), SubnetId: aws.String("subnet-c"),
+				Groups: []ec2types.GroupIdentifier{{GroupId: aws.String("sg-3")}}},
+			want: Owner{Type: TypeENI, AWSID: "eni-12"},
+		},
+		{
+			name: "VPC endpoint: no inventory element",
+			ni: ec2types.NetworkInterface{NetworkInterfaceId: aws.String("eni-13"), OwnerId: aws.String(account),
+				InterfaceType: ec2types.NetworkInterfaceTypeVpcEndpoint, Description: aws.String("VPC Endpoint Interface vpce-0abc")},
+			want: Owner{Type: TypeENI, AWSID: "eni-13"},
 		},
 		{
 			name: "unattached",
@@ -88,9 +149,20 @@ func TestOwnerOf(t *testing.T) {
 			want: Owner{Type: TypeENI, AWSID: "eni-8"},
 		},
 	}
+	svc := &Services{Region: "eu-west-1", DBInstances: []DBInstance{
+		{ID: "shop-db.cabcdefghijk.eu-west-1.rds.amazonaws.com", VPC: "vpc-1", Subnets: []string{"subnet-a", "subnet-b"}, SecurityGroups: []string{"sg-1", "sg-2"}},
+		{ID: "a.rds", VPC: "vpc-1", Subnets: []string{"subnet-c"}, SecurityGroups: []string{"sg-3"}},
+		{ID: "b.rds", VPC: "vpc-1", Subnets: []string{"subnet-c"}, SecurityGroups: []string{"sg-3"}},
+	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, OwnerOf(tt.ni))
+			assert.Equal(t, tt.want, (*Services)(nil).OwnerOf(tt.ni))
+			want := tt.services
+			if want == (Owner{}) {
+				want = tt.want
+			}
+			assert.Equal(t, want, svc.OwnerOf(tt.ni))
+			assert.Equal(t, want, New([]ec2types.NetworkInterface{tt.ni}, WithServices(svc)).byID[*tt.ni.NetworkInterfaceId].Owner)
 		})
 	}
 	assert.Equal(t, "123456789012@i-1", Owner{Type: TypeInstance, AWSID: "i-1"}.InternalID(account))
@@ -230,4 +302,12 @@ func TestIndexWithoutInstanceSecondaries(t *testing.T) {
 	assert.Equal(t, []netip.Addr{addr("10.0.2.5"), addr("10.0.2.6")}, lb.Addrs)
 	all, _ := New(nis).Interface("eni-node")
 	assert.Len(t, all.Addrs, 5, "by default every address")
+}
+
+func TestPartition(t *testing.T) {
+	for region, want := range map[string]string{
+		"eu-west-1": "aws", "cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov", "us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b",
+	} {
+		assert.Equal(t, want, partition(region), region)
+	}
 }

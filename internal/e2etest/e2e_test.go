@@ -41,6 +41,46 @@ func collectorBinary(t *testing.T) string {
 	return bin
 }
 
+// runCollector starts bin on cfgPath with env added; the process is
+// killed at the end of the test unless it exited. exited receives Wait's
+// result.
+func runCollector(t *testing.T, bin, cfgPath string, env ...string) (*exec.Cmd, *bytes.Buffer, chan error) {
+	t.Helper()
+	out := new(bytes.Buffer)
+	cmd := exec.Command(bin, "--config", cfgPath)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	return cmd, out, exited
+}
+
+// awaitElements waits up to a minute for every element of want to reach
+// fake, and fails at once if the collector exits.
+func awaitElements(t *testing.T, fake *api, want []string, out *bytes.Buffer, exited chan error) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for _, id := range want {
+		for !fake.has(id) {
+			if time.Now().After(deadline) {
+				t.Fatalf("element %s never arrived; collector output:\n%s", id, out.String())
+			}
+			select {
+			case err := <-exited:
+				t.Fatalf("collector exited early: %v\n%s", err, out.String())
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+}
+
 // api is an httptest Coordimap API that accepts everything.
 type api struct {
 	mu       sync.Mutex
@@ -157,19 +197,7 @@ service:
       level: none
 `, pg.Endpoint(), srv.URL, graph), 0o600))
 
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "--config", cfgPath)
-	cmd.Env = append(os.Environ(), "E2E_PG_PASSWORD=e2e-secret-pw", "E2E_API_KEY=e2e-api-key")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	cmd, out, exited := runCollector(t, bin, cfgPath, "E2E_PG_PASSWORD=e2e-secret-pw", "E2E_API_KEY=e2e-api-key")
 
 	// IDs as the original agent builds them: <system_identifier>/<db>-<schema>@<name>.
 	want := []string{
@@ -182,19 +210,7 @@ service:
 		sysid + "/shopdb-shop@." + sysid + "/shopdb-shop@orders",
 		sysid + "/shopdb-shop@orders." + sysid + "/shopdb-shop@customers",
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for _, id := range want {
-		for !fake.has(id) {
-			if time.Now().After(deadline) {
-				t.Fatalf("element %s never arrived; collector output:\n%s", id, out.String())
-			}
-			select {
-			case err := <-exited:
-				t.Fatalf("collector exited early: %v\n%s", err, out.String())
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}
+	awaitElements(t, fake, want, out, exited)
 	fake.mu.Lock()
 	for _, e := range fake.elements {
 		if e.Type == "coordimap.relationship_skipinsert" {

@@ -132,10 +132,20 @@ type Observation struct {
 	Partition         string
 	Connections       int64
 	FailedConnections int64
-	BytesSent         int64
-	BytesReceived     int64
-	FirstSeen         time.Time
-	LastSeen          time.Time
+	// BytesSent and PacketsSent run source → destination (client →
+	// server: requests), BytesReceived and PacketsReceived back
+	// (responses); all four count accepted traffic only.
+	BytesSent       int64
+	BytesReceived   int64
+	PacketsSent     int64
+	PacketsReceived int64
+	// RejectedPackets and RejectedBytes are the traffic refused (security
+	// groups, network ACLs) in either direction; FailedConnections counts
+	// the refused or failed attempts.
+	RejectedPackets int64
+	RejectedBytes   int64
+	FirstSeen       time.Time
+	LastSeen        time.Time
 	// Attributes holds anything else worth keeping (process name, …).
 	Attributes map[string]any
 }

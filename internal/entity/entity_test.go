@@ -143,3 +143,27 @@ func TestBodyKeysAreSorted(t *testing.T) {
 	}
 	assert.Equal(t, []string{"c", "q"}, keys)
 }
+
+// The traffic counters round-trip; the packet and rejected ones are
+// written only when not 0.
+func TestObservationCounters(t *testing.T) {
+	ts := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	want := Observation{
+		Type: RelAWSNetworkFlow, SourceID: "s@i-1", DestinationID: "s@db", Connections: 2, FailedConnections: 1,
+		BytesSent: 10, BytesReceived: 20, PacketsSent: 3, PacketsReceived: 4, RejectedPackets: 5, RejectedBytes: 6,
+		FirstSeen: ts, LastSeen: ts,
+	}
+	b := NewBatch(Source{ScopeID: "s", DataSourceType: "aws_flow_logs", DataSourceID: "f"})
+	require.NoError(t, b.AddObservation(ts, want))
+	require.NoError(t, b.AddObservation(ts, Observation{Type: RelAWSNetworkFlow, SourceID: "a", DestinationID: "b"}))
+	var got []Observation
+	var keys []int
+	for lr := range LogRecords(b.Logs()) {
+		got = append(got, View(lr).Observation())
+		keys = append(keys, lr.Attributes().Len())
+	}
+	assert.Equal(t, want, got[0])
+	assert.Equal(t, keys[0]-6, keys[1], "4 counters, first and last seen left out when 0")
+	_, ok := b.Logs().ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(1).Attributes().Get(AttrRelRejectedBytes)
+	assert.False(t, ok)
+}

@@ -51,14 +51,19 @@ const (
 
 // Attribute keys of a coordimap.relationship record.
 const (
-	AttrRelType            = "relationship.type"
-	AttrRelExternal        = "relationship.external"
-	AttrRelSource          = "relationship.source.id"
-	AttrRelDestination     = "relationship.destination.id"
-	AttrRelConnections     = "relationship.connections"
-	AttrRelFailed          = "relationship.failed_connections"
-	AttrRelBytesSent       = "relationship.bytes_sent"
-	AttrRelBytesReceived   = "relationship.bytes_received"
+	AttrRelType          = "relationship.type"
+	AttrRelExternal      = "relationship.external"
+	AttrRelSource        = "relationship.source.id"
+	AttrRelDestination   = "relationship.destination.id"
+	AttrRelConnections   = "relationship.connections"
+	AttrRelFailed        = "relationship.failed_connections"
+	AttrRelBytesSent     = "relationship.bytes_sent"
+	AttrRelBytesReceived = "relationship.bytes_received"
+	// Packet counters and rejected traffic, written only when not 0.
+	AttrRelPacketsSent     = "relationship.packets_sent"
+	AttrRelPacketsReceived = "relationship.packets_received"
+	AttrRelRejectedPackets = "relationship.rejected_packets"
+	AttrRelRejectedBytes   = "relationship.rejected_bytes"
 	AttrRelFirstSeen       = "relationship.first_seen"
 	AttrRelLastSeen        = "relationship.last_seen"
 	AttrRelDestinationPort = "relationship.destination.port"

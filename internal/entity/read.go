@@ -255,6 +255,10 @@ func (r Record) Observation() Observation {
 		FailedConnections: integer(attrs, AttrRelFailed),
 		BytesSent:         integer(attrs, AttrRelBytesSent),
 		BytesReceived:     integer(attrs, AttrRelBytesReceived),
+		PacketsSent:       integer(attrs, AttrRelPacketsSent),
+		PacketsReceived:   integer(attrs, AttrRelPacketsReceived),
+		RejectedPackets:   integer(attrs, AttrRelRejectedPackets),
+		RejectedBytes:     integer(attrs, AttrRelRejectedBytes),
 	}
 	for k, v := range attrs.All() {
 		if !observationKeys[k] {
@@ -278,6 +282,14 @@ var observationKeys = map[string]bool{
 	AttrRelType: true, AttrRelExternal: true, AttrRelSource: true, AttrRelDestination: true,
 	AttrRelDestinationPort: true, AttrPartition: true, AttrRelConnections: true, AttrRelFailed: true,
 	AttrRelBytesSent: true, AttrRelBytesReceived: true, AttrRelFirstSeen: true, AttrRelLastSeen: true,
+	AttrRelPacketsSent: true, AttrRelPacketsReceived: true, AttrRelRejectedPackets: true, AttrRelRejectedBytes: true,
+}
+
+// ObservationEndpoints reads only the source and destination of a
+// coordimap.relationship record.
+func (r Record) ObservationEndpoints() (sourceID, destinationID string) {
+	attrs := r.lr.Attributes()
+	return str(attrs, AttrRelSource), str(attrs, AttrRelDestination)
 }
 
 // SetObservationEndpoints rewrites the source and destination of a

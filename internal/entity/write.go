@@ -192,6 +192,17 @@ func (b *Batch) AddObservation(ts time.Time, o Observation) error {
 	attrs.PutInt(AttrRelFailed, o.FailedConnections)
 	attrs.PutInt(AttrRelBytesSent, o.BytesSent)
 	attrs.PutInt(AttrRelBytesReceived, o.BytesReceived)
+	for _, c := range [...]struct {
+		key string
+		v   int64
+	}{
+		{AttrRelPacketsSent, o.PacketsSent}, {AttrRelPacketsReceived, o.PacketsReceived},
+		{AttrRelRejectedPackets, o.RejectedPackets}, {AttrRelRejectedBytes, o.RejectedBytes},
+	} {
+		if c.v != 0 {
+			attrs.PutInt(c.key, c.v)
+		}
+	}
 	if !o.FirstSeen.IsZero() {
 		attrs.PutInt(AttrRelFirstSeen, o.FirstSeen.UnixNano())
 	}

@@ -39,6 +39,20 @@ func GCP(scope, zone, elemType, name string) string {
 // AWS is `<scope>@<aws id or ARN>`.
 func AWS(scope, awsID string) string { return scope + "@" + awsID }
 
+// AWSOwner is the account's aws.owner element: the bare account ID, as the
+// original agent's owner element. (The agent's edges from the owner used
+// `<account>@<account>`, which no element had; edges use this ID too.)
+func AWSOwner(account string) string { return account }
+
+// ExternalIP is the element of a public address seen as a flow's end
+// (new: the original agent sent edges to the bare address):
+// `external-ip@<address>`, the same whichever data source saw it.
+func ExternalIP(addr string) string { return "external-ip@" + addr }
+
+// ExternalNetwork is the element of a network (CIDR) of public addresses
+// counted together: `external-network@<prefix>`.
+func ExternalNetwork(prefix string) string { return "external-network@" + prefix }
+
 // PostgresDatabase is `<scope>/<db>-@`.
 func PostgresDatabase(scope, db string) string { return Postgres(scope, db, "", "") }
 

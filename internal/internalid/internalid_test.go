@@ -80,3 +80,11 @@ func TestFromMappingConfig(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+// The agent's owner element is the bare account ID (CreateElement with the
+// account as ID), not <scope>@<account>.
+func TestAWSOwner(t *testing.T) {
+	if got := AWSOwner("123456789012"); got != "123456789012" {
+		t.Fatalf("AWSOwner = %q", got)
+	}
+}

@@ -24,6 +24,9 @@ type Config struct {
 	// (coordimap.addresses) keeps resolving to it after its last state
 	// event.
 	AddressTTL time.Duration `mapstructure:"address_ttl"`
+	// ExternalPeers makes elements of the public addresses left as flow
+	// ends (see external.go).
+	ExternalPeers ExternalPeersConfig `mapstructure:"external_peers"`
 
 	// Metric rules (coordimap.metric_trigger) will be a second stage that
 	// runs after mapping resolution, on resolved internal IDs; their
@@ -51,5 +54,6 @@ func (cfg *Config) Validate() error {
 	if cfg.AddressTTL <= 0 {
 		errs = append(errs, errAddressTTL)
 	}
+	errs = append(errs, cfg.ExternalPeers.validate()...)
 	return errors.Join(errs...)
 }

@@ -28,6 +28,7 @@ type coordimapProcessor struct {
 	logger *zap.Logger
 	table  *mapping.Table
 	index  *addressIndex
+	peers  *externalPeers
 	now    func() time.Time
 	tel    telemetry
 }
@@ -45,6 +46,7 @@ func newProcessor(set processor.Settings, cfg *Config) (*coordimapProcessor, err
 		logger: set.Logger,
 		table:  table,
 		index:  newAddressIndex(cfg.AddressTTL),
+		peers:  newExternalPeers(cfg.ExternalPeers, cfg.AddressTTL),
 		now:    time.Now,
 		tel:    tel,
 	}, nil
@@ -91,6 +93,7 @@ func (p *coordimapProcessor) processLogs(ctx context.Context, ld plog.Logs) (plo
 			}
 		}
 	}
+	p.peers.apply(ld, now)
 	p.tel.record(ctx, st)
 	if st.linksUnresolved > 0 || st.endpointsOut > 0 {
 		p.logger.Debug("unresolved references in batch",

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -16,18 +17,21 @@ import (
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
 
-// Attribute keys of the counters an aws_network_flow observation carries
-// besides the entity.Observation fields.
+// Attribute keys an aws_network_flow observation carries besides the
+// entity.Observation fields.
 const (
-	attrPackets      = "aws.flow_logs.packets"
-	attrBytes        = "aws.flow_logs.bytes"
 	attrAccepted     = "aws.flow_logs.records.accepted"
 	attrRejected     = "aws.flow_logs.records.rejected"
 	attrInterfaceIDs = "aws.flow_logs.interface_ids"
+	// The server's ports the client reached (the destination's), sorted.
+	attrServerPorts = "aws.flow_logs.destination.ports"
 	// The addresses an end resolved from, when it was resolved.
 	attrSourceAddrs      = "aws.flow_logs.source.addresses"
 	attrDestinationAddrs = "aws.flow_logs.destination.addresses"
 )
+
+// maxServerPorts bounds the server ports kept per flow.
+const maxServerPorts = 16
 
 // maxLineBytes bounds one line; a longer one is malformed.
 const maxLineBytes = 64 << 10
@@ -42,24 +46,61 @@ func isCorrupt(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce)
 }
 
-// flowKey is a flow as logged: its ends (packet addresses) and the ENI
-// that logged it. Two ENIs of one VPC log the same flow; each side is
-// kept apart until the ends are resolved, because which end is the
-// logging ENI's decides how it resolves.
+// flowKey is a flow as logged, oriented client → server (see orient): its
+// ends (packet addresses) and the ENI that logged it. Two ENIs of one VPC
+// log the same flow; each side is kept apart until the ends are resolved,
+// because which end is the logging ENI's decides how it resolves, and
+// because the two sides count the same packets (see edge).
 type flowKey struct{ src, dst, iface string }
 
-// End of a flow that the logging ENI's own address is on, as the
-// flow-direction field says (sideUnknown without it).
+// End of a flow (client or server) that the logging ENI's own address is
+// on, as the flow-direction field says (sideUnknown without it).
 const (
 	sideUnknown uint8 = iota
 	sideSource
 	sideDestination
 )
 
+// counters are the traffic of one flow or edge: accepted requests (client
+// → server) and responses apart, connections counted once per
+// connection, and rejected traffic apart from accepted traffic.
+type counters struct {
+	reqPackets, reqBytes   int64
+	respPackets, respBytes int64
+	connections            int64
+	rejAttempts            int64
+	rejPackets, rejBytes   int64
+}
+
+func (c *counters) add(o *counters) {
+	c.reqPackets += o.reqPackets
+	c.reqBytes += o.reqBytes
+	c.respPackets += o.respPackets
+	c.respBytes += o.respBytes
+	c.connections += o.connections
+	c.rejAttempts += o.rejAttempts
+	c.rejPackets += o.rejPackets
+	c.rejBytes += o.rejBytes
+}
+
+// maxOf keeps, counter by counter, the larger of c and o: both ends of a
+// flow between two logging ENIs saw the same packets.
+func (c *counters) maxOf(o *counters) {
+	c.reqPackets = max(c.reqPackets, o.reqPackets)
+	c.reqBytes = max(c.reqBytes, o.reqBytes)
+	c.respPackets = max(c.respPackets, o.respPackets)
+	c.respBytes = max(c.respBytes, o.respBytes)
+	c.connections = max(c.connections, o.connections)
+	c.rejAttempts = max(c.rejAttempts, o.rejAttempts)
+	c.rejPackets = max(c.rejPackets, o.rejPackets)
+	c.rejBytes = max(c.rejBytes, o.rejBytes)
+}
+
 type flowAgg struct {
-	packets, bytes     int64
-	accepted, rejected int64
+	counters
+	accepted, rejected int64 // records
 	first, last        int64 // unix seconds; 0 when unknown
+	ports              []uint16
 	// Where the first record was logged: what resolving the ends needs.
 	instance, vpc string
 	loc           location
@@ -105,23 +146,41 @@ func (a *aggregator) add(r *record) {
 		return
 	}
 	a.stats.Records++
-	f, ok := a.flows[flowKey{src, dst, r.InterfaceID}]
+	request := orient(r, src, dst)
+	client, server, serverPort := src, dst, r.DstPort
+	if !request {
+		client, server, serverPort = dst, src, r.SrcPort
+	}
+	f, ok := a.flows[flowKey{client, server, r.InterfaceID}]
 	if !ok {
-		f = a.newFlow(r)
+		f = a.newFlow(r, request)
 		// The record aliases its line: keep copies, not the line.
-		a.flows[flowKey{strings.Clone(src), strings.Clone(dst), strings.Clone(r.InterfaceID)}] = f
+		a.flows[flowKey{strings.Clone(client), strings.Clone(server), strings.Clone(r.InterfaceID)}] = f
 	}
-	if r.Packets > 0 {
-		f.packets += r.Packets
-	}
-	if r.Bytes > 0 {
-		f.bytes += r.Bytes
-	}
+	packets, bytes := max(r.Packets, 0), max(r.Bytes, 0)
 	switch r.Action {
 	case "ACCEPT":
 		f.accepted++
+		if request {
+			f.reqPackets += packets
+			f.reqBytes += bytes
+			if opensConnection(r) {
+				f.connections++
+			}
+		} else {
+			f.respPackets += packets
+			f.respBytes += bytes
+		}
 	case "REJECT":
 		f.rejected++
+		f.rejPackets += packets
+		f.rejBytes += bytes
+		if request {
+			f.rejAttempts++
+		}
+	}
+	if serverPort > 0 && serverPort <= 65535 && len(f.ports) < maxServerPorts && !slices.Contains(f.ports, uint16(serverPort)) {
+		f.ports = append(f.ports, uint16(serverPort))
 	}
 	if r.Start > 0 && (f.first == 0 || r.Start < f.first) {
 		f.first = r.Start
@@ -131,9 +190,81 @@ func (a *aggregator) add(r *record) {
 	}
 }
 
+// TCP flags of the tcp-flags field (AWS reports SYN-ACK as 18 and no
+// other ACK), and protocol numbers.
+const (
+	flagSYN    = 2
+	flagSYNACK = 18
+	protoTCP   = 6
+)
+
+// orient reports whether the record's source (src, its packet address
+// when the format has one) is the client: the end that opened the
+// connection. In order:
+//
+//  1. TCP with tcp-flags (v3+): SYN-ACK (18) is sent by the server, a SYN
+//     without it by the client;
+//  2. the ports: a well-known port (below 1024) is the server's rather
+//     than a registered one (1024–32767), a registered one rather than an
+//     ephemeral one (32768 and above); between ports of one class, the
+//     lower;
+//  3. without ports that differ (ICMP, equal ports): the end with the
+//     lower address is the server, so that both directions still make one
+//     flow.
+//
+// flow-direction does not say who initiated: it says which end is the
+// logging ENI's (see newFlow).
+func orient(r *record, src, dst string) bool {
+	if r.Protocol == protoTCP && r.TCPFlags != Missing {
+		switch {
+		case r.TCPFlags&flagSYNACK == flagSYNACK:
+			return false
+		case r.TCPFlags&flagSYN != 0:
+			return true
+		}
+	}
+	sp, dp := r.SrcPort, r.DstPort
+	if sp > 0 && dp > 0 && sp != dp {
+		if cs, cd := portClass(sp), portClass(dp); cs != cd {
+			return cd < cs
+		}
+		return dp < sp
+	}
+	sa, errS := netip.ParseAddr(src)
+	da, errD := netip.ParseAddr(dst)
+	if errS != nil || errD != nil {
+		return src > dst
+	}
+	return da.Unmap().Compare(sa.Unmap()) < 0
+}
+
+// portClass ranks a port: 0 well-known, 1 registered, 2 ephemeral
+// (IANA's dynamic range starts at 49152, Linux's at 32768).
+func portClass(p int64) int {
+	switch {
+	case p < 1024:
+		return 0
+	case p < 32768:
+		return 1
+	}
+	return 2
+}
+
+// opensConnection reports whether an accepted request record counts as a
+// connection: with TCP flags, the record of the window that carried the
+// SYN (a connection logged over several windows is counted once); without
+// them (other protocols, formats without tcp-flags), every request record
+// (one per 5-tuple and capture window).
+func opensConnection(r *record) bool {
+	if r.Protocol == protoTCP && r.TCPFlags != Missing {
+		return r.TCPFlags&flagSYN != 0
+	}
+	return true
+}
+
 // newFlow starts a flow with where r was logged: the record's fields, else
-// the object's key.
-func (a *aggregator) newFlow(r *record) *flowAgg {
+// the object's key. request says whether r runs client → server.
+func (a *aggregator) newFlow(r *record, request bool) *flowAgg {
 	f := &flowAgg{instance: strings.Clone(r.InstanceID), vpc: strings.Clone(r.VpcID), loc: a.at}
 	if isAccountID(r.AccountID) {
 		f.loc.account = strings.Clone(r.AccountID)
@@ -144,16 +275,23 @@ func (a *aggregator) newFlow(r *record) *flowAgg {
 	// The logging ENI's own address is srcaddr on egress, dstaddr on
 	// ingress; it is an end of the flow unless the packet address differs
 	// (a pod behind the node's address, traffic through a NAT gateway).
+	var side uint8
 	switch r.FlowDirection {
 	case "egress":
 		if r.PktSrcAddr == "" || r.PktSrcAddr == r.SrcAddr {
-			f.side = sideSource
+			side = sideSource
 		}
 	case "ingress":
 		if r.PktDstAddr == "" || r.PktDstAddr == r.DstAddr {
-			f.side = sideDestination
+			side = sideDestination
 		}
 	}
+	if !request && side != sideUnknown {
+		// The record runs server → client: its source is the flow's
+		// destination.
+		side = sideSource + sideDestination - side
+	}
+	f.side = side
 	return f
 }
 
@@ -220,10 +358,14 @@ func (a *aggregator) merge(other *aggregator) {
 
 // add sums o's counters into f.
 func (f *flowAgg) add(o *flowAgg) {
-	f.packets += o.packets
-	f.bytes += o.bytes
+	f.counters.add(&o.counters)
 	f.accepted += o.accepted
 	f.rejected += o.rejected
+	for _, p := range o.ports {
+		if len(f.ports) < maxServerPorts && !slices.Contains(f.ports, p) {
+			f.ports = append(f.ports, p)
+		}
+	}
 	if o.first > 0 && (f.first == 0 || o.first < f.first) {
 		f.first = o.first
 	}
@@ -279,15 +421,52 @@ type edgeKey struct{ src, dst string }
 
 // edge is one emitted flow: the logged flows whose ends resolved alike.
 type edge struct {
-	counters   flowAgg
-	interfaces []string
+	// sides are the counters of the flows by the end that logged them
+	// (the client's ENI, the server's ENI), or by logging ENI where that
+	// is unknown. A flow between two ENIs of the account is logged by
+	// both: the edge takes each counter's larger side instead of the sum.
+	sides              []loggedBy
+	accepted, rejected int64
+	first, last        int64
+	ports              []uint16
+	interfaces         []string
 	// The addresses of the ends that were resolved to an internal ID.
 	srcAddrs, dstAddrs []string
 }
 
-// observations returns one flow per (source, destination), ordered by
-// source then destination. With indexOf, the ends are first resolved to
-// the internal IDs (in scope) of the AWS inventory's elements with the
+type loggedBy struct {
+	side  uint8
+	iface string
+	c     counters
+}
+
+func (e *edge) add(f *flowAgg, side uint8, iface string) {
+	key := ""
+	if side == sideUnknown {
+		key = iface
+	}
+	i := slices.IndexFunc(e.sides, func(l loggedBy) bool { return l.side == side && l.iface == key })
+	if i < 0 {
+		e.sides = append(e.sides, loggedBy{side: side, iface: key})
+		i = len(e.sides) - 1
+	}
+	e.sides[i].c.add(&f.counters)
+	e.accepted += f.accepted
+	e.rejected += f.rejected
+	for _, p := range f.ports {
+		if !slices.Contains(e.ports, p) {
+			e.ports = append(e.ports, p)
+		}
+	}
+	if f.first > 0 && (e.first == 0 || f.first < e.first) {
+		e.first = f.first
+	}
+	e.last = max(e.last, f.last)
+}
+
+// observations returns one flow per (client, server), ordered by source
+// then destination. With indexOf, the ends are first resolved to the
+// internal IDs (in scope) of the AWS inventory's elements with the
 // network interfaces of the region the flow was logged in (indexOf returns
 // nil for a region whose interfaces are unknown): several addresses of one
 // instance become one flow. Without it, the ends stay addresses.
@@ -296,8 +475,9 @@ func (a *aggregator) observations(scope string, indexOf func(region string) *aws
 	for k, f := range a.flows {
 		src, dst := k.src, k.dst
 		var srcID, dstID string
+		side := f.side
 		if indexOf != nil {
-			srcID, dstID = resolveEnds(k, f, scope, indexOf(f.loc.region), lookupSince)
+			srcID, dstID, side = resolveEnds(k, f, scope, indexOf(f.loc.region), lookupSince)
 		}
 		if srcID != "" {
 			src = srcID
@@ -310,7 +490,7 @@ func (a *aggregator) observations(scope string, indexOf func(region string) *aws
 			e = &edge{}
 			edges[edgeKey{src, dst}] = e
 		}
-		e.counters.add(f)
+		e.add(f, side, k.iface)
 		if k.iface != "" && !slices.Contains(e.interfaces, k.iface) {
 			e.interfaces = append(e.interfaces, k.iface)
 		}
@@ -334,21 +514,38 @@ func (a *aggregator) observations(scope string, indexOf func(region string) *aws
 	out := make([]entity.Observation, 0, len(keys))
 	for _, k := range keys {
 		e := edges[k]
-		f := &e.counters
+		var c counters
+		for i := range e.sides {
+			c.maxOf(&e.sides[i].c)
+		}
 		o := entity.Observation{
 			Type:              entity.RelAWSNetworkFlow,
 			SourceID:          k.src,
 			DestinationID:     k.dst,
-			Connections:       f.accepted,
-			FailedConnections: f.rejected,
-			BytesSent:         f.bytes,
+			Connections:       c.connections,
+			FailedConnections: c.rejAttempts,
+			BytesSent:         c.reqBytes,
+			BytesReceived:     c.respBytes,
+			PacketsSent:       c.reqPackets,
+			PacketsReceived:   c.respPackets,
+			RejectedPackets:   c.rejPackets,
+			RejectedBytes:     c.rejBytes,
 			Attributes: map[string]any{
-				attrPackets:      f.packets,
-				attrBytes:        f.bytes,
-				attrAccepted:     f.accepted,
-				attrRejected:     f.rejected,
+				attrAccepted:     e.accepted,
+				attrRejected:     e.rejected,
 				attrInterfaceIDs: sortedAny(e.interfaces),
 			},
+		}
+		if len(e.ports) > 0 {
+			ports := slices.Sorted(slices.Values(e.ports))
+			if len(ports) == 1 {
+				o.DestinationPort = int64(ports[0])
+			}
+			list := make([]any, len(ports))
+			for i, p := range ports {
+				list[i] = int64(p)
+			}
+			o.Attributes[attrServerPorts] = list
 		}
 		// A resolved end is an element of the AWS inventory, another
 		// data source.
@@ -366,11 +563,11 @@ func (a *aggregator) observations(scope string, indexOf func(region string) *aws
 		if len(e.dstAddrs) > 0 {
 			o.Attributes[attrDestinationAddrs] = sortedAny(e.dstAddrs)
 		}
-		if f.first > 0 {
-			o.FirstSeen = time.Unix(f.first, 0).UTC()
+		if e.first > 0 {
+			o.FirstSeen = time.Unix(e.first, 0).UTC()
 		}
-		if f.last > 0 {
-			o.LastSeen = time.Unix(f.last, 0).UTC()
+		if e.last > 0 {
+			o.LastSeen = time.Unix(e.last, 0).UTC()
 		}
 		out = append(out, o)
 	}

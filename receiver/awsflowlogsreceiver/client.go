@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/coordimap/otelcol-coordimap/internal/awsnet"
@@ -27,6 +29,8 @@ type client struct {
 	awsCfg      aws.Config
 	ec2Endpoint string
 	ec2ByRegion map[string]*ec2.Client
+	rdsEndpoint string
+	rdsByRegion map[string]*rds.Client
 }
 
 // object is one listed flow-log object.
@@ -50,7 +54,11 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 			o.UsePathStyle = true
 		}
 	})
-	return &client{s3: s3Client, bucket: cfg.Bucket, awsCfg: awsCfg, ec2Endpoint: cfg.EC2Endpoint, ec2ByRegion: map[string]*ec2.Client{}}, nil
+	return &client{
+		s3: s3Client, bucket: cfg.Bucket, awsCfg: awsCfg,
+		ec2Endpoint: cfg.EC2Endpoint, ec2ByRegion: map[string]*ec2.Client{},
+		rdsEndpoint: cfg.RDSEndpoint, rdsByRegion: map[string]*rds.Client{},
+	}, nil
 }
 
 // networkInterfaces returns every network interface of region the
@@ -69,6 +77,27 @@ func (c *client) networkInterfaces(ctx context.Context, region string) ([]ec2typ
 	out, err := awsnet.List(ctx, ec2Client)
 	if err != nil {
 		return nil, fmt.Errorf("ec2 DescribeNetworkInterfaces %s: %w", region, err)
+	}
+	return out, nil
+}
+
+// dbInstances returns every RDS DB instance of region, one
+// DescribeDBInstances call per 100.
+func (c *client) dbInstances(ctx context.Context, region string) ([]rdstypes.DBInstance, error) {
+	rdsClient, ok := c.rdsByRegion[region]
+	if !ok {
+		rdsClient = rds.NewFromConfig(c.awsCfg, func(o *rds.Options) {
+			o.Region = region
+			if c.rdsEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.rdsEndpoint)
+			}
+		})
+		c.rdsByRegion[region] = rdsClient
+	}
+	p := rds.NewDescribeDBInstancesPaginator(rdsClient, &rds.DescribeDBInstancesInput{})
+	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *rds.DescribeDBInstancesOutput) []rdstypes.DBInstance { return page.DBInstances })
+	if err != nil {
+		return nil, fmt.Errorf("rds DescribeDBInstances %s: %w", region, err)
 	}
 	return out, nil
 }

@@ -24,6 +24,7 @@ var (
 	errResolveMaxAge      = errors.New("resolve_max_age: must be positive")
 	errEndpoint           = errors.New("endpoint: must be an http or https URL")
 	errEC2Endpoint        = errors.New("ec2_endpoint: must be an http or https URL")
+	errRDSEndpoint        = errors.New("rds_endpoint: must be an http or https URL")
 )
 
 // Config is what users set for a coordimap_aws_flow_logs receiver.
@@ -65,6 +66,10 @@ type Config struct {
 	// EC2Endpoint overrides the EC2 endpoint of every region (tests,
 	// VPC interface endpoints).
 	EC2Endpoint string `mapstructure:"ec2_endpoint"`
+	// RDSEndpoint overrides the RDS endpoint of every region (tests, VPC
+	// interface endpoints). RDS is asked (DescribeDBInstances) only for a
+	// region whose interfaces include an RDS DB instance's.
+	RDSEndpoint string `mapstructure:"rds_endpoint"`
 	// CollectionInterval is the time between two listings of the bucket;
 	// the first runs at start.
 	CollectionInterval time.Duration `mapstructure:"collection_interval"`
@@ -117,6 +122,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.EC2Endpoint != "" && !isHTTPURL(cfg.EC2Endpoint) {
 		errs = append(errs, errEC2Endpoint)
+	}
+	if cfg.RDSEndpoint != "" && !isHTTPURL(cfg.RDSEndpoint) {
+		errs = append(errs, errRDSEndpoint)
 	}
 	if cfg.CollectionInterval <= 0 {
 		errs = append(errs, errCollectionInterval)

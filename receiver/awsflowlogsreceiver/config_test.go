@@ -47,6 +47,7 @@ func TestLoadConfig(t *testing.T) {
 				ResolveMaxAge:    30 * time.Minute,
 				// resolve_secondary_addresses: false in the file.
 				EC2Endpoint:        "https://ec2.example.internal",
+				RDSEndpoint:        "https://rds.example.internal",
 				CollectionInterval: time.Minute,
 				ScopeID:            "123456789012",
 				DataSourceID:       "aws-flows",
@@ -110,6 +111,7 @@ func TestValidate(t *testing.T) {
 		{name: "endpoint http", modify: func(c *Config) { c.Endpoint = "http://127.0.0.1:9000" }},
 		{name: "ec2_endpoint not a URL", modify: func(c *Config) { c.EC2Endpoint = "ec2.internal" }, wantErr: "ec2_endpoint: must be an http or https URL"},
 		{name: "ec2_endpoint https", modify: func(c *Config) { c.EC2Endpoint = "https://vpce-0abc.ec2.us-east-1.vpce.amazonaws.com" }},
+		{name: "rds_endpoint not a URL", modify: func(c *Config) { c.RDSEndpoint = "rds.internal" }, wantErr: "rds_endpoint: must be an http or https URL"},
 		{name: "resolution off", modify: func(c *Config) { c.ResolveEndpoints = false }},
 		{name: "no resolve age", modify: func(c *Config) { c.ResolveMaxAge = 0 }, wantErr: "resolve_max_age: must be positive"},
 		{name: "zero interval", modify: func(c *Config) { c.CollectionInterval = 0 }, wantErr: "collection_interval: must be positive"},

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// fakeEC2 serves recorded EC2 Query-API responses to the real SDK client:
+// fakeEC2 serves recorded EC2 (and RDS) Query-API responses to the real SDK client:
 // testdata/ec2/<region>/<Action>.xml, or <Action>_<NextToken>.xml for a
 // next page. The region is the one the request is signed for. A denied
 // region answers 403 UnauthorizedOperation, as EC2 does without the IAM
@@ -21,8 +21,8 @@ type fakeEC2 struct {
 	url string
 
 	mu     sync.Mutex
-	denied map[string]bool
-	calls  map[string]int // "<region> <Action>[ <NextToken>]"
+	denied map[string]bool // by region, or by "<region> <Action>"
+	calls  map[string]int  // "<region> <Action>[ <NextToken>]"
 }
 
 func newFakeEC2(t *testing.T) *fakeEC2 {
@@ -62,7 +62,7 @@ func (f *fakeEC2) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.calls[key]++
-	denied := f.denied[region]
+	denied := f.denied[region] || f.denied[region+" "+action]
 	f.mu.Unlock()
 	code := http.StatusOK
 	if denied {

@@ -92,6 +92,7 @@ func testConfig(endpoint string) *Config {
 func resolving(cfg *Config, ec2 *fakeEC2) *Config {
 	cfg.ResolveEndpoints = true
 	cfg.EC2Endpoint = ec2.url
+	cfg.RDSEndpoint = ec2.url // the fake answers RDS's Query API too
 	// The recorded flows are from 2025: resolve their addresses anyway.
 	cfg.ResolveMaxAge = 100 * 365 * 24 * time.Hour
 	return cfg
@@ -150,6 +151,7 @@ func TestGoldenDefaultAndCustom(t *testing.T) {
 		"us-east-1 DescribeNetworkInterfaces":             1,
 		"us-east-1 DescribeNetworkInterfaces enis-page-2": 1,
 		"eu-west-1 DescribeNetworkInterfaces":             1,
+		"eu-west-1 DescribeDBInstances":                   1, // its RDS ENI: the DB end is the DB instance
 	})
 }
 
@@ -217,7 +219,7 @@ func TestCheckpointSurvivesRestart(t *testing.T) {
 	r, sink := startReceiver(t, cfg, host, "resume", func(r *flowLogsReceiver) { r.corruptAttempts = 1 << 30 })
 	logs := firstBatch(t, r, sink)
 	require.Len(t, logs, 1)
-	assert.Equal(t, []string{"10.0.1.5>10.0.2.7", "10.0.2.7>10.0.1.5", "203.0.113.9>10.0.1.5"}, edges(logs))
+	assert.Equal(t, []string{"10.0.1.5>10.0.2.7", "203.0.113.9>10.0.1.5"}, edges(logs))
 	stop()
 
 	// b is replaced by a readable object, c is delivered.
@@ -230,7 +232,7 @@ func TestCheckpointSurvivesRestart(t *testing.T) {
 	r, sink = startReceiver(t, cfg, host, "resume")
 	logs = firstBatch(t, r, sink)
 	assert.Equal(t, []string{
-		"10.0.3.9>10.0.4.2", "10.0.3.9>52.94.5.1", "10.0.5.5>10.0.5.6", "10.0.5.9>10.0.5.5", "100.64.1.20>10.0.3.9",
+		"10.0.3.9>10.0.4.2", "10.0.3.9>52.94.5.1", "10.0.5.5>10.0.5.6", "10.0.5.9>10.0.5.5", "100.64.1.20>10.0.3.9", "198.51.100.23>10.0.3.9",
 	}, edges(logs))
 	stop()
 
@@ -239,7 +241,7 @@ func TestCheckpointSurvivesRestart(t *testing.T) {
 	host, stop = newHost()
 	r, sink = startReceiver(t, cfg, host, "resume")
 	logs = firstBatch(t, r, sink)
-	assert.Equal(t, []string{"10.0.1.5>10.0.2.7", "10.0.2.7>10.0.1.5", "203.0.113.9>10.0.1.5"}, edges(logs))
+	assert.Equal(t, []string{"10.0.1.5>10.0.2.7", "203.0.113.9>10.0.1.5"}, edges(logs))
 	stop()
 }
 
@@ -272,7 +274,7 @@ func TestCorruptObjectGivenUp(t *testing.T) {
 	cfg := testConfig(s3.url)
 	r, sink := startReceiver(t, cfg, componenttest.NewNopHost(), "corrupt", func(r *flowLogsReceiver) { r.corruptAttempts = 1 })
 	logs := firstBatch(t, r, sink)
-	assert.Equal(t, []string{"10.0.1.5>10.0.2.7", "10.0.2.7>10.0.1.5", "203.0.113.9>10.0.1.5"}, edges(logs))
+	assert.Equal(t, []string{"10.0.1.5>10.0.2.7", "203.0.113.9>10.0.1.5"}, edges(logs))
 	assert.EqualValues(t, 1, r.skipped)
 	assert.Contains(t, r.cp.Done, keyPrefix+"a_bad.log.gz")
 	assert.False(t, r.cp.Horizon.IsZero(), "the horizon moved")

@@ -172,7 +172,7 @@ func (r *flowLogsReceiver) crawl(ctx context.Context) error {
 		if !r.cfg.ResolveSecondaryAddresses {
 			opts = append(opts, awsnet.WithoutInstanceSecondaries())
 		}
-		res = newResolver(r.client.networkInterfaces, r.set.Logger, opts...)
+		res = newResolver(r.client.networkInterfaces, r.client.dbInstances, r.set.Logger, opts...)
 		defer func() {
 			if res.listed() {
 				r.resolveErr = res.err()

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"time"
 
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"go.uber.org/zap"
 
 	"github.com/coordimap/otelcol-coordimap/internal/awsnet"
@@ -30,9 +32,13 @@ import (
 //     lookupSince (unix seconds) or later: idx holds today's addresses,
 //     and an address of an old flow may have belonged to another
 //     interface since (a flow without an end time counts as recent).
-func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index, lookupSince int64) (src, dst string) {
+//
+// logged is the end the logging ENI's address is on: f.side, else found
+// through the logging ENI's addresses (sideUnknown when neither says).
+func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index, lookupSince int64) (src, dst string, logged uint8) {
+	logged = f.side
 	if idx == nil || (f.loc.account != "" && !idx.HasAccount(f.loc.account)) {
-		return "", ""
+		return "", "", logged
 	}
 	var ends [2]string
 	var addrs [2]netip.Addr
@@ -55,13 +61,16 @@ func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index, lookupS
 		for i := range ends {
 			if valid[i] && eni.Has(addrs[i]) {
 				ends[i] = owner.InternalID(scope)
+				if logged == sideUnknown {
+					logged = sideSource + uint8(i)
+				}
 			}
 		}
 	} else if f.instance != "" && f.side != sideUnknown {
 		ends[f.side-sideSource] = instance.InternalID(scope)
 	}
 	if f.last != 0 && f.last < lookupSince {
-		return ends[0], ends[1]
+		return ends[0], ends[1], logged
 	}
 	for i := range ends {
 		if ends[i] != "" || !valid[i] {
@@ -71,22 +80,28 @@ func resolveEnds(k flowKey, f *flowAgg, scope string, idx *awsnet.Index, lookupS
 			ends[i] = o.InternalID(scope)
 		}
 	}
-	return ends[0], ends[1]
+	return ends[0], ends[1], logged
 }
 
 // resolver holds the network interface indexes of one crawl: each region's
 // interfaces are listed at most once per crawl, when a batch first has
 // flows logged there.
 type resolver struct {
-	list    func(ctx context.Context, region string) ([]ec2types.NetworkInterface, error)
+	list func(ctx context.Context, region string) ([]ec2types.NetworkInterface, error)
+	// dbs lists a region's RDS DB instances, asked only when the region
+	// has an RDS ENI (awsnet's owner rule matches it to its DB instance).
+	dbs     func(ctx context.Context, region string) ([]rdstypes.DBInstance, error)
 	opts    []awsnet.Option
 	logger  *zap.Logger
 	indexes map[string]*awsnet.Index
 	errs    map[string]error
+	// dbErrs are the regions whose DB instances could not be listed:
+	// their RDS ENIs resolve to the ENI.
+	dbErrs map[string]error
 }
 
-func newResolver(list func(context.Context, string) ([]ec2types.NetworkInterface, error), logger *zap.Logger, opts ...awsnet.Option) *resolver {
-	return &resolver{list: list, opts: opts, logger: logger, indexes: map[string]*awsnet.Index{}, errs: map[string]error{}}
+func newResolver(list func(context.Context, string) ([]ec2types.NetworkInterface, error), dbs func(context.Context, string) ([]rdstypes.DBInstance, error), logger *zap.Logger, opts ...awsnet.Option) *resolver {
+	return &resolver{list: list, dbs: dbs, opts: opts, logger: logger, indexes: map[string]*awsnet.Index{}, errs: map[string]error{}, dbErrs: map[string]error{}}
 }
 
 // prepare lists the interfaces of the regions not listed yet in this crawl.
@@ -109,9 +124,22 @@ func (r *resolver) prepare(ctx context.Context, regions []string) error {
 			r.errs[region] = err
 			continue
 		}
-		r.indexes[region] = awsnet.New(nis, r.opts...)
+		svc := &awsnet.Services{Region: region}
+		if r.dbs != nil && slices.ContainsFunc(nis, awsnet.IsRDS) {
+			dbs, err := r.dbs(ctx, region)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				r.dbErrs[region] = err
+			}
+			for _, db := range dbs {
+				svc.DBInstances = append(svc.DBInstances, awsnet.NewDBInstance(db))
+			}
+		}
+		r.indexes[region] = awsnet.New(nis, append(slices.Clip(r.opts), awsnet.WithServices(svc))...)
 		r.logger.Debug("Listed network interfaces", zap.String("region", region),
-			zap.Int("interfaces", len(nis)), zap.Duration("duration", time.Since(start)))
+			zap.Int("interfaces", len(nis)), zap.Int("db_instances", len(svc.DBInstances)), zap.Duration("duration", time.Since(start)))
 	}
 	return nil
 }
@@ -124,14 +152,11 @@ func (r *resolver) listed() bool { return len(r.indexes)+len(r.errs) > 0 }
 
 // err joins the failures of this crawl, by region.
 func (r *resolver) err() error {
-	regions := make([]string, 0, len(r.errs))
-	for region := range r.errs {
-		regions = append(regions, region)
-	}
-	slices.Sort(regions)
-	errs := make([]error, 0, len(regions))
-	for _, region := range regions {
-		errs = append(errs, r.errs[region])
+	var errs []error
+	for _, m := range []map[string]error{r.errs, r.dbErrs} {
+		for _, region := range slices.Sorted(maps.Keys(m)) {
+			errs = append(errs, m[region])
+		}
 	}
 	if len(errs) == 0 {
 		return nil

@@ -41,7 +41,7 @@ func BenchmarkObservations(b *testing.B) {
 			dst = fmt.Sprintf("198.51.%d.%d", i/250, i%250)
 		}
 		a.flows[flowKey{ipOf(src, round%2), dst, fmt.Sprintf("eni-%017d", src)}] = &flowAgg{
-			packets: 10, bytes: 840, accepted: 1, first: 1700000000, last: 1700000060, loc: location{testAccount, "us-east-1"},
+			counters: counters{reqPackets: 10, reqBytes: 840, connections: 1}, accepted: 1, first: 1700000000, last: 1700000060, loc: location{testAccount, "us-east-1"},
 		}
 	}
 	if len(a.flows) != flows {

@@ -45,6 +45,11 @@ const (
 	useast1Page1 = "us-east-1 DescribeNetworkInterfaces"
 	useast1Page2 = "us-east-1 DescribeNetworkInterfaces enis-page-2"
 	euwest1Page1 = "eu-west-1 DescribeNetworkInterfaces"
+	// eu-west-1 has an RDS DB instance's ENI: its DB instances are listed.
+	euwest1DBs = "eu-west-1 DescribeDBInstances"
+	// The ALB and EKS cluster whose ENIs are in us-east-1's listing.
+	albID = "123456789012@arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop-alb/50dc6c495c0c9188"
+	eksID = "123456789012@arn:aws:eks:us-east-1:123456789012:cluster/shop-eks"
 )
 
 // Each rule of the resolution, on one v5 object (see testdata/objects/
@@ -67,9 +72,9 @@ func TestResolveEndpoints(t *testing.T) {
 	require.Len(t, logs, 1)
 	assert.Equal(t, []string{
 		"10.0.9.9 > 123456789012@i-0dead000000000001 (destination_side)",
-		"123456789012@eni-0a1b2c3d4e5f60002 > 123456789012@i-0123456789abcdef0 (both_sides)",
-		"123456789012@eni-0e2c0000000000b02 > 123456789012@i-0123456789abcdef0 (both_sides)",
-		"123456789012@i-0123456789abcdef0 > 123456789012@eni-0a1b2c3d4e5f60002 (both_sides)", // IPv6
+		eksID + " > 123456789012@i-0123456789abcdef0 (both_sides)",                           // the control plane to the kubelet
+		albID + " > 123456789012@i-0123456789abcdef0 (both_sides)",                           // the ALB to its target
+		"123456789012@i-0123456789abcdef0 > " + albID + " (both_sides)",                      // IPv6
 		"123456789012@i-0123456789abcdef0 > 123456789012@eni-0f00000000000f001 (both_sides)", // elastic IP
 		"123456789012@i-0123456789abcdef0 > 123456789012@nat-0123456789abcdef0 (both_sides)",
 		"123456789012@i-0123456789abcdef0 > 198.51.100.7 (source_side)", // through the NAT gateway
@@ -107,24 +112,24 @@ func TestResolveCallCounts(t *testing.T) {
 	s3.put(t, "AWSLogs/aws-account-id="+testAccount+"/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=22/hour=10/b.log.gz", "custom.log", false)
 	r, sink := startReceiver(t, cfg, componenttest.NewNopHost(), "counts")
 	firstBatch(t, r, sink)
-	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1, euwest1Page1: 1})
+	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1, euwest1Page1: 1, euwest1DBs: 1})
 
 	// The receiver is stopped: drive its crawls by hand. Nothing new.
 	require.NoError(t, r.crawl(ctx))
-	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1, euwest1Page1: 1})
+	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1, euwest1Page1: 1, euwest1DBs: 1})
 
 	// A new object in us-east-1: that region again, once.
 	s3.put(t, keyPrefix+"c.log.gz", "resolve.log", false)
 	s3.put(t, keyPrefix+"d.log.gz", "resolve.log", false)
 	require.NoError(t, r.crawl(ctx))
-	ec2.requireCalls(t, map[string]int{useast1Page1: 2, useast1Page2: 2, euwest1Page1: 1})
+	ec2.requireCalls(t, map[string]int{useast1Page1: 2, useast1Page2: 2, euwest1Page1: 1, euwest1DBs: 1})
 
 	// resolve_endpoints: false.
 	off := testConfig(s3.url)
 	off.EC2Endpoint = ec2.url
 	r, sink = startReceiver(t, off, componenttest.NewNopHost(), "off")
 	logs := firstBatch(t, r, sink)
-	ec2.requireCalls(t, map[string]int{useast1Page1: 2, useast1Page2: 2, euwest1Page1: 1})
+	ec2.requireCalls(t, map[string]int{useast1Page1: 2, useast1Page2: 2, euwest1Page1: 1, euwest1DBs: 1})
 	for _, e := range resolvedEdges(logs) {
 		assert.Contains(t, e, "(none)")
 	}
@@ -137,12 +142,12 @@ func TestResolverListsOncePerCrawl(t *testing.T) {
 	cfg := resolving(testConfig("http://127.0.0.1:1"), ec2)
 	c, err := newClient(ctx, cfg)
 	require.NoError(t, err)
-	res := newResolver(c.networkInterfaces, zap.NewNop())
+	res := newResolver(c.networkInterfaces, c.dbInstances, zap.NewNop())
 	assert.False(t, res.listed())
 	for range 3 { // three batches
 		require.NoError(t, res.prepare(ctx, []string{"eu-west-1", "us-east-1"}))
 	}
-	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1, euwest1Page1: 1})
+	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1, euwest1Page1: 1, euwest1DBs: 1})
 	assert.True(t, res.listed())
 	require.NoError(t, res.err())
 	require.NotNil(t, res.index("us-east-1"))
@@ -153,7 +158,7 @@ func TestResolverListsOncePerCrawl(t *testing.T) {
 	for range 2 {
 		require.NoError(t, res.prepare(ctx, []string{"ap-south-1"}))
 	}
-	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1, euwest1Page1: 1, "ap-south-1 DescribeNetworkInterfaces": 1})
+	ec2.requireCalls(t, map[string]int{useast1Page1: 1, useast1Page2: 1, euwest1Page1: 1, euwest1DBs: 1, "ap-south-1 DescribeNetworkInterfaces": 1})
 	assert.Nil(t, res.index("ap-south-1"))
 	require.ErrorContains(t, res.err(), "UnauthorizedOperation")
 
@@ -176,7 +181,7 @@ func TestResolveDenied(t *testing.T) {
 	r, sink := startReceiver(t, cfg, host, "denied")
 	logs := firstBatch(t, r, sink)
 	assert.Equal(t, []string{
-		"10.0.1.5 > 10.0.2.7 (none)", "10.0.2.7 > 10.0.1.5 (none)", "203.0.113.9 > 10.0.1.5 (none)",
+		"10.0.1.5 > 10.0.2.7 (none)", "203.0.113.9 > 10.0.1.5 (none)",
 	}, resolvedEdges(logs))
 	ec2.requireCalls(t, map[string]int{useast1Page1: 1}) // 403 is not retried
 	assert.Contains(t, r.cp.Done, keyPrefix+"a.log.gz", "checkpointed")
@@ -198,8 +203,7 @@ func TestResolveDenied(t *testing.T) {
 	assert.Equal(t, componentstatus.StatusOK, host.Last().Status())
 	all := sink.AllLogs()
 	assert.Equal(t, []string{
-		"123456789012@eni-0a1b2c3d4e5f60002 > 123456789012@i-0123456789abcdef0 (both_sides)",
-		"123456789012@i-0123456789abcdef0 > 123456789012@eni-0a1b2c3d4e5f60002 (both_sides)",
+		"123456789012@i-0123456789abcdef0 > " + albID + " (both_sides)",
 		"203.0.113.9 > 123456789012@i-0123456789abcdef0 (destination_side)",
 	}, resolvedEdges(all[len(all)-1:]))
 }
@@ -210,8 +214,7 @@ func TestResolveDenied(t *testing.T) {
 func TestResolveOldFlowsByLoggingInterfaceOnly(t *testing.T) {
 	edges := resolveObject(t, "default.log", func(c *Config) { c.ResolveMaxAge = defaultResolveMaxAge })
 	assert.Equal(t, []string{
-		"10.0.1.5 > 123456789012@eni-0a1b2c3d4e5f60002 (destination_side)",
-		"123456789012@eni-0a1b2c3d4e5f60002 > 10.0.1.5 (source_side)",
+		"10.0.1.5 > " + albID + " (destination_side)",
 		"123456789012@i-0123456789abcdef0 > 10.0.2.7 (source_side)",
 		"203.0.113.9 > 123456789012@i-0123456789abcdef0 (destination_side)",
 	}, edges)
@@ -237,7 +240,22 @@ func TestSecondaryAddressesLeftToTheProcessor(t *testing.T) {
 	// 10.0.1.6 is a secondary address of i-0123…'s interface: by its own
 	// interface's record and by address, it stays 10.0.1.6.
 	assert.Contains(t, edges, "10.0.1.6 > 123456789012@nat-0123456789abcdef0 (destination_side)")
-	assert.Contains(t, edges, "123456789012@eni-0a1b2c3d4e5f60002 > 10.0.1.6 (source_side)")
+	assert.Contains(t, edges, albID+" > 10.0.1.6 (source_side)")
 	// 10.0.1.5, its primary address, is the instance's.
 	assert.Contains(t, edges, "123456789012@i-0123456789abcdef0 > 123456789012@nat-0123456789abcdef0 (both_sides)")
+}
+
+// Without rds:DescribeDBInstances an RDS DB instance's ENI stays the ENI;
+// the rest resolves, and the failure is reported as a recoverable error.
+func TestResolveDBInstancesDenied(t *testing.T) {
+	s3 := newFakeS3(t)
+	s3.put(t, keyPrefix+"a.log.gz", "custom.log", false)
+	ec2 := newFakeEC2(t)
+	ec2.setDenied(euwest1DBs, true)
+	host := statustest.NewHost()
+	r, sink := startReceiver(t, resolving(testConfig(s3.url), ec2), host, "rds-denied")
+	edges := resolvedEdges(firstBatch(t, r, sink))
+	assert.Contains(t, edges, "123456789012@i-0aaa1111bbbb22223 > 123456789012@eni-0d0000000000000d1 (both_sides)")
+	require.Equal(t, componentstatus.StatusRecoverableError, host.Last().Status())
+	require.ErrorContains(t, host.Last().Err(), "rds DescribeDBInstances eu-west-1")
 }

@@ -148,7 +148,7 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 				"cidr_block":   aws.ToString(v.CidrBlock),
 				"is_default":   aws.ToBool(v.IsDefault),
 			},
-			Links: ownerLinks(scope, v.OwnerId),
+			Links: ownerLinks(v.OwnerId),
 			Body: map[string]any{
 				"vpc_id":          id,
 				"cidr_block":      aws.ToString(v.CidrBlock),
@@ -173,7 +173,7 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 				"cloud.availability_zone": aws.ToString(s.AvailabilityZone),
 				"cidr_block":              aws.ToString(s.CidrBlock),
 			},
-			Links: append([]entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(s.VpcId)))}, ownerLinks(scope, s.OwnerId)...),
+			Links: append([]entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(s.VpcId)))}, ownerLinks(s.OwnerId)...),
 			Body: map[string]any{
 				"subnet_id":                  id,
 				"vpc_id":                     aws.ToString(s.VpcId),
@@ -262,11 +262,20 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 		out = append(out, e)
 	}
 	owners := eniOwners(scope, inv)
+	svc := services(region, inv)
+	// The network interfaces of AWS services (RDS, load balancers, Lambda,
+	// EKS): their addresses are announced by the service's element, as
+	// the flow-log receiver resolves them (awsnet's rule); by the
+	// interface itself when that element is not emitted.
+	var serviceENIs []int
 	for _, ni := range inv.networkInterfaces {
-		e := eniEntity(scope, region, ni, interval)
-		if o, ok := owners[aws.ToString(ni.Description)]; ok {
+		e := eniEntity(scope, region, ni, svc.OwnerOf(ni), interval)
+		if o, ok := owners[aws.ToString(ni.Description)]; ok && !slices.ContainsFunc(e.Links, func(l entity.Link) bool { return l.Target.InternalID == o.InternalID }) {
 			// load balancer / EKS cluster → its network interface.
 			e.Links = append(e.Links, parent(o.Type, o.InternalID))
+		}
+		if svc.OwnerOf(ni).Service() {
+			serviceENIs = append(serviceENIs, len(out))
 		}
 		out = append(out, e)
 	}
@@ -323,6 +332,7 @@ func entities(scope, region string, inv regionInventory, interval time.Duration)
 	for _, r := range inv.ecrRepositories {
 		out = append(out, ecrEntities(scope, region, r, interval)...)
 	}
+	announceByOwner(scope, svc, inv.networkInterfaces, out, serviceENIs)
 	return out
 }
 
@@ -345,7 +355,7 @@ func ecrEntities(scope, region string, r ecrRepository, interval time.Duration) 
 		Ref:         entity.Ref{Type: TypeECRRepo, InternalID: repoID, NativeIDs: map[string]any{"aws.ecr.repository.arn": aws.ToString(r.repo.RepositoryArn)}},
 		Name:        name,
 		Description: map[string]any{"cloud.region": region, "repository_uri": uri},
-		Links:       ownerLinks(scope, r.repo.RegistryId),
+		Links:       ownerLinks(r.repo.RegistryId),
 		Body: map[string]any{
 			"repository_name":      name,
 			"repository_arn":       aws.ToString(r.repo.RepositoryArn),
@@ -1087,11 +1097,52 @@ func rdsEntity(scope, region string, db rdstypes.DBInstance, zoneIDs map[string]
 }
 
 // rdsKey is an RDS DB instance's ID: its endpoint address, else its ARN.
-func rdsKey(db rdstypes.DBInstance) string {
-	if db.Endpoint != nil && aws.ToString(db.Endpoint.Address) != "" {
-		return aws.ToString(db.Endpoint.Address)
+func rdsKey(db rdstypes.DBInstance) string { return awsnet.RDSID(db) }
+
+// services is what awsnet's owner rule needs of a region's inventory.
+func services(region string, inv regionInventory) *awsnet.Services {
+	s := &awsnet.Services{Region: region, DBInstances: make([]awsnet.DBInstance, 0, len(inv.dbInstances))}
+	for _, db := range inv.dbInstances {
+		s.DBInstances = append(s.DBInstances, awsnet.NewDBInstance(db))
 	}
-	return aws.ToString(db.DBInstanceArn)
+	return s
+}
+
+// announceByOwner adds the addresses of the AWS services' network
+// interfaces (ents[i] for i in eniAt, in the order of nis that are such
+// interfaces) to their owner's entity, or to the interface's when the
+// owner is not among ents.
+func announceByOwner(scope string, svc *awsnet.Services, nis []ec2types.NetworkInterface, ents []entity.Entity, eniAt []int) {
+	if len(eniAt) == 0 {
+		return
+	}
+	byID := make(map[string]int, len(ents))
+	for i, e := range ents {
+		byID[e.InternalID] = i
+	}
+	n := 0
+	for _, ni := range nis {
+		owner := svc.OwnerOf(ni)
+		if !owner.Service() {
+			continue
+		}
+		at := eniAt[n]
+		n++
+		if i, ok := byID[owner.InternalID(scope)]; ok {
+			ents[i].Addresses = append(ents[i].Addresses, addressStrings(ni)...)
+			continue
+		}
+		ents[at].Addresses = addressStrings(ni)
+	}
+}
+
+// addressStrings are ni's addresses, as announced.
+func addressStrings(ni ec2types.NetworkInterface) []string {
+	var out []string
+	for _, a := range awsnet.Addresses(ni) {
+		out = append(out, a.String())
+	}
+	return out
 }
 
 // rdsClusterEntity is an RDS (Aurora or Multi-AZ) DB cluster, its writer
@@ -1264,14 +1315,14 @@ func networkEntities(scope, region string, inv regionInventory, interval time.Du
 			Ref:            entity.Ref{Type: TypeDHCP, InternalID: internalid.AWS(scope, id), NativeIDs: map[string]any{"aws.dhcp_options.id": id}},
 			Name:           nameOr(d.Tags, id),
 			Description:    map[string]any{"cloud.region": region},
-			Links:          ownerLinks(scope, d.OwnerId),
+			Links:          ownerLinks(d.OwnerId),
 			Body:           map[string]any{"dhcp_options_id": id, "owner_id": aws.ToString(d.OwnerId), "configuration": conf, "tags": tags(d.Tags)},
 			ReportInterval: interval,
 		})
 	}
 	for _, rt := range inv.routeTables {
 		id := aws.ToString(rt.RouteTableId)
-		links := append([]entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(rt.VpcId)))}, ownerLinks(scope, rt.OwnerId)...)
+		links := append([]entity.Link{parent(TypeVPC, internalid.AWS(scope, aws.ToString(rt.VpcId)))}, ownerLinks(rt.OwnerId)...)
 		var subnets []any
 		main := false
 		for _, a := range rt.Associations {
@@ -1409,7 +1460,7 @@ func firstNonEmpty(ss ...string) string {
 // no instance is attached and it is not a NAT gateway's: an instance's and
 // a NAT gateway's addresses resolve to them, the others (load balancers,
 // Lambda, RDS …) to the interface.
-func eniEntity(scope, region string, ni ec2types.NetworkInterface, interval time.Duration) entity.Entity {
+func eniEntity(scope, region string, ni ec2types.NetworkInterface, owner awsnet.Owner, interval time.Duration) entity.Entity {
 	id := aws.ToString(ni.NetworkInterfaceId)
 	var ips []any
 	for _, pa := range ni.PrivateIpAddresses {
@@ -1431,13 +1482,14 @@ func eniEntity(scope, region string, ni ec2types.NetworkInterface, interval time
 	// resolves with the same rule): the instance it is attached to, the
 	// NAT gateway it belongs to, else the ENI, which then announces them.
 	var addrs []string
-	switch owner := awsnet.OwnerOf(ni); owner.Type {
-	case awsnet.TypeInstance:
+	switch {
+	case owner.Type == awsnet.TypeInstance:
 		links = append(links, parent(TypeInstance, owner.InternalID(scope)))
-	case awsnet.TypeENI:
-		for _, a := range awsnet.Addresses(ni) {
-			addrs = append(addrs, a.String())
-		}
+	case owner.Type == awsnet.TypeENI:
+		addrs = addressStrings(ni)
+	case owner.Service():
+		// RDS instance, load balancer, function, cluster → its interface.
+		links = append(links, parent(owner.Type, owner.InternalID(scope)))
 	}
 	var groups []any
 	for _, g := range ni.Groups {
@@ -1600,7 +1652,7 @@ func permissions(ps []ec2types.IpPermission) []any {
 
 // bucketEntities are the account's S3 buckets: owner → bucket, as the
 // agent.
-func bucketEntities(scope string, buckets []s3types.Bucket, interval time.Duration) []entity.Entity {
+func bucketEntities(scope string, owner entity.Ref, buckets []s3types.Bucket, interval time.Duration) []entity.Entity {
 	out := make([]entity.Entity, 0, len(buckets))
 	for _, b := range buckets {
 		name := aws.ToString(b.Name)
@@ -1612,7 +1664,7 @@ func bucketEntities(scope string, buckets []s3types.Bucket, interval time.Durati
 			Ref:            entity.Ref{Type: TypeS3Bucket, InternalID: internalid.AWS(scope, name), NativeIDs: map[string]any{"aws.s3.bucket": name}},
 			Name:           name,
 			Description:    map[string]any{"cloud.region": aws.ToString(b.BucketRegion)},
-			Links:          []entity.Link{parent(TypeOwner, internalid.AWS(scope, scope))},
+			Links:          []entity.Link{parent(TypeOwner, owner.InternalID)},
 			Body:           map[string]any{"name": name, "creation_date": created, "region": aws.ToString(b.BucketRegion)},
 			ReportInterval: interval,
 		})
@@ -1620,10 +1672,11 @@ func bucketEntities(scope string, buckets []s3types.Bucket, interval time.Durati
 	return out
 }
 
-// ownerEntity is the account: the agent's aws.owner element.
-func ownerEntity(scope, account string, interval time.Duration) entity.Entity {
+// ownerEntity is the account: the agent's aws.owner element, its ID the
+// bare account ID whatever the scope.
+func ownerEntity(account string, interval time.Duration) entity.Entity {
 	return entity.Entity{
-		Ref:            entity.Ref{Type: TypeOwner, InternalID: internalid.AWS(scope, account), NativeIDs: map[string]any{"cloud.account.id": account}},
+		Ref:            entity.Ref{Type: TypeOwner, InternalID: internalid.AWSOwner(account), NativeIDs: map[string]any{"cloud.account.id": account}},
 		Name:           account,
 		Body:           map[string]any{"account_id": account},
 		ReportInterval: interval,
@@ -1644,11 +1697,11 @@ func ownedBy(owner entity.Ref, ents []entity.Entity) []entity.Entity {
 
 // ownerLinks is owner → resource, listed by the resource, as the agent
 // did for VPCs, subnets and route tables.
-func ownerLinks(scope string, owner *string) []entity.Link {
+func ownerLinks(owner *string) []entity.Link {
 	if aws.ToString(owner) == "" {
 		return nil
 	}
-	return []entity.Link{parent(TypeOwner, internalid.AWS(scope, aws.ToString(owner)))}
+	return []entity.Link{parent(TypeOwner, internalid.AWSOwner(aws.ToString(owner)))}
 }
 
 // parent is the structural edge a child lists to its parent.

@@ -33,6 +33,9 @@ const iamAPIVersion = "2010-05-08"
 // answer 401 AuthFailure (an opt-in region that is not enabled).
 type fakeAPI struct {
 	url string
+	// overlay, when set, is a folder of testdata whose recorded responses
+	// replace testdata/api's of the same name (a scenario's account).
+	overlay string
 
 	mu       sync.Mutex
 	throttle map[string]int
@@ -181,7 +184,13 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("X-Amzn-Errortype", apiErr.errType)
 		}
 	}
-	body, err := os.ReadFile(filepath.Join("testdata", "api", file))
+	path := filepath.Join("testdata", "api", file)
+	if f.overlay != "" && code == http.StatusOK {
+		if p := filepath.Join("testdata", f.overlay, file); fileExists(p) {
+			path = p
+		}
+	}
+	body, err := os.ReadFile(path)
 	if err != nil {
 		http.Error(w, "no recorded response for "+file, http.StatusNotImplemented)
 		return
@@ -201,6 +210,11 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(code)
 	_, _ = w.Write(body)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func (f *fakeAPI) callCounts() map[string]int {

@@ -132,7 +132,7 @@ func iamEntities(scope string, inv iamInventory, interval time.Duration) []entit
 func roleEntity(scope string, r iamtypes.RoleDetail, listed iamtypes.Role, policies map[string]bool, interval time.Duration) entity.Entity {
 	arn := aws.ToString(r.Arn)
 	account, _ := arnAccount(arn)
-	links := ownerLinks(scope, aws.String(account))
+	links := ownerLinks(aws.String(account))
 	var attached []any
 	for _, p := range r.AttachedManagedPolicies {
 		parn := aws.ToString(p.PolicyArn)
@@ -201,7 +201,7 @@ func policyEntity(scope string, p iamtypes.ManagedPolicyDetail, interval time.Du
 	awsManaged := account == awsManagedAccount
 	var links []entity.Link
 	if !awsManaged {
-		links = ownerLinks(scope, aws.String(account))
+		links = ownerLinks(aws.String(account))
 	}
 	body := map[string]any{
 		"policy_name":                      aws.ToString(p.PolicyName),
@@ -246,7 +246,7 @@ func policyEntity(scope string, p iamtypes.ManagedPolicyDetail, interval time.Du
 func instanceProfileEntity(scope string, ip iamtypes.InstanceProfile, interval time.Duration) entity.Entity {
 	arn := aws.ToString(ip.Arn)
 	account, _ := arnAccount(arn)
-	links := ownerLinks(scope, aws.String(account))
+	links := ownerLinks(aws.String(account))
 	var roles []any
 	for _, r := range ip.Roles {
 		roles = append(roles, aws.ToString(r.RoleName))

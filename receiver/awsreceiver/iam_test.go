@@ -117,7 +117,7 @@ func TestGoldenIAM(t *testing.T) {
 	api.requireCalled(t, "us-east-1 GetAccountAuthorizationDetails", 2) // throttled, then retried
 	api.requireCalled(t, "us-east-1 GetAccountAuthorizationDetails iam-page-2", 1)
 	assert.Len(t, r.seen[iamKey], 5+6+2, "5 roles, 2 customer and 4 AWS managed policies, 2 instance profiles")
-	assert.Len(t, r.seen["eu-west-1"], 40)
+	assert.Len(t, r.seen["eu-west-1"], 41)
 
 	states, _ := records(logs[0])
 	role := func(name string) string { return testAccount + iamARN + "role/" + name }
@@ -163,7 +163,7 @@ func TestIAMAccessDeniedKeepsIAM(t *testing.T) {
 	require.Len(t, sink.AllLogs(), 2)
 	states, deletes := records(sink.AllLogs()[1])
 	assert.Empty(t, deletes)
-	assert.Len(t, states, 1+40+2, "the owner, the region's 40, the 2 buckets; no IAM")
+	assert.Len(t, states, 1+41+2, "the owner, the region's 41, the 2 buckets; no IAM")
 	lambda := states["aws.lambda "+testAccount+"arn:aws:lambda:eu-west-1:123456789012:function:shop-thumbnailer"]
 	assert.Equal(t, []string{testAccount + iamARN + "role/shop-thumbnailer-role"}, linkTargets(lambda)[entity.RelParentChild+" "+TypeIAMRole])
 	assert.Len(t, r.seen[iamKey], 14, "kept")

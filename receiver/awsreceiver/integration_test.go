@@ -79,7 +79,7 @@ func TestGoldenEC2(t *testing.T) {
 	api.requireCalled(t, "eu-west-1 ECRDescribeImages shop-api", 1)
 	assert.Positive(t, api.callCounts()["ap-southeast-3 DescribeAvailabilityZones"], "the opt-in region was tried")
 	assert.NotContains(t, r.seen, "ap-southeast-3")
-	assert.Len(t, r.seen["eu-west-1"], 40)
+	assert.Len(t, r.seen["eu-west-1"], 41)
 }
 
 // A second crawl deletes what vanished; a region that fails keeps what it
@@ -96,13 +96,13 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	r.client = c
 
 	require.NoError(t, r.crawl(context.Background()))
-	require.Len(t, r.seen["eu-west-1"], 40)
+	require.Len(t, r.seen["eu-west-1"], 41)
 
 	// The region now refuses: reported, nothing deleted, nothing emitted.
 	api.setDenied("eu-west-1", true)
 	require.ErrorContains(t, r.crawl(context.Background()), "AuthFailure")
 	assert.Equal(t, 1, len(sink.AllLogs()))
-	require.Len(t, r.seen["eu-west-1"], 40)
+	require.Len(t, r.seen["eu-west-1"], 41)
 
 	// The region is no longer configured: everything it had is deleted.
 	api.setDenied("eu-west-1", false)
@@ -110,6 +110,6 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	api.setDenied("eu-central-1", true)
 	require.Error(t, r.crawl(context.Background()))
 	require.Len(t, sink.AllLogs(), 2)
-	assert.Equal(t, 40+1+2, sink.AllLogs()[1].LogRecordCount(), "40 deletes, the owner, the 2 buckets")
+	assert.Equal(t, 41+1+2, sink.AllLogs()[1].LogRecordCount(), "41 deletes, the owner, the 2 buckets")
 	assert.NotContains(t, r.seen, "eu-west-1")
 }

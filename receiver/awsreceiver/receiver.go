@@ -112,7 +112,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	owner := ownerEntity(scope, account, r.cfg.CollectionInterval)
+	owner := ownerEntity(account, r.cfg.CollectionInterval)
 	regions := r.cfg.Regions
 	if len(regions) == 0 {
 		if regions, err = r.client.regions(ctx, r.cfg.Region); err != nil {
@@ -200,7 +200,7 @@ func (r *awsReceiver) crawl(ctx context.Context) error {
 		errs = append(errs, err)
 	} else {
 		emitted = true
-		ents := ownedBy(owner.Ref, bucketEntities(scope, buckets, r.cfg.CollectionInterval))
+		ents := ownedBy(owner.Ref, bucketEntities(scope, owner.Ref, buckets, r.cfg.CollectionInterval))
 		keys := entity.SetOf(ents)
 		if err := addUnit(batch, now, r.seen[globalKey], keys, ents); err != nil {
 			return err

@@ -65,7 +65,7 @@ func TestAccessDeniedPerService(t *testing.T) {
 	r, sink := crawlOnce(t, api, "eu-west-1")
 	require.NoError(t, r.crawl(context.Background()))
 	before := len(r.seen["eu-west-1"])
-	require.Equal(t, 40, before)
+	require.Equal(t, 41, before)
 	firstStates, _ := kinds(sink.AllLogs()[0])
 
 	for action := range deniedInEveryService {
@@ -145,7 +145,7 @@ func TestThrottlingPerService(t *testing.T) {
 	}
 	r, sink := crawlOnce(t, api, "eu-west-1")
 	require.NoError(t, r.crawl(context.Background()))
-	require.Len(t, r.seen["eu-west-1"], 40)
+	require.Len(t, r.seen["eu-west-1"], 41)
 	require.Len(t, sink.AllLogs(), 1)
 	calls := api.callCounts()
 	for action, key := range throttled {
@@ -182,8 +182,9 @@ func TestRepeatedRefusalReportedOnce(t *testing.T) {
 	assert.Len(t, host.Events(), 1)
 }
 
-// With a scope_id that is not the account of the credentials, every owner
-// edge still reaches the owner element (<scope>@<account>): none dangles.
+// The owner element's ID is the bare account ID (as the original agent's),
+// also with a scope_id that is not the account of the credentials, and
+// every owner edge reaches it: none dangles.
 func TestOwnerLinksWithScopeOverride(t *testing.T) {
 	api := newFakeAPI(t)
 	cfg := testConfig(api.url)
@@ -197,7 +198,7 @@ func TestOwnerLinksWithScopeOverride(t *testing.T) {
 	require.NoError(t, err)
 	r.client = c
 	require.NoError(t, r.crawl(context.Background()))
-	owner := "999999999999@123456789012"
+	owner := "123456789012"
 	owners, links := 0, 0
 	for lr := range entity.LogRecords(sink.AllLogs()[0]) {
 		rec := entity.View(lr)

@@ -99,7 +99,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "coordimap-migrate: writing the result: %v\n", err)
 		return exitBadInput
 	}
-	printReport(stderr, name, *out, res)
+	dest := "standard output"
+	if *out != "" {
+		dest = *out
+	}
+	res.WriteReport(stderr, name, dest)
 	if !res.Complete() {
 		return exitIncomplete
 	}
@@ -111,28 +115,6 @@ func readInput(path string, stdin io.Reader) ([]byte, error) {
 		return io.ReadAll(stdin)
 	}
 	return os.ReadFile(path)
-}
-
-func printReport(w io.Writer, name, out string, res *legacyconfig.Result) {
-	for _, f := range res.Findings {
-		fmt.Fprintln(w, f.Format(name))
-	}
-	if len(res.EnvVars) > 0 {
-		fmt.Fprintln(w, "Set these environment variables for otelcol-coordimap:")
-		for _, e := range res.EnvVars {
-			fmt.Fprintf(w, "  %-40s %s\n", e.Name, e.For)
-		}
-	}
-	where := "standard output"
-	if out != "" {
-		where = out
-	}
-	status := "complete"
-	if !res.Complete() {
-		status = "incomplete: review the findings marked invalid and not mapped"
-	}
-	fmt.Fprintf(w, "coordimap-migrate: %s: %d data sources converted, %d not converted, written to %s; %s\n",
-		name, res.Converted, res.Skipped, where, status)
 }
 
 // writeAtomic writes data to path through a temporary file in the same

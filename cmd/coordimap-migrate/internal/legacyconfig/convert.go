@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -348,8 +347,4 @@ func (s *source) mappings(st *Setting) []string {
 func lastLine(err error) string {
 	lines := strings.Split(err.Error(), "\n")
 	return lines[len(lines)-1]
-}
-
-func isNameRune(r rune) bool {
-	return !unicode.In(r, unicode.Z, unicode.C, unicode.S)
 }

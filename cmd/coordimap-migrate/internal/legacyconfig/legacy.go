@@ -288,7 +288,7 @@ func (p *parser) settings(node *yaml.Node, where string, ds *DataSource) []Setti
 				s.Name, hasName = p.scalar(kv.value, w+".name")
 			case "value":
 				s.Value, _ = p.scalar(kv.value, w+".value")
-				s.Line = kv.value.Line
+				s.Line = kv.line
 			case "send":
 				// The agent declared it and never read it.
 			default:

@@ -2,6 +2,7 @@ package legacyconfig
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 )
@@ -106,4 +107,24 @@ func (r *report) sorted() []Finding {
 	out := slices.Clone(r.findings)
 	slices.SortStableFunc(out, func(a, b Finding) int { return a.Line - b.Line })
 	return out
+}
+
+// WriteReport writes the findings, the variables to set and a summary;
+// name is the legacy file, dest where the result went.
+func (r *Result) WriteReport(w io.Writer, name, dest string) {
+	for _, f := range r.Findings {
+		fmt.Fprintln(w, f.Format(name))
+	}
+	if len(r.EnvVars) > 0 {
+		fmt.Fprintln(w, "Set these environment variables for otelcol-coordimap:")
+		for _, e := range r.EnvVars {
+			fmt.Fprintf(w, "  %-40s %s\n", e.Name, e.For)
+		}
+	}
+	status := "complete"
+	if !r.Complete() {
+		status = "incomplete: review the findings marked invalid and not mapped"
+	}
+	fmt.Fprintf(w, "coordimap-migrate: %s: %d data sources converted, %d not converted, written to %s; %s\n",
+		name, r.Converted, r.Skipped, dest, status)
 }

@@ -35,6 +35,7 @@ type dropped struct {
 // source converts ds; false when it is kept in a comment instead.
 func (c *converter) source(ds *DataSource) bool {
 	s := &source{c: c, ds: ds, byName: map[string]*Setting{}, used: map[string]bool{}, cfg: &omap{}}
+	envBefore := len(c.env)
 	firstLine := map[string]int{}
 	for i := range ds.Settings {
 		st := &ds.Settings[i]
@@ -82,6 +83,11 @@ func (c *converter) source(ds *DataSource) bool {
 	if s.skip != "" {
 		c.rep.add(s.skipSev, ds, cmpOr(s.skipLine, ds.Line), "", "data source not converted: %s; kept in a comment at the end", s.skip)
 		c.keep(ds, s.skip)
+		// Nothing reads the variables of a data source kept in a comment.
+		for _, e := range c.env[envBefore:] {
+			delete(c.envNames, e.Name)
+		}
+		c.env = c.env[:envBefore]
 		return false
 	}
 	id := c.componentID(typ, ds)

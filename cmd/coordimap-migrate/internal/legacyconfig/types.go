@@ -193,10 +193,11 @@ func (s *source) mongodb() map[string]dropped {
 	// TLS on.
 	if strings.ContainsAny(host, ":,/?@") {
 		st := s.byName["db_host"]
-		s.cfg.set("hosts", []string{literal(host)})
-		s.invalid(st, "%q: the agent's mongodb+srv:// URI cannot hold a port or several hosts, so it could not connect; converted to hosts: [%s]", host, host)
-		if _, _, err := net.SplitHostPort(host); err != nil {
-			s.fail(Invalid, st.Line, "db_host %q is neither a DNS SRV name nor host:port", host)
+		if h, _, err := net.SplitHostPort(host); err != nil || h == "" || strings.ContainsAny(host, ",/?@") {
+			s.fail(Invalid, st.Line, "db_host %q is neither a DNS SRV name nor one host:port (the agent could not connect to it either)", host)
+		} else {
+			s.cfg.set("hosts", []string{literal(host)})
+			s.invalid(st, "%q: the agent's mongodb+srv:// URI cannot hold a port, so it could not connect; converted to hosts: [%s]", host, host)
 		}
 	} else {
 		s.cfg.set("uri", literal("mongodb+srv://"+host+"/"))
@@ -518,7 +519,8 @@ func (s *source) gcp() map[string]dropped {
 			}
 		}
 	}
-	for _, k := range []string{"scope_id", "credentials_file", "include_regions"} {
+	s.scope(true, "the project number")
+	for _, k := range []string{"credentials_file", "include_regions"} {
 		s.get(k)
 	}
 	return nil

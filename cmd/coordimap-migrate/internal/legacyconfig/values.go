@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // wholeRef matches a value that is one ${VAR} reference: the only form
@@ -63,22 +64,17 @@ func intendedInterval(v string) (time.Duration, bool) {
 	return d, err == nil && d > 0
 }
 
-// formatDuration writes d the short way (90s, 5m, 1h, 1m30s).
+// formatDuration writes d the short way (90s, 5m, 1h, 1h30m0s as 90m).
 func formatDuration(d time.Duration) string {
 	switch {
 	case d%time.Hour == 0:
 		return fmt.Sprintf("%dh", d/time.Hour)
 	case d%time.Minute == 0:
 		return fmt.Sprintf("%dm", d/time.Minute)
-	case d%time.Second == 0 && d < time.Minute:
+	case d%time.Second == 0:
 		return fmt.Sprintf("%ds", d/time.Second)
 	}
-	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return d.String()
 }
 
 // envVarName builds a variable name from parts: upper case, runs of other
@@ -119,4 +115,8 @@ func componentName(s string) string {
 		}
 	}
 	return strings.ReplaceAll(b.String(), "::", "__")
+}
+
+func isNameRune(r rune) bool {
+	return !unicode.In(r, unicode.Z, unicode.C, unicode.S)
 }

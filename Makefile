@@ -4,6 +4,8 @@ STATICCHECK_VERSION := v0.8.2
 GO             ?= go
 BUILD_DIR      := _build
 BINARY         := $(BUILD_DIR)/otelcol-coordimap
+MCP_BINARY     := $(BUILD_DIR)/coordimap-mcp
+VERSION        := $(shell sed -n 's/^  version: *//p' builder-config.yaml)
 # Tools live outside the checkout so that fresh clones (CI) reuse them.
 TOOLS_DIR      ?= $(HOME)/.cache/otelcol-coordimap/tools
 OCB            := $(TOOLS_DIR)/builder-$(OCB_VERSION)
@@ -29,12 +31,15 @@ $(STATICCHECK):
 	GOBIN=$(TOOLS_DIR) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	mv $(TOOLS_DIR)/staticcheck $(STATICCHECK)
 
-## build: the otelcol-coordimap distribution, with ocb, into _build/
-build: $(BINARY)
+## build: the otelcol-coordimap distribution, with ocb, and coordimap-mcp into _build/
+build: $(BINARY) $(MCP_BINARY)
 
 $(BINARY): $(OCB) $(GO_SOURCES)
 	$(OCB) --config builder-config.yaml
 	@touch $(BINARY)
+
+$(MCP_BINARY): $(GO_SOURCES)
+	$(GO) build -ldflags '-X main.version=$(VERSION)' -o $(MCP_BINARY) ./cmd/coordimap-mcp
 
 # coordimap-migrate: the coordimap-agent configuration converter.
 MIGRATE        := $(BUILD_DIR)/coordimap-migrate
@@ -63,7 +68,7 @@ $(FERRETDB):
 
 ## test: every test, integration and end-to-end included
 test: build $(FERRETDB)
-	COORDIMAP_COLLECTOR_BIN=$(CURDIR)/$(BINARY) COORDIMAP_FERRETDB=$(FERRETDB) \
+	COORDIMAP_COLLECTOR_BIN=$(CURDIR)/$(BINARY) COORDIMAP_MCP_BIN=$(CURDIR)/$(MCP_BINARY) COORDIMAP_FERRETDB=$(FERRETDB) \
 		$(GO) test $(TESTFLAGS) -count=1 ./...
 	cd $(KUBE_TEST_MODULE) && $(GO) test $(TESTFLAGS) -count=1 -timeout 20m ./...
 

@@ -380,8 +380,10 @@ func (w *writer) applyNodes(ctx context.Context, states []NodeState) error {
 		partition_name=? WHERE scope_id=? AND id=?`); err != nil {
 		return err
 	}
-	var relink []prepared // nodes whose structural edges must be rewritten
-	var owners []string   // of those, the ones that may own edges already
+	var indexed []prepared // nodes whose search terms must be written
+	var reindex []nodeKey  // of those, the ones indexed before
+	var relink []prepared  // nodes whose structural edges must be rewritten
+	var owners []string    // of those, the ones that may own edges already
 	for _, k := range order {
 		st := &states[index[k]]
 		p := prepareNode(st)
@@ -409,7 +411,9 @@ func (w *writer) applyNodes(ctx context.Context, states []NodeState) error {
 				p.stateHash, p.linksHash, p.search, ri, at, at, nil)
 			ch.Op = OpCreated
 			w.changes = append(w.changes, ch)
+			indexed = append(indexed, p)
 		case o.deleted || o.stateHash != p.stateHash:
+			indexed, reindex = append(indexed, p), append(reindex, k)
 			var before map[string]string
 			if !o.deleted {
 				if before, err = w.storedFields(ctx, k); err != nil {
@@ -446,6 +450,9 @@ func (w *writer) applyNodes(ctx context.Context, states []NodeState) error {
 		}
 	}
 	if err := insNode.flush(ctx, nil); err != nil {
+		return err
+	}
+	if err := w.writeTerms(ctx, indexed, reindex); err != nil {
 		return err
 	}
 	return w.relink(ctx, relink, owners)

@@ -25,6 +25,8 @@ type dialect struct {
 	// keyedTable ends a CREATE TABLE whose primary key is the row's
 	// identity (SQLite: no separate rowid b-tree holding the key twice).
 	keyedTable string
+	// binaryCollation makes a column compare bytes, so a prefix is a range.
+	binaryCollation string
 	// contains is the SQL of "column contains ?" (case-sensitive; the
 	// search column is lower-cased).
 	contains string
@@ -38,9 +40,10 @@ var (
 		contains:   "instr(search, ?) > 0",
 	}
 	postgresDialect = dialect{
-		name:      "postgresql",
-		dollar:    true,
-		seqColumn: "seq BIGSERIAL PRIMARY KEY",
+		name:            "postgresql",
+		dollar:          true,
+		seqColumn:       "seq BIGSERIAL PRIMARY KEY",
+		binaryCollation: ` COLLATE "C"`,
 		// One writer at a time, so change sequence numbers become visible
 		// in order (a reader of the feed never skips a late commit).
 		lock:     "SELECT pg_advisory_xact_lock(7438190021)",
@@ -136,6 +139,12 @@ func (d dialect) migrations() [][]string {
 			fields TEXT NOT NULL)`,
 		`CREATE INDEX changes_by_time ON changes (at)`,
 		`CREATE INDEX changes_by_id ON changes (id)`,
+		`CREATE TABLE node_terms (
+			term TEXT` + d.binaryCollation + ` NOT NULL,
+			scope_id TEXT NOT NULL,
+			id TEXT NOT NULL,
+			PRIMARY KEY (term, scope_id, id))` + d.keyedTable,
+		`CREATE INDEX node_terms_by_node ON node_terms (scope_id, id)`,
 		`CREATE TABLE crawls (
 			data_source_id TEXT NOT NULL,
 			partition_name TEXT NOT NULL,

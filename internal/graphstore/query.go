@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -38,6 +39,56 @@ func scanEdges(rows *sql.Rows) ([]*Edge, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+func scanEdgeKeys(rows *sql.Rows) ([]*Edge, error) {
+	defer rows.Close()
+	var out []*Edge
+	for rows.Next() {
+		e := &Edge{}
+		if err := rows.Scan(&e.Source, &e.Destination, &e.Type); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// edgesByKey reads whole edges by their keys, in the keys' order.
+func (s *Store) edgesByKey(ctx context.Context, keys []EdgeKey) ([]*Edge, error) {
+	byKey := map[EdgeKey]*Edge{}
+	for start := 0; start < len(keys); start += readChunk {
+		part := keys[start:min(start+readChunk, len(keys))]
+		var q strings.Builder
+		q.WriteString(`SELECT ` + edgeColumns + ` FROM edges WHERE (source_id, destination_id, type) IN (`)
+		args := make([]any, 0, 3*len(part))
+		for i, k := range part {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?,?)")
+			args = append(args, k.Source, k.Destination, k.Type)
+		}
+		q.WriteByte(')')
+		rows, err := s.r.QueryContext(ctx, s.q(q.String()), args...)
+		if err != nil {
+			return nil, err
+		}
+		edges, err := scanEdges(rows)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range edges {
+			byKey[e.Key()] = e
+		}
+	}
+	out := make([]*Edge, 0, len(keys))
+	for _, k := range keys {
+		if e, ok := byKey[k]; ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 // scanNodes reads nodes; withData false leaves Data out (lists).
@@ -116,6 +167,9 @@ func (f *NodeFilter) where() (string, []any) {
 			conds, args = append(conds, eq.col+" = ?"), append(args, eq.v)
 		}
 	}
+	if len(conds) == 0 {
+		return "1 = 1", nil
+	}
 	return strings.Join(conds, " AND "), args
 }
 
@@ -132,14 +186,24 @@ func (s *Store) nodesUnclamped(ctx context.Context, f NodeFilter) (NodePage, err
 func (s *Store) nodesPage(ctx context.Context, f NodeFilter, limit int) (NodePage, error) {
 	where, args := f.where()
 	if q := strings.TrimSpace(strings.ToLower(f.Query)); q != "" {
+		tw, targs := termCondition(q)
+		page, err := s.nodesWhere(ctx, where+" AND "+tw, append(slices.Clone(args), targs...), f.After, limit)
+		if err != nil || page.Total > 0 {
+			return page, err
+		}
+		// No term starts with it: a substring of anything, data included.
 		where += " AND " + s.d.contains
 		args = append(args, q)
 	}
+	return s.nodesWhere(ctx, where, args, f.After, limit)
+}
+
+func (s *Store) nodesWhere(ctx context.Context, where string, args []any, after string, limit int) (NodePage, error) {
 	var total int
 	if err := s.r.QueryRowContext(ctx, s.q(`SELECT count(*) FROM nodes WHERE `+where), args...).Scan(&total); err != nil {
 		return NodePage{}, fmt.Errorf("graph store: %w", err)
 	}
-	if scope, id, ok := parseCursor(f.After); ok {
+	if scope, id, ok := parseCursor(after); ok {
 		where += " AND (scope_id > ? OR (scope_id = ? AND id > ?))"
 		args = append(args, scope, scope, id)
 	}
@@ -220,6 +284,15 @@ func (s *Store) nodesByID(ctx context.Context, ids []string, asOf time.Time) (ma
 // EdgesOf returns the live (at asOf) edges with an end in ids, in the
 // given direction, limited to relation types when any are given.
 func (s *Store) EdgesOf(ctx context.Context, ids []string, dir Direction, types []string, asOf time.Time) ([]*Edge, error) {
+	return s.edgesOf(ctx, ids, dir, types, asOf, false)
+}
+
+// readChunk is how many IDs go into one IN (…) of a read.
+const readChunk = 500
+
+// edgesOf is EdgesOf; keysOnly reads only the edges' ends and types (a
+// walk that needs no more).
+func (s *Store) edgesOf(ctx context.Context, ids []string, dir Direction, types []string, asOf time.Time, keysOnly bool) ([]*Edge, error) {
 	var out []*Edge
 	alive, aargs := aliveAt(asOf)
 	typeCond := ""
@@ -240,8 +313,12 @@ func (s *Store) EdgesOf(ctx context.Context, ids []string, dir Direction, types 
 		cols = []string{"source_id", "destination_id"}
 	}
 	seen := map[EdgeKey]bool{}
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
+	columns := edgeColumns
+	if keysOnly {
+		columns = "source_id, destination_id, type"
+	}
+	for start := 0; start < len(ids); start += readChunk {
+		part := ids[start:min(start+readChunk, len(ids))]
 		for _, col := range cols {
 			args := make([]any, 0, len(part)+len(aargs)+len(targs))
 			for _, id := range part {
@@ -249,12 +326,17 @@ func (s *Store) EdgesOf(ctx context.Context, ids []string, dir Direction, types 
 			}
 			args = append(args, aargs...)
 			args = append(args, targs...)
-			rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+edgeColumns+` FROM edges WHERE `+col+` IN (`+
+			rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+columns+` FROM edges WHERE `+col+` IN (`+
 				placeholders(len(part))+`) AND `+alive+typeCond), args...)
 			if err != nil {
 				return nil, fmt.Errorf("graph store: %w", err)
 			}
-			edges, err := scanEdges(rows)
+			var edges []*Edge
+			if keysOnly {
+				edges, err = scanEdgeKeys(rows)
+			} else {
+				edges, err = scanEdges(rows)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("graph store: %w", err)
 			}
@@ -410,18 +492,31 @@ func mergeFields(a, b []string) []string {
 }
 
 // Summary counts the live graph.
-func (s *Store) Summary(ctx context.Context) (Summary, error) {
+func (s *Store) Summary(ctx context.Context) (Summary, error) { return s.summary(ctx, "") }
+
+// SummaryOf counts what one data source reported to the live graph (the
+// nodes it reported last, the edges it declared or observed, its changes).
+func (s *Store) SummaryOf(ctx context.Context, dataSourceID string) (Summary, error) {
+	return s.summary(ctx, dataSourceID)
+}
+
+// summary counts the live graph, or one data source's part when ds is set.
+func (s *Store) summary(ctx context.Context, ds string) (Summary, error) {
+	cond, args := "", []any(nil)
+	if ds != "" {
+		cond, args = " AND data_source_id = ?", []any{ds}
+	}
 	sum := Summary{ByType: map[string]int{}, ByDataSource: map[string]int{}, ByScope: map[string]int{}, ByRelation: map[string]int{}}
 	for _, g := range []struct {
 		q string
 		m map[string]int
 	}{
-		{`SELECT type, count(*) FROM nodes WHERE deleted_at IS NULL GROUP BY type`, sum.ByType},
-		{`SELECT data_source_id, count(*) FROM nodes WHERE deleted_at IS NULL GROUP BY data_source_id`, sum.ByDataSource},
-		{`SELECT scope_id, count(*) FROM nodes WHERE deleted_at IS NULL GROUP BY scope_id`, sum.ByScope},
-		{`SELECT type, count(*) FROM edges WHERE deleted_at IS NULL GROUP BY type`, sum.ByRelation},
+		{`SELECT type, count(*) FROM nodes WHERE deleted_at IS NULL` + cond + ` GROUP BY type`, sum.ByType},
+		{`SELECT data_source_id, count(*) FROM nodes WHERE deleted_at IS NULL` + cond + ` GROUP BY data_source_id`, sum.ByDataSource},
+		{`SELECT scope_id, count(*) FROM nodes WHERE deleted_at IS NULL` + cond + ` GROUP BY scope_id`, sum.ByScope},
+		{`SELECT type, count(*) FROM edges WHERE deleted_at IS NULL` + cond + ` GROUP BY type`, sum.ByRelation},
 	} {
-		rows, err := s.r.QueryContext(ctx, g.q)
+		rows, err := s.r.QueryContext(ctx, s.q(g.q), args...)
 		if err != nil {
 			return sum, fmt.Errorf("graph store: %w", err)
 		}
@@ -444,11 +539,11 @@ func (s *Store) Summary(ctx context.Context) (Summary, error) {
 	for _, n := range sum.ByRelation {
 		sum.Edges += n
 	}
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM nodes WHERE deleted_at IS NOT NULL`).Scan(&sum.DeletedNodes); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT count(*) FROM nodes WHERE deleted_at IS NOT NULL`+cond), args...).Scan(&sum.DeletedNodes); err != nil {
 		return sum, fmt.Errorf("graph store: %w", err)
 	}
 	var last, oldest sql.NullInt64
-	if err := s.r.QueryRowContext(ctx, `SELECT max(seq), min(at) FROM changes`).Scan(&last, &oldest); err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT max(seq), min(at) FROM changes WHERE 1 = 1`+cond), args...).Scan(&last, &oldest); err != nil {
 		return sum, fmt.Errorf("graph store: %w", err)
 	}
 	sum.LastChange = last.Int64
@@ -588,6 +683,7 @@ func (w *writer) maintain(ctx context.Context, now time.Time) error {
 	cut := n - int64(w.s.opts.HistoryRetention)
 	for _, q := range []string{
 		`DELETE FROM changes WHERE at < ?`,
+		`DELETE FROM node_terms WHERE (scope_id, id) IN (SELECT scope_id, id FROM nodes WHERE deleted_at IS NOT NULL AND deleted_at < ?)`,
 		`DELETE FROM nodes WHERE deleted_at IS NOT NULL AND deleted_at < ?`,
 		`DELETE FROM edges WHERE deleted_at IS NOT NULL AND deleted_at < ?`,
 	} {

@@ -321,6 +321,18 @@ func TestSearchFiltersAndPaging(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, page.Nodes, 1)
 		assert.Equal(t, "orders-db", page.Nodes[0].Name)
+		// No term starts with it: found as a substring.
+		page, err = s.Nodes(ctx, NodeFilter{Query: "rders-d"})
+		require.NoError(t, err)
+		require.Len(t, page.Nodes, 1)
+		assert.Equal(t, "orders-db", page.Nodes[0].Name)
+		// Every word must match.
+		page, err = s.Nodes(ctx, NodeFilter{Query: "p1 shop"})
+		require.NoError(t, err)
+		assert.Equal(t, 10, page.Total, "p10…p19")
+		page, err = s.Nodes(ctx, NodeFilter{Query: "p1 nowhere"})
+		require.NoError(t, err)
+		assert.Equal(t, 0, page.Total)
 
 		page, err = s.Nodes(ctx, NodeFilter{Types: []string{"kubernetes.pod"}, Group: "shop", Limit: 10})
 		require.NoError(t, err)
@@ -540,4 +552,38 @@ func TestSubscribe(t *testing.T) {
 		t.Fatal("notified after a write without changes")
 	default:
 	}
+}
+
+// A long way round and a short cut: the path takes the short cut, from
+// both ends and along the direction asked for.
+func TestPathIsShortest(t *testing.T) {
+	each(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		var nodes []NodeState
+		for _, id := range []string{"a", "b", "c", "d", "e", "x"} {
+			nodes = append(nodes, node(id, "t", id, t0, nil))
+		}
+		nodes[0].Links = []Edge{link("a", "b"), link("a", "x")}
+		nodes[1].Links = []Edge{link("b", "c")}
+		nodes[2].Links = []Edge{link("c", "d")}
+		nodes[3].Links = []Edge{link("d", "e")}
+		nodes[5].Links = []Edge{link("x", "e")}
+		require.NoError(t, s.Apply(ctx, Batch{Nodes: nodes}))
+		for _, dir := range []Direction{Both, Downstream} {
+			p, err := s.Path(ctx, "a", "e", Traversal{Direction: dir})
+			require.NoError(t, err)
+			assert.Equal(t, []string{"a", "x", "e"}, ids(p.Nodes), dir)
+			require.Len(t, p.Edges, 2)
+			assert.Equal(t, "a", p.Edges[0].Source)
+			assert.Equal(t, "e", p.Edges[1].Destination)
+		}
+		p, err := s.Path(ctx, "e", "a", Traversal{Direction: Upstream})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"e", "x", "a"}, ids(p.Nodes))
+		p, err = s.Path(ctx, "b", "e", Traversal{})
+		require.NoError(t, err)
+		assert.Len(t, p.Nodes, 4, "b-a-x-e and b-c-d-e tie; either has four nodes")
+		_, err = s.Path(ctx, "a", "e", Traversal{Depth: 1})
+		assert.True(t, IsNotFound(err), "two hops needed")
+	})
 }

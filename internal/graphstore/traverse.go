@@ -148,7 +148,9 @@ func sortEdges(es []*Edge) {
 
 // Path is a shortest path from one node to another (edges followed in
 // either direction unless t says otherwise), nodes in path order. No path
-// within t.Depth hops is ErrNotFound.
+// within t.Depth hops is ErrNotFound. The search runs from both ends at
+// once, always widening the smaller side, so it reads about the square
+// root of what a one-sided search would.
 func (s *Store) Path(ctx context.Context, from, to string, t Traversal) (Subgraph, error) {
 	t.fill(defaultPathDepth, maxPathFrontier)
 	ends, err := s.nodesByID(ctx, []string{from, to}, t.AsOf)
@@ -163,61 +165,95 @@ func (s *Store) Path(ctx context.Context, from, to string, t Traversal) (Subgrap
 	if from == to {
 		return Subgraph{Nodes: []*Node{ends[from]}, Edges: []*Edge{}}, nil
 	}
-	// Breadth first from `from`; prev remembers how each node was reached.
+	// Each side remembers how it reached a node: the neighbour it came from
+	// and the edge.
 	type step struct {
-		prev string
-		edge *Edge
+		prev  string
+		edge  *Edge
+		depth int
 	}
-	prev := map[string]step{from: {}}
-	frontier := []string{from}
-	found := false
-	for depth := 0; depth < t.Depth && len(frontier) > 0 && !found; depth++ {
-		edges, err := s.EdgesOf(ctx, frontier, t.Direction, t.RelationTypes, t.AsOf)
+	fwd := map[string]step{from: {}}
+	bwd := map[string]step{to: {}}
+	fwdFrontier, bwdFrontier := []string{from}, []string{to}
+	meet, best := "", 0
+	// expand widens one side by one hop; forward follows edges source →
+	// destination (when the direction is downstream), backward the reverse.
+	expand := func(frontier []string, seen, other map[string]step, forward bool) ([]string, error) {
+		dir := t.Direction
+		if !forward && dir != Both {
+			dir = map[Direction]Direction{Downstream: Upstream, Upstream: Downstream}[dir]
+		}
+		edges, err := s.edgesOf(ctx, frontier, dir, t.RelationTypes, t.AsOf, true)
 		if err != nil {
-			return Subgraph{}, err
+			return nil, err
 		}
-		inFrontier := map[string]bool{}
+		in := make(map[string]bool, len(frontier))
 		for _, f := range frontier {
-			inFrontier[f] = true
+			in[f] = true
 		}
-		slices.SortFunc(edges, func(a, b *Edge) int { return strings.Compare(a.Source+a.Destination, b.Source+b.Destination) })
+		slices.SortFunc(edges, func(a, b *Edge) int {
+			return strings.Compare(a.Source+"\x00"+a.Destination, b.Source+"\x00"+b.Destination)
+		})
 		var next []string
 		for _, e := range edges {
-			var pairs [][2]string // (from frontier node, far end)
-			if t.Direction != Upstream && inFrontier[e.Source] {
+			var pairs [][2]string // (frontier node, far end)
+			if dir != Upstream && in[e.Source] {
 				pairs = append(pairs, [2]string{e.Source, e.Destination})
 			}
-			if t.Direction != Downstream && inFrontier[e.Destination] {
+			if dir != Downstream && in[e.Destination] {
 				pairs = append(pairs, [2]string{e.Destination, e.Source})
 			}
 			for _, p := range pairs {
-				if _, ok := prev[p[1]]; ok {
+				if _, ok := seen[p[1]]; ok {
 					continue
 				}
-				prev[p[1]] = step{prev: p[0], edge: e}
+				d := seen[p[0]].depth + 1
+				seen[p[1]] = step{prev: p[0], edge: e, depth: d}
 				next = append(next, p[1])
-				if p[1] == to {
-					found = true
+				// Of the meetings in one layer, the shortest total wins.
+				if o, ok := other[p[1]]; ok && (meet == "" || d+o.depth < best) {
+					meet, best = p[1], d+o.depth
 				}
 			}
 		}
-		if len(prev) > t.Limit {
+		return next, nil
+	}
+	for hops := 0; hops < t.Depth && meet == "" && len(fwdFrontier) > 0 && len(bwdFrontier) > 0; hops++ {
+		if len(fwd)+len(bwd) > t.Limit {
 			break
 		}
-		frontier = next
+		if len(fwdFrontier) <= len(bwdFrontier) {
+			fwdFrontier, err = expand(fwdFrontier, fwd, bwd, true)
+		} else {
+			bwdFrontier, err = expand(bwdFrontier, bwd, fwd, false)
+		}
+		if err != nil {
+			return Subgraph{}, err
+		}
 	}
-	if !found {
+	if meet == "" {
 		return Subgraph{}, fmt.Errorf("no path from %q to %q within %d hops: %w", from, to, t.Depth, ErrNotFound)
 	}
 	var ids []string
 	var edges []*Edge
-	for cur := to; cur != from; cur = prev[cur].prev {
+	for cur := meet; cur != from; cur = fwd[cur].prev {
 		ids = append(ids, cur)
-		edges = append(edges, prev[cur].edge)
+		edges = append(edges, fwd[cur].edge)
 	}
 	ids = append(ids, from)
 	slices.Reverse(ids)
 	slices.Reverse(edges)
+	for cur := meet; cur != to; cur = bwd[cur].prev {
+		ids = append(ids, bwd[cur].prev)
+		edges = append(edges, bwd[cur].edge)
+	}
+	keys := make([]EdgeKey, len(edges))
+	for i, e := range edges {
+		keys[i] = e.Key()
+	}
+	if edges, err = s.edgesByKey(ctx, keys); err != nil {
+		return Subgraph{}, fmt.Errorf("graph store: %w", err)
+	}
 	nodes, err := s.nodesByID(ctx, ids, t.AsOf)
 	if err != nil {
 		return Subgraph{}, fmt.Errorf("graph store: %w", err)

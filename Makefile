@@ -42,6 +42,21 @@ $(BINARY): $(OCB) $(GO_SOURCES)
 $(MCP_BINARY): $(GO_SOURCES)
 	$(GO) build -ldflags '-X main.version=$(VERSION)' -o $(MCP_BINARY) ./cmd/coordimap-mcp
 
+# coordimap-migrate: the coordimap-agent configuration converter.
+MIGRATE        := $(BUILD_DIR)/coordimap-migrate
+LEGACY         ?=
+.PHONY: migrate
+build: $(MIGRATE)
+
+$(MIGRATE): $(GO_SOURCES)
+	@$(GO) build -o $(MIGRATE) ./cmd/coordimap-migrate
+
+## migrate: print the otelcol-coordimap config for a coordimap-agent one (LEGACY=config.yaml);
+## the report goes to stderr; an incomplete result (exit 1) still prints
+migrate: $(MIGRATE)
+	@test -n "$(LEGACY)" || { echo "usage: make migrate LEGACY=path/to/coordimap-agent/config.yaml" >&2; exit 2; }
+	@$(MIGRATE) $(LEGACY) || [ $$? -eq 1 ]
+
 ## run: build and run the collector on the default config
 run: build
 	$(BINARY) --config $(CONFIG)

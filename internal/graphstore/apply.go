@@ -856,8 +856,13 @@ func (w *writer) deleteNode(ctx context.Context, scope, id string, at int64) err
 
 // fullCrawl deletes the partition's nodes not reported since fc.Since.
 func (w *writer) fullCrawl(ctx context.Context, fc FullCrawl) error {
-	rows, err := w.tx.QueryContext(ctx, w.s.q(`SELECT scope_id, id FROM nodes WHERE data_source_id=? AND partition_name=?
-		AND last_seen < ? AND deleted_at IS NULL`), fc.DataSourceID, fc.Partition, nanos(fc.Since))
+	return w.deleteWhere(ctx, nanos(fc.At), `data_source_id=? AND partition_name=? AND last_seen < ?`,
+		fc.DataSourceID, fc.Partition, nanos(fc.Since))
+}
+
+// deleteWhere deletes, at at, every live node matching cond.
+func (w *writer) deleteWhere(ctx context.Context, at int64, cond string, args ...any) error {
+	rows, err := w.tx.QueryContext(ctx, w.s.q(`SELECT scope_id, id FROM nodes WHERE deleted_at IS NULL AND `+cond), args...)
 	if err != nil {
 		return err
 	}
@@ -873,7 +878,6 @@ func (w *writer) fullCrawl(ctx context.Context, fc FullCrawl) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	at := nanos(fc.At)
 	for _, k := range gone {
 		if err := w.deleteNode(ctx, k.scope, k.id, at); err != nil {
 			return err

@@ -639,30 +639,11 @@ func (w *writer) maintain(ctx context.Context, now time.Time) error {
 	}
 	n := nanos(now)
 	// Entities three report intervals late.
-	rows, err := w.tx.QueryContext(ctx, w.s.q(`SELECT scope_id, id FROM nodes WHERE deleted_at IS NULL AND report_interval > 0
-		AND last_seen + report_interval * 3000000000 < ?`), n)
-	if err != nil {
+	if err := w.deleteWhere(ctx, n, `report_interval > 0 AND last_seen + report_interval * 3000000000 < ?`, n); err != nil {
 		return err
-	}
-	var late []nodeKey
-	for rows.Next() {
-		var k nodeKey
-		if err := rows.Scan(&k.scope, &k.id); err != nil {
-			rows.Close()
-			return err
-		}
-		late = append(late, k)
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	for _, k := range late {
-		if err := w.deleteNode(ctx, k.scope, k.id, n); err != nil {
-			return err
-		}
 	}
 	// Flows not seen within the TTL.
-	rows, err = w.tx.QueryContext(ctx, w.s.q(`SELECT `+edgeColumns+` FROM edges WHERE deleted_at IS NULL AND observed = 1
+	rows, err := w.tx.QueryContext(ctx, w.s.q(`SELECT `+edgeColumns+` FROM edges WHERE deleted_at IS NULL AND observed = 1
 		AND last_seen < ?`), n-int64(w.s.opts.FlowTTL))
 	if err != nil {
 		return err

@@ -78,10 +78,12 @@ test: build $(FERRETDB)
 # (cold compile ≈10 min, warm ≈40 s with the Go build cache).
 KUBE_TEST_MODULE := receiver/kubernetesreceiver/apiservertest
 
-## lint: gofmt, go vet and staticcheck
+## lint: gofmt, tidy go.mod files (both modules), go vet and staticcheck
 lint: $(STATICCHECK)
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './_build/*' -not -path './.cache/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
+	cd $(KUBE_TEST_MODULE) && $(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	cd $(KUBE_TEST_MODULE) && $(GO) vet ./...

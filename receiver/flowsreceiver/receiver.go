@@ -37,6 +37,9 @@ type flowsReceiver struct {
 	procRoot      string // "/proc"
 	btfPath       string // "/sys/kernel/btf/vmlinux"
 	machineIDPath string // "/etc/machine-id"
+	// hostRoot is where the host's /run and /var are: container runtimes'
+	// metadata and the named network namespaces ("/").
+	hostRoot string
 	// ifaceNetnsPath is the network namespace interface_name is looked up
 	// in ("" is the collector's).
 	ifaceNetnsPath string
@@ -71,6 +74,7 @@ func newReceiver(cfg *Config, set receiver.Settings) *flowsReceiver {
 		procRoot:      "/proc",
 		btfPath:       "/sys/kernel/btf/vmlinux",
 		machineIDPath: "/etc/machine-id",
+		hostRoot:      "/",
 		newKube:       newKubeClient,
 		dataSourceID:  cfg.DataSourceID,
 		edges:         newEdges(),
@@ -107,7 +111,7 @@ func (r *flowsReceiver) Start(_ context.Context, host component.Host) error {
 // Kubernetes client.
 func (r *flowsReceiver) setup() error {
 	fs := procFS{root: r.procRoot}
-	r.procs = newProcCache(fs)
+	r.procs = newProcCache(fs, r.hostRoot)
 	if err := r.setupScope(); err != nil {
 		return err
 	}
@@ -227,8 +231,9 @@ func (r *flowsReceiver) collect(ctx context.Context) error {
 		}
 		r.host.addrs = hostAddrs()
 		view := newServerView(r.scope, r.host, r.procs)
+		view.learn(entries, ls)
 		view.addListeners(ls)
-		view.addServerFlows(entries, r.edges.live)
+		view.addFlows(entries, r.edges.live)
 		states = view.entities(r.cfg.CollectionInterval)
 		resolve = view.resolve
 	}
@@ -269,7 +274,7 @@ func (r *flowsReceiver) emitLogs(ctx context.Context, now time.Time, states []en
 		}
 	}
 	for _, e := range list {
-		if !e.current() {
+		if !e.current() || e.key.hidden {
 			continue
 		}
 		if err := batch.AddObservation(now, observation(e, "")); err != nil {

@@ -130,6 +130,3 @@ func parseCgroupPath(path string) cgroupInfo {
 	return info
 }
 
-// containerIDFromCgroup is the container ID of a /proc/<pid>/cgroup
-// content, "" outside containers.
-func containerIDFromCgroup(content string) string { return parseCgroupFile(content).container }

@@ -129,4 +129,3 @@ func parseCgroupPath(path string) cgroupInfo {
 	}
 	return info
 }
-

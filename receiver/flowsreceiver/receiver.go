@@ -231,6 +231,7 @@ func (r *flowsReceiver) collect(ctx context.Context) error {
 		}
 		r.host.addrs = hostAddrs()
 		view := newServerView(r.scope, r.host, r.procs)
+		view.cluster = r.cfg.clusterUID()
 		view.learn(entries, ls)
 		view.addListeners(ls)
 		view.addFlows(entries, r.edges.live)

@@ -93,8 +93,11 @@ type pairKey struct {
 // resolves to the process listening there.
 type serverView struct {
 	scope string
-	host  *host
-	procs *procCache
+	// cluster is the Kubernetes cluster UID when external_mappings gives
+	// one ("*@<uid>"): processes of pods then link to their pod.
+	cluster string
+	host    *host
+	procs   *procCache
 	// processes by ID.
 	processes map[string]*process
 	// listeners by namespace and port, with their process.
@@ -347,7 +350,7 @@ func (v *serverView) entities(interval time.Duration) []entity.Entity {
 		ReportInterval: interval,
 	}}
 	for _, id := range sortedKeys(v.processes) {
-		out = append(out, v.processes[id].entity(h, interval))
+		out = append(out, v.processes[id].entity(h, v.cluster, interval))
 	}
 	return out
 }
@@ -366,7 +369,7 @@ const (
 	attrNetns          = "coordimap.network_namespace"
 )
 
-func (p *process) entity(h *host, interval time.Duration) entity.Entity {
+func (p *process) entity(h *host, cluster string, interval time.Duration) entity.Entity {
 	slices.Sort(p.pids)
 	slices.Sort(p.listen)
 	slices.Sort(p.addresses)
@@ -405,16 +408,24 @@ func (p *process) entity(h *host, interval time.Duration) entity.Entity {
 			body["network_namespace"] = strconv.FormatUint(uint64(p.netns), 10)
 		}
 	}
+	links := []entity.Link{{
+		Type:      entity.RelParentChild,
+		Direction: entity.Incoming,
+		Target:    entity.Ref{Type: internalid.TypeHost, InternalID: h.id},
+	}}
+	if cluster != "" && p.meta.podName != "" && p.meta.podNamespace != "" {
+		// The pod's element belongs to the coordimap_kubernetes receiver.
+		links = append(links, entity.Link{
+			Type: entity.RelParentChild, Direction: entity.Incoming, External: true,
+			Target: entity.Ref{Type: typePod, InternalID: internalid.Kubernetes(cluster, p.meta.podNamespace, typePod, p.meta.podName)},
+		})
+	}
 	return entity.Entity{
-		Ref:         entity.Ref{Type: internalid.TypeProcess, InternalID: p.id},
-		Name:        p.displayName(),
-		Description: desc,
-		Addresses:   p.addresses,
-		Links: []entity.Link{{
-			Type:      entity.RelParentChild,
-			Direction: entity.Incoming,
-			Target:    entity.Ref{Type: internalid.TypeHost, InternalID: h.id},
-		}},
+		Ref:            entity.Ref{Type: internalid.TypeProcess, InternalID: p.id},
+		Name:           p.displayName(),
+		Description:    desc,
+		Addresses:      p.addresses,
+		Links:          links,
 		Body:           body,
 		ReportInterval: interval,
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
 
@@ -92,4 +93,36 @@ func TestServerViewResolve(t *testing.T) {
 		k := v.resolve(&entries[i])
 		assert.Equal(t, want[i], end{k.source.id, k.destination.id, k.hidden}, "entry %d", i)
 	}
+}
+
+// A pod's process (containerd): its pod UID is the context, the runtime's
+// files name it, and with the cluster UID known it links to its pod.
+func TestServerViewPodProcess(t *testing.T) {
+	const ctr = "c0000000000000000000000000000000000000000000000000000000000000c0"
+	const pod = "0b8e7c1a-5d2f-4e3b-9a1c-7f6e5d4c3b2a"
+	fs := fakeProcs(t, map[uint32][3]string{
+		7: {"java", "0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0b8e7c1a_5d2f_4e3b_9a1c_7f6e5d4c3b2a.slice/cri-containerd-" + ctr + ".scope", "/usr/bin/java"},
+	})
+	root := t.TempDir()
+	spec := filepath.Join(root, "run/containerd/io.containerd.runtime.v2.task/k8s.io", ctr, "config.json")
+	require.NoError(t, os.MkdirAll(filepath.Dir(spec), 0o755))
+	require.NoError(t, os.WriteFile(spec, []byte(`{"annotations":{"io.kubernetes.cri.container-name":"api","io.kubernetes.cri.image-name":"api:2",
+		"io.kubernetes.cri.sandbox-name":"api-7c9f","io.kubernetes.cri.sandbox-namespace":"shop","io.kubernetes.cri.sandbox-uid":"`+pod+`"}}`), 0o600))
+	h := &host{name: "node1", id: internalid.Host("s", "node1"), netns: 1}
+	v := newServerView("s", h, newProcCache(fs, root))
+	v.cluster = clusterUID
+	ls := []listener{{netns: 5, port: 8080, addr: netip.MustParseAddr("0.0.0.0"), pid: 7, cgroup: 7, comm: "java"}}
+	v.addListeners(ls)
+	id := internalid.Process("s", "node1", "pod="+pod+":/usr/bin/java")
+	require.Contains(t, v.processes, id)
+	e := v.processes[id].entity(h, v.cluster, 0)
+	assert.Equal(t, "java (pod shop/api-7c9f)", e.Name)
+	for k, want := range map[string]string{attrPodUID: pod, attrPodName: "api-7c9f", attrNamespaceName: "shop",
+		attrContainerName: "api", attrImageName: "api:2", attrRuntime: runtimeContainerd, attrContainer: ctr} {
+		assert.Equal(t, want, e.Description[k], k)
+	}
+	require.Len(t, e.Links, 2)
+	assert.Equal(t, internalid.Kubernetes(clusterUID, "shop", typePod, "api-7c9f"), e.Links[1].Target.InternalID)
+	assert.True(t, e.Links[1].External)
+	assert.Equal(t, entity.Incoming, e.Links[1].Direction)
 }

@@ -1,4 +1,4 @@
-package storagehost
+package storagehost_test
 
 import (
 	"context"
@@ -7,35 +7,21 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/extension"
-	"go.opentelemetry.io/collector/extension/extensiontest"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
+	"github.com/coordimap/otelcol-coordimap/internal/storagehost"
+	"github.com/coordimap/otelcol-coordimap/internal/storagehost/storagehosttest"
 )
-
-type host struct {
-	component.Host
-	exts map[component.ID]component.Component
-}
-
-func (h host) GetExtensions() map[component.ID]component.Component { return h.exts }
 
 func TestClient(t *testing.T) {
 	ctx := context.Background()
 	owner := component.MustNewID("coordimap")
-	f := filestorage.NewFactory()
-	cfg := f.CreateDefaultConfig().(*filestorage.Config)
-	cfg.Directory = t.TempDir()
-	id := component.MustNewID("file_storage")
-	ext, err := f.Create(ctx, extensiontest.NewNopSettings(f.Type()), cfg)
-	require.NoError(t, err)
-	require.NoError(t, ext.Start(ctx, componenttest.NewNopHost()))
+	ext := storagehosttest.FileStorage(t, t.TempDir())
 	defer func() { require.NoError(t, ext.Shutdown(ctx)) }()
 	other := component.MustNewID("other")
-	h := host{Host: componenttest.NewNopHost(), exts: map[component.ID]component.Component{id: ext, other: struct{ extension.Extension }{}}}
+	h := storagehosttest.WithExtensions(map[component.ID]component.Component{storagehosttest.ID: ext, other: struct{ extension.Extension }{}})
 
-	c, err := Client(ctx, h, id, component.KindConnector, owner)
+	c, err := storagehost.Client(ctx, h, storagehosttest.ID, component.KindConnector, owner)
 	require.NoError(t, err)
 	require.NoError(t, c.Set(ctx, "k", []byte("v")))
 	got, err := c.Get(ctx, "k")
@@ -43,8 +29,8 @@ func TestClient(t *testing.T) {
 	assert.Equal(t, []byte("v"), got)
 	require.NoError(t, c.Close(ctx))
 
-	_, err = Client(ctx, h, component.MustNewID("missing"), component.KindConnector, owner)
+	_, err = storagehost.Client(ctx, h, component.MustNewID("missing"), component.KindConnector, owner)
 	assert.EqualError(t, err, `coordimap: storage: extension "missing" not found`)
-	_, err = Client(ctx, h, other, component.KindConnector, owner)
+	_, err = storagehost.Client(ctx, h, other, component.KindConnector, owner)
 	assert.EqualError(t, err, `coordimap: storage: extension "other" is not a storage extension`)
 }

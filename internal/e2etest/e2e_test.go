@@ -138,24 +138,31 @@ GRANT USAGE ON SCHEMA shop TO crawler;
 GRANT SELECT ON ALL TABLES IN SCHEMA shop TO crawler;
 `
 
-func TestCollectorDeliversPostgresGraph(t *testing.T) {
-	bin := collectorBinary(t)
+// startShopDB starts a throwaway PostgreSQL with an empty database shopdb
+// and returns it with its system_identifier (the scope of its elements).
+func startShopDB(ctx context.Context, t *testing.T) (*pgtest.Server, string) {
+	t.Helper()
 	pg, err := pgtest.Start()
 	if err != nil {
 		pgtest.Unavailable(t, err)
 	}
 	t.Cleanup(func() { _ = pg.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-
 	conn, err := pgx.Connect(ctx, pg.DSN("postgres"))
 	require.NoError(t, err)
+	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, "CREATE DATABASE shopdb")
 	require.NoError(t, err)
 	var sysid string
 	require.NoError(t, conn.QueryRow(ctx, "SELECT system_identifier::text FROM pg_control_system()").Scan(&sysid))
-	conn.Close(ctx)
-	conn, err = pgx.Connect(ctx, pg.DSN("shopdb"))
+	return pg, sysid
+}
+
+func TestCollectorDeliversPostgresGraph(t *testing.T) {
+	bin := collectorBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pg, sysid := startShopDB(ctx, t)
+	conn, err := pgx.Connect(ctx, pg.DSN("shopdb"))
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, fixture)
 	require.NoError(t, err)

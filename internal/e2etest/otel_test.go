@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
@@ -225,4 +227,24 @@ func waitListening(t *testing.T, addr string, out fmt.Stringer, exited chan erro
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// TestSidecarConfigValidates: the sidecar example's collector config is
+// accepted by the built collector (k8sattributes and the connector are in
+// the distribution).
+func TestSidecarConfigValidates(t *testing.T) {
+	bin := collectorBinary(t)
+	raw, err := os.ReadFile(filepath.Join("..", "..", "deploy", "kubernetes", "otel-sidecar", "configmap.yaml"))
+	require.NoError(t, err)
+	var cm struct {
+		Data map[string]string `yaml:"data"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &cm))
+	require.NotEmpty(t, cm.Data["config.yaml"])
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(cm.Data["config.yaml"]), 0o600))
+	cmd := exec.Command(bin, "validate", "--config", path)
+	cmd.Env = append(os.Environ(), "COORDIMAP_API_KEY=k")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
 }

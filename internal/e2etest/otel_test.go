@@ -86,7 +86,7 @@ receivers:
       insecure: true
     collection_interval: 1h
 connectors:
-  coordimap:
+  coordimap/otel:
     flush_interval: 1s
     store:
       ttl: 2s
@@ -100,9 +100,9 @@ service:
   pipelines:
     traces:
       receivers: [otlp]
-      exporters: [coordimap]
+      exporters: [coordimap/otel]
     logs:
-      receivers: [coordimap_postgres, coordimap]
+      receivers: [coordimap_postgres, coordimap/otel]
       processors: [coordimap]
       exporters: [coordimap]
   telemetry:

@@ -33,29 +33,48 @@ type queued struct {
 
 // pendingStore holds at most max spans for ttl each. Spans leave in the
 // order they came (all wait the same ttl), so expiry reads a FIFO queue;
-// entries of spans already paired are skipped there.
+// entries of spans already paired are skipped there. The map holds slot
+// numbers of a slab, not the spans, so that its rehashes under constant
+// insert and delete move 32-byte entries.
 type pendingStore struct {
 	max   int
 	ttl   time.Duration
-	items map[pairKey]half
+	items map[pairKey]int32
+	slab  []half
+	free  []int32
 	queue []queued
 	head  int
 	seq   uint64
 }
 
 func newPendingStore(max int, ttl time.Duration) *pendingStore {
-	return &pendingStore{max: max, ttl: ttl, items: make(map[pairKey]half)}
+	return &pendingStore{max: max, ttl: ttl, items: make(map[pairKey]int32)}
 }
 
 func (p *pendingStore) len() int { return len(p.items) }
 
 // take removes and returns the span waiting under k, if any.
 func (p *pendingStore) take(k pairKey) (half, bool) {
-	h, ok := p.items[k]
-	if ok {
-		delete(p.items, k)
+	i, ok := p.items[k]
+	if !ok {
+		return half{}, false
 	}
-	return h, ok
+	delete(p.items, k)
+	return p.release(i), true
+}
+
+// release frees slot i and returns what it held.
+func (p *pendingStore) release(i int32) half {
+	h := p.slab[i]
+	p.slab[i] = half{}
+	p.free = append(p.free, i)
+	return h
+}
+
+// live reports whether the queue entry q is still the span under its key.
+func (p *pendingStore) live(q *queued) (int32, bool) {
+	i, ok := p.items[q.key]
+	return i, ok && p.slab[i].seq == q.seq
 }
 
 // put stores h under k; false when the store is full.
@@ -68,7 +87,16 @@ func (p *pendingStore) put(k pairKey, h half, now time.Time) bool {
 	}
 	p.seq++
 	h.seq = p.seq
-	p.items[k] = h
+	var i int32
+	if n := len(p.free); n > 0 {
+		i = p.free[n-1]
+		p.free = p.free[:n-1]
+	} else {
+		i = int32(len(p.slab))
+		p.slab = append(p.slab, half{})
+	}
+	p.slab[i] = h
+	p.items[k] = i
 	p.queue = append(p.queue, queued{key: k, seq: h.seq, deadline: now.Add(p.ttl)})
 	return true
 }
@@ -80,9 +108,9 @@ func (p *pendingStore) expire(now time.Time, fn func(half)) {
 		if q.deadline.After(now) {
 			break
 		}
-		if h, ok := p.items[q.key]; ok && h.seq == q.seq {
+		if i, ok := p.live(q); ok {
 			delete(p.items, q.key)
-			fn(h)
+			fn(p.release(i))
 		}
 		p.head++
 	}
@@ -99,8 +127,9 @@ func (p *pendingStore) expire(now time.Time, fn func(half)) {
 // then holds at most max entries, whatever the span rate.
 func (p *pendingStore) compact() {
 	live := p.queue[:0]
-	for _, q := range p.queue[p.head:] {
-		if h, ok := p.items[q.key]; ok && h.seq == q.seq {
+	for j := range p.queue[p.head:] {
+		q := p.queue[p.head+j]
+		if _, ok := p.live(&q); ok {
 			live = append(live, q)
 		}
 	}

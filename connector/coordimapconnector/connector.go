@@ -96,10 +96,9 @@ func (c *coordimapConnector) Start(ctx context.Context, host component.Host) err
 func (c *coordimapConnector) Shutdown(ctx context.Context) error {
 	c.lifeMu.Lock()
 	defer c.lifeMu.Unlock()
-	if c.started == 0 {
-		return nil
+	if c.started > 0 {
+		c.started--
 	}
-	c.started--
 	if c.started > 0 {
 		return nil
 	}

@@ -65,6 +65,9 @@ func TestSharedInstance(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotSame(t, tc.(tracesConnector).coordimapConnector, tc2.(tracesConnector).coordimapConnector)
 	require.NoError(t, tc2.Shutdown(ctx), "safe without Start")
+	tc3, err := f.CreateTracesToLogs(ctx, set, cfg, sink)
+	require.NoError(t, err)
+	assert.NotSame(t, tc2.(tracesConnector).coordimapConnector, tc3.(tracesConnector).coordimapConnector, "released without Start too")
 }
 
 // With file_storage, services and edges survive a restart: the next

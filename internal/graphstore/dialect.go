@@ -73,7 +73,7 @@ func (d dialect) rebind(q string) string {
 // migrations are the schema's versions, in order; a store records the last
 // one applied. Never edit a released step: add one.
 func (d dialect) migrations() [][]string {
-	return [][]string{{
+	return append([][]string{{
 		`CREATE TABLE nodes (
 			scope_id TEXT NOT NULL,
 			id TEXT NOT NULL,
@@ -150,7 +150,7 @@ func (d dialect) migrations() [][]string {
 			partition_name TEXT NOT NULL,
 			crawled_at BIGINT NOT NULL,
 			PRIMARY KEY (data_source_id, partition_name))`,
-	}}
+	}}, d.eventMigrations()...)
 }
 
 // OpenSQLite opens (creating it if needed) the SQLite store at path: WAL,

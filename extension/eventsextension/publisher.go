@@ -347,7 +347,9 @@ func (p *publisher) record(ev *event) (*kgo.Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s %s: %w", ev.Type, ev.key(), err)
 	}
-	r := &kgo.Record{Topic: p.topic.render(ev), Key: []byte(ev.key()), Value: value, Headers: p.headers(ev), Timestamp: ev.Time}
+	// No Timestamp: franz-go counts the delivery timeout from it (the
+	// broker's time is the record's; the change's time is in the event).
+	r := &kgo.Record{Topic: p.topic.render(ev), Key: []byte(ev.key()), Value: value, Headers: p.headers(ev)}
 	if recordSize(r) > p.cfg.MaxMessageBytes && (len(ev.Before) > 0 || len(ev.After) > 0) {
 		ev.Before, ev.After, ev.StatesOmitted = nil, nil, true
 		if r.Value, err = p.enc.encode(ev); err != nil {

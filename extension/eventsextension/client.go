@@ -29,7 +29,13 @@ func (c *Config) clientOptions(ctx context.Context) ([]kgo.Opt, error) {
 	default:
 		opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()))
 	}
-	if !c.Idempotent {
+	if c.Idempotent {
+		// A batch not acknowledged within delivery_timeout is failed
+		// even when a request carrying it may have reached the broker
+		// (the dial of a broker that went down included): the publisher
+		// produces it again from the cursor (at least once).
+		opts = append(opts, kgo.AllowIdempotentProduceCancellation())
+	} else {
 		opts = append(opts, kgo.DisableIdempotentWrite())
 	}
 	switch c.Compression {

@@ -106,6 +106,7 @@ func startPublisher(t testing.TB, h *host, c *kfake.Cluster, edit func(*Config))
 	require.NoError(t, cfg.Validate())
 	set := extensiontest.NewNopSettings(f.Type())
 	set.Logger = zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
+	set.ID = component.NewID(f.Type()) // the cursor's name: the same after a restart
 	ext, err := f.Create(context.Background(), set, cfg)
 	require.NoError(t, err)
 	r := &running{p: ext.(*publisher)}

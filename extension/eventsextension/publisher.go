@@ -165,6 +165,7 @@ type flight struct {
 	done    chan struct{}
 	errOnce sync.Once
 	err     error
+	stop    func()
 }
 
 func newFlight(last int64) *flight { return &flight{last: last, done: make(chan struct{})} }
@@ -174,15 +175,25 @@ func (f *flight) promise(_ *kgo.Record, err error) {
 		f.errOnce.Do(func() { f.err = err })
 	}
 	if f.pending.Add(-1) == 0 {
+		f.stop()
 		close(f.done)
 	}
 }
 
-// produce sends the records; f.done closes when every one is settled.
+// produce sends the records; f.done closes when every one is settled. The
+// records' context is canceled after delivery_timeout: franz-go then fails
+// those it can fail without breaking the idempotent sequence (never sent,
+// or answered), also while no broker can be reached.
 func (p *publisher) produce(ctx context.Context, f *flight, recs []*kgo.Record) {
+	bctx, cancel := context.WithCancel(ctx)
+	timer := time.AfterFunc(p.cfg.DeliveryTimeout, cancel)
+	f.stop = func() {
+		timer.Stop()
+		cancel()
+	}
 	f.pending.Store(int64(len(recs)) + 1)
 	for _, r := range recs {
-		p.client.Produce(ctx, r, f.promise)
+		p.client.Produce(bctx, r, f.promise)
 	}
 	f.promise(nil, nil)
 }
@@ -242,7 +253,7 @@ func (p *publisher) publish(ctx context.Context, notify <-chan struct{}, poll <-
 			queue = queue[1:]
 			if f.err != nil {
 				settle()
-				return fmt.Errorf("kafka: %w", f.err)
+				return p.deliveryError(f.err)
 			}
 			if err := p.store.SetCursor(ctx, p.name, f.last, f.states); err != nil {
 				settle()
@@ -432,7 +443,7 @@ func (p *publisher) snapshot(ctx context.Context) (int64, error) {
 		return 0, ctx.Err()
 	}
 	if f.err != nil {
-		return 0, fmt.Errorf("kafka: snapshot: %w", f.err)
+		return 0, fmt.Errorf("snapshot: %w", p.deliveryError(f.err))
 	}
 	if err := p.store.ResetCursor(ctx, p.name); err != nil {
 		return 0, err
@@ -441,6 +452,16 @@ func (p *publisher) snapshot(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	p.ok()
+	if p.onCommit != nil {
+		p.onCommit(pos)
+	}
 	p.logger.Info("Published a snapshot of the local graph", zap.Int("entities", len(nodes)), zap.Int("relationships", len(edges)))
 	return pos, nil
+}
+
+func (p *publisher) deliveryError(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("kafka: not acknowledged within delivery_timeout (%s): %w", p.cfg.DeliveryTimeout, err)
+	}
+	return fmt.Errorf("kafka: %w", err)
 }

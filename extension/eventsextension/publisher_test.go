@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.opentelemetry.io/collector/component/componentstatus"
+
+	"github.com/coordimap/otelcol-coordimap/extension/graphextension"
 )
 
 // TestOrderPerKey: 10,000 changes (500 entities, 20 versions each) arrive
@@ -148,4 +150,35 @@ func TestBrokerDownThenBack(t *testing.T) {
 	evs := h.Events()
 	assert.Equal(t, componentstatus.StatusOK, evs[len(evs)-1].Status(), "status after recovery")
 	requireAll(t, seqs(consume(t, c, int(last))), base, last)
+}
+
+// TestGapPublishesASnapshot: when retention dropped changes the publisher
+// had not sent (it was stopped), it publishes the graph as a snapshot and
+// goes on from there.
+func TestGapPublishesASnapshot(t *testing.T) {
+	c := newCluster(t)
+	g, h := startGraph(t, t.TempDir(), func(cfg *graphextension.Config) { cfg.MaxChanges = 100 })
+	r := startPublisher(t, h, c, nil)
+	first := writeVersions(t, g, 10, 0, 1)
+	r.waitCursor(t, first)
+	r.stop(t)
+	last := writeVersions(t, g, 10, 1, 30) // 290 changes, 100 kept
+	require.NoError(t, g.Store().Maintain(t.Context(), time.Now()))
+	oldest, err := g.Store().OldestSeq(t.Context())
+	require.NoError(t, err)
+	require.Greater(t, oldest, first+1, "the feed lost changes the publisher did not send")
+
+	r2 := startPublisher(t, h, c, nil)
+	r2.waitCursor(t, last)
+	msgs := consume(t, c, int(first)+11) // first run: 1 snapshot + 10; then 11 snapshot events
+	var snapshot []string
+	for _, m := range msgs {
+		if m.ev.Snapshot && m.ev.Seq >= oldest-1 {
+			snapshot = append(snapshot, m.key)
+			if m.ev.EntityType == "kubernetes.pod" {
+				assert.Equal(t, EntityCreated, m.ev.Type)
+			}
+		}
+	}
+	assert.Len(t, snapshot, 11, "the collector and the 10 pods, at their latest state")
 }

@@ -18,16 +18,23 @@ import (
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/gcpfake"
 	"github.com/coordimap/otelcol-coordimap/internal/statustest"
 )
 
+const testProject = gcpfake.Project
+
+// inventoryReplies are the coordimap_gcp receiver's recorded responses
+// (the project number comes from Resource Manager).
+var inventoryReplies = filepath.Join("..", "gcpreceiver", "testdata", "api")
+
 var t0 = time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 
-func testConfig(f *fakeLogging) *Config {
+func testConfig(f *gcpfake.Server) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.ProjectID = testProject
 	cfg.WithoutAuthentication = true
-	cfg.Endpoints = Endpoints{Logging: f.url + "/logging/", ResourceManager: f.url + "/cloudresourcemanager/"}
+	cfg.Endpoints = Endpoints{Logging: f.Endpoint("logging"), ResourceManager: f.Endpoint("cloudresourcemanager")}
 	cfg.ExternalMappings = []string{"europe-west3-shop-gke@uid-k8s"}
 	cfg.CollectionInterval = time.Hour
 	return cfg
@@ -65,15 +72,15 @@ func run(t *testing.T, cfg *Config, extensions map[component.ID]component.Compon
 // reporters of a connection counted once, malformed entries counted and
 // skipped; compared with the golden file.
 func TestGolden(t *testing.T) {
-	f := newFakeLogging(t, filepath.Join("testdata", "entries.json"))
-	f.throttle = 1
+	f := gcpfake.New(t, inventoryReplies, filepath.Join("testdata", "entries.json"))
+	f.ThrottleEntries(1)
 	sink, r := run(t, testConfig(f), nil, t0.Add(10*time.Minute))
 	require.Len(t, sink.AllLogs(), 1)
 	g := crawltest.Golden{KeepObservations: true}
 	g.Check(t, filepath.Join("testdata", "golden", "flows.yaml"), sink.AllLogs()[0])
 	assert.EqualValues(t, 2, r.totalMalformed)
-	assert.Equal(t, []string{`logName="projects/shop-prod-1/logs/compute.googleapis.com%2Fvpc_flows" AND timestamp>="2026-12-07T09:58:00Z" AND timestamp<="2026-12-07T10:08:00Z"`}, f.filters)
-	assert.Equal(t, 4, f.calls, "a 429 retried, then 3 pages of 3")
+	assert.Equal(t, []string{`logName="projects/shop-prod-1/logs/compute.googleapis.com%2Fvpc_flows" AND timestamp>="2026-12-07T09:58:00Z" AND timestamp<="2026-12-07T10:08:00Z"`}, f.Filters())
+	assert.Equal(t, 4, f.EntriesCalls(), "a 429 retried, then 3 pages of 3")
 	byEdge := map[string]entity.Observation{}
 	for _, rec := range crawltest.Records(sink.AllLogs()[0]) {
 		o := rec.Observation()
@@ -110,7 +117,7 @@ func TestCursorSurvivesRestart(t *testing.T) {
 		return map[component.ID]component.Component{storageID: ext},
 			func() { require.NoError(t, ext.Shutdown(context.Background())) }
 	}
-	f := newFakeLogging(t, filepath.Join("testdata", "entries.json"))
+	f := gcpfake.New(t, inventoryReplies, filepath.Join("testdata", "entries.json"))
 	cfg := testConfig(f)
 	cfg.Storage = &storageID
 
@@ -124,11 +131,11 @@ func TestCursorSurvivesRestart(t *testing.T) {
 	host, stop = newHost()
 	second, _ := run(t, cfg, host, t0.Add(10*time.Minute))
 	stop()
-	require.Len(t, f.filters, 2)
-	assert.Contains(t, f.filters[1], `timestamp>="2026-12-07T10:03:00Z" AND timestamp<="2026-12-07T10:08:00Z"`)
+	require.Len(t, f.Filters(), 2)
+	assert.Contains(t, f.Filters()[1], `timestamp>="2026-12-07T10:03:00Z" AND timestamp<="2026-12-07T10:08:00Z"`)
 
 	// One run over the whole span, for comparison.
-	f2 := newFakeLogging(t, filepath.Join("testdata", "entries.json"))
+	f2 := gcpfake.New(t, inventoryReplies, filepath.Join("testdata", "entries.json"))
 	whole, _ := run(t, testConfig(f2), nil, t0.Add(10*time.Minute))
 	sum := func(sinks ...*consumertest.LogsSink) (bytes int64, n int) {
 		for _, s := range sinks {

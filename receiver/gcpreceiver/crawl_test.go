@@ -16,20 +16,31 @@ import (
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/gcpfake"
 )
 
-func testConfig(f *fakeAPI) *Config {
+const testProject = gcpfake.Project
+
+// endpoints points every API at the fake.
+func endpoints(f *gcpfake.Server) Endpoints {
+	return Endpoints{
+		Compute: f.Endpoint("compute"), Container: f.Endpoint("container"), SQLAdmin: f.Endpoint("sqladmin"), Storage: f.Endpoint("storage"),
+		Run: f.Endpoint("run"), IAM: f.Endpoint("iam"), ResourceManager: f.Endpoint("cloudresourcemanager"), PubSub: f.Endpoint("pubsub"), Redis: f.Endpoint("redis"),
+	}
+}
+
+func testConfig(f *gcpfake.Server) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.ProjectID = testProject
 	cfg.WithoutAuthentication = true
-	cfg.Endpoints = f.endpoints()
+	cfg.Endpoints = endpoints(f)
 	cfg.CollectionInterval = time.Hour
 	return cfg
 }
 
 // crawler is a receiver whose crawls the test runs itself (no loop), on
 // the real clients pointed at the fake.
-func crawler(t testing.TB, f *fakeAPI, mod ...func(*Config)) (*gcpReceiver, *consumertest.LogsSink) {
+func crawler(t testing.TB, f *gcpfake.Server, mod ...func(*Config)) (*gcpReceiver, *consumertest.LogsSink) {
 	t.Helper()
 	cfg := testConfig(f)
 	for _, m := range mod {
@@ -52,12 +63,12 @@ var apiRoot = filepath.Join("testdata", "api")
 // does: every list read to its last page, once; a throttled call retried;
 // the batch compared with the golden file.
 func TestGolden(t *testing.T) {
-	f := newFakeAPI(t, apiRoot)
-	f.throttle["compute aggregated_instances"] = 1
+	f := gcpfake.New(t, apiRoot, "")
+	f.Throttle("compute aggregated_instances", 1)
 	rcv := crawltest.Start(t, NewFactory(), "golden", testConfig(f))
 	logs := rcv.WaitBatches(t, 1)
 	rcv.WaitOK(t)
-	f.requireServed(t)
+	f.RequireServed(t)
 	file := filepath.Join("testdata", "golden", "project.yaml")
 	crawltest.Golden{}.Check(t, file, logs[0])
 	raw, err := os.ReadFile(file)
@@ -65,7 +76,7 @@ func TestGolden(t *testing.T) {
 	assert.NotContains(t, string(raw), "not-to-be-emitted", "metadata and environment values are never emitted")
 	assert.NotContains(t, string(raw), "BEGIN CERTIFICATE")
 
-	assert.Equal(t, 2, f.called("compute aggregated_instances"), "throttled, then retried")
+	assert.Equal(t, 2, f.Called("compute aggregated_instances"), "throttled, then retried")
 	for _, call := range []string{
 		"compute regions", "compute regions regions-2", "compute aggregated_instances instances-2",
 		"compute aggregated_subnetworks subnetworks-2", "compute global_firewalls firewalls-2",
@@ -75,17 +86,17 @@ func TestGolden(t *testing.T) {
 		"compute regions_europe-west3_instanceGroups_web-mig_listInstances",
 		"storage b_shop-backups_iam", "run locations_us-central1_services_api_getIamPolicy", "iam roles_owner",
 	} {
-		assert.Equal(t, 1, f.called(call), call)
+		assert.Equal(t, 1, f.Called(call), call)
 	}
 }
 
 // A second crawl reads the predefined roles no more, and deletes nothing.
 func TestSecondCrawl(t *testing.T) {
-	f := newFakeAPI(t, apiRoot)
+	f := gcpfake.New(t, apiRoot, "")
 	r, sink := crawler(t, f)
 	require.NoError(t, r.crawl(context.Background()))
 	require.NoError(t, r.crawl(context.Background()))
-	assert.Equal(t, 1, f.called("iam roles_owner"))
+	assert.Equal(t, 1, f.Called("iam roles_owner"))
 	require.Len(t, sink.AllLogs(), 2)
 	assert.Equal(t, sink.AllLogs()[0].LogRecordCount(), sink.AllLogs()[1].LogRecordCount())
 	_, deletes := kinds(sink.AllLogs()[1])

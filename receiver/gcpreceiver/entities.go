@@ -37,6 +37,7 @@ const (
 	TypePrincipalDomain  = "gcp.iam_principal_domain"
 	TypePrincipalPublic  = "gcp.iam_principal_public"
 	TypeWorkloadPool     = "gcp.workload_identity_pool"
+	TypeNodeGroup        = "gcp.node_group"
 	// New: the agent did not crawl these.
 	TypeFirewall         = "gcp.firewall"
 	TypeRoute            = "gcp.route"
@@ -330,6 +331,21 @@ func (b *builder) serviceAccountLink(email string) []entity.Link {
 		return nil
 	}
 	return []entity.Link{child(TypeServiceAccount, b.id("", TypeServiceAccount, email))}
+}
+
+// nodeGroupEntities are the sole-tenant node groups.
+func (b *builder) nodeGroupEntities() []entity.Entity {
+	var out []entity.Entity
+	for _, g := range b.inv.nodeGroups {
+		zone := last(g.Zone)
+		if !b.keep(zone) {
+			continue
+		}
+		e := b.ent(TypeNodeGroup, zone, g.Name, computeStatus(g.Status), g, b.locationParent(zone))
+		e.Description["size"] = g.Size
+		out = append(out, e)
+	}
+	return out
 }
 
 func (b *builder) diskEntities() []entity.Entity {

@@ -49,6 +49,7 @@ var units = []unit{
 	{"routes", []string{"routes"}, (*builder).routeEntities},
 	{"routers", []string{"routers"}, (*builder).routerEntities},
 	{"instances", []string{"instances"}, (*builder).instanceEntities},
+	{"node_groups", []string{"node_groups"}, (*builder).nodeGroupEntities},
 	{"disks", []string{"disks"}, (*builder).diskEntities},
 	{"instance_templates", []string{"instance_templates"}, (*builder).templateEntities},
 	{"instance_groups", []string{"instance_groups", "instance_group_managers", "instance_group_members"}, func(b *builder) []entity.Entity {

@@ -19,7 +19,7 @@ import (
 // the recorded project (the real REST clients against gcpfake): the
 // inventory reaches the Coordimap endpoint, and the flows as
 // gcp_network_flow edges (101) client → server, the Cloud SQL end resolved
-// by the processor from the address the inventory announced.
+// by its address.
 func TestCollectorDeliversGCP(t *testing.T) {
 	bin := collectorBinary(t)
 	gcp := gcpfake.New(t, filepath.Join("..", "..", "receiver", "gcpreceiver", "testdata", "api"),
@@ -46,7 +46,7 @@ receivers:
     initial_lookback: 876000h
     external_mappings: ["europe-west3-shop-gke@uid-k8s"]
     data_source_id: gcp-flows
-    endpoints: {logging: %s, cloudresourcemanager: %s}
+    endpoints: {logging: %s, cloudresourcemanager: %s, sqladmin: %s}
 processors:
   coordimap: {}
 exporters:
@@ -63,7 +63,7 @@ service:
     metrics:
       level: none
 `, ep("compute"), ep("container"), ep("sqladmin"), ep("storage"), ep("run"), ep("iam"), ep("cloudresourcemanager"), ep("pubsub"), ep("redis"),
-		ep("logging"), ep("cloudresourcemanager"), srv.URL), 0o600))
+		ep("logging"), ep("cloudresourcemanager"), ep("sqladmin"), srv.URL), 0o600))
 
 	_, out, exited := runCollector(t, bin, cfgPath, "E2E_API_KEY=e2e-api-key")
 

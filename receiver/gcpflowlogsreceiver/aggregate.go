@@ -53,6 +53,8 @@ type edge struct {
 type aggregator struct {
 	scope, project string
 	clusters       *mapping.Table
+	// sql maps the Cloud SQL instances' addresses to their IDs.
+	sql   map[string]string
 	edges          map[edgeKey]*edge
 	records        int64
 	// ids caches the ends resolved so far: building an ID allocates, a
@@ -74,6 +76,9 @@ func newAggregator(scope, project string, clusters *mapping.Table) *aggregator {
 func (a *aggregator) resolve(ip string, in *instance, g *gke) end {
 	k := endKey{vm: in.VMName, zone: in.Zone, project: in.ProjectID, cluster: g.Cluster.Name, location: g.Cluster.Location, namespace: g.Pod.Namespace, pod: g.Pod.Name}
 	if k == (endKey{}) {
+		if id, ok := a.sql[ip]; ok {
+			return end{id: id}
+		}
 		return end{id: ip}
 	}
 	k.ip = ip
@@ -93,6 +98,9 @@ func (a *aggregator) resolveNew(ip string, in *instance, g *gke) end {
 	}
 	if in.VMName != "" && in.Zone != "" && (in.ProjectID == "" || in.ProjectID == a.project) {
 		return end{id: internalid.GCP(a.scope, in.Zone, typeVM, in.VMName)}
+	}
+	if id, ok := a.sql[ip]; ok {
+		return end{id: id}
 	}
 	return end{id: ip}
 }

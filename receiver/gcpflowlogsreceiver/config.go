@@ -31,6 +31,8 @@ type Endpoints struct {
 	Logging string `mapstructure:"logging"`
 	// ResourceManager finds the project number when scope_id is not set.
 	ResourceManager string `mapstructure:"cloudresourcemanager"`
+	// SQLAdmin lists the Cloud SQL instances (resolve_cloud_sql).
+	SQLAdmin string `mapstructure:"sqladmin"`
 }
 
 // Config is what users set for a coordimap_gcp_flow_logs receiver.
@@ -58,6 +60,11 @@ type Config struct {
 	// ExternalMappings map a GKE cluster (`<cluster_location>-<cluster_name>`)
 	// to its Kubernetes cluster UID, so that pods are flow ends.
 	ExternalMappings mapping.Entries `mapstructure:"external_mappings"`
+	// ResolveCloudSQL lists the project's Cloud SQL instances every window
+	// (sqladmin instances.list) so that their addresses are flow ends;
+	// otherwise the processor resolves them once the coordimap_gcp
+	// receiver announced them.
+	ResolveCloudSQL bool `mapstructure:"resolve_cloud_sql"`
 	// Storage is a storage extension (file_storage) that keeps the cursor
 	// across restarts; without it a restart reads initial_lookback again.
 	Storage   *component.ID `mapstructure:"storage"`
@@ -75,6 +82,7 @@ func createDefaultConfig() component.Config {
 		Delay:              defaultDelay,
 		InitialLookback:    defaultInitialLookback,
 		PageSize:           defaultPageSize,
+		ResolveCloudSQL:    true,
 	}
 }
 
@@ -88,7 +96,7 @@ func (cfg *Config) Validate() error {
 	if _, err := mapping.Parse(cfg.ExternalMappings); err != nil {
 		errs = append(errs, err)
 	}
-	for _, ep := range []struct{ name, url string }{{"logging", cfg.Endpoints.Logging}, {"cloudresourcemanager", cfg.Endpoints.ResourceManager}} {
+	for _, ep := range []struct{ name, url string }{{"logging", cfg.Endpoints.Logging}, {"cloudresourcemanager", cfg.Endpoints.ResourceManager}, {"sqladmin", cfg.Endpoints.SQLAdmin}} {
 		if err := gcpapi.ValidateEndpoint("endpoints: "+ep.name, ep.url); err != nil {
 			errs = append(errs, err)
 		}

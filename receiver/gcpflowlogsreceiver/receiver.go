@@ -14,10 +14,12 @@ import (
 	"go.uber.org/zap"
 	crm "google.golang.org/api/cloudresourcemanager/v1"
 	logging "google.golang.org/api/logging/v2"
+	sqladmin "google.golang.org/api/sqladmin/v1beta4"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/gcpapi"
+	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 	"github.com/coordimap/otelcol-coordimap/internal/mapping"
 )
 
@@ -41,6 +43,7 @@ type flowLogsReceiver struct {
 	// Set in Start, then owned by the loop.
 	logging        *logging.Service
 	crm            *crm.Service
+	sql            *sqladmin.Service
 	store          cursorStore
 	cur            cursor
 	health         crawl.Health
@@ -102,6 +105,9 @@ func (r *flowLogsReceiver) Start(ctx context.Context, host component.Host) error
 	}
 	if err == nil {
 		r.crm, err = crm.NewService(ctx, gcpapi.Options(hc, r.cfg.Endpoints.ResourceManager)...)
+	}
+	if err == nil && r.cfg.ResolveCloudSQL {
+		r.sql, err = sqladmin.NewService(ctx, gcpapi.Options(hc, r.cfg.Endpoints.SQLAdmin)...)
 	}
 	if err != nil {
 		_ = r.store.close(ctx)
@@ -171,6 +177,10 @@ func (r *flowLogsReceiver) crawl(ctx context.Context) error {
 		return nil
 	}
 	agg := newAggregator(scope, r.cfg.ProjectID, r.clusters)
+	var sqlErr error
+	if agg.sql, sqlErr = r.cloudSQL(ctx, scope); sqlErr != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
 	var atEnd []string
 	var malformed int64
 	var rec record
@@ -229,7 +239,35 @@ func (r *flowLogsReceiver) crawl(ctx context.Context) error {
 		return errors.Join(err, errors.New("the window will be read again"))
 	}
 	r.cur = next
+	if sqlErr != nil {
+		// The flows were emitted, their Cloud SQL ends as addresses.
+		return crawl.Partial(sqlErr)
+	}
 	return nil
+}
+
+// cloudSQL maps the addresses of the project's Cloud SQL instances
+// (primary and private, not the outgoing ones) to their IDs, as
+// coordimap_gcp builds them; nil without resolve_cloud_sql.
+func (r *flowLogsReceiver) cloudSQL(ctx context.Context, scope string) (map[string]string, error) {
+	if r.sql == nil {
+		return nil, nil
+	}
+	out := map[string]string{}
+	err := r.sql.Instances.List(r.cfg.ProjectID).Pages(ctx, func(p *sqladmin.InstancesListResponse) error {
+		for _, in := range p.Items {
+			for _, ip := range in.IpAddresses {
+				if ip.Type != "OUTGOING" && ip.IpAddress != "" {
+					out[ip.IpAddress] = internalid.GCP(scope, in.GceZone, internalid.TypeGCPCloudSQL, in.Name)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, gcpapi.ReadError("sqladmin", "instances.list", []string{"cloudsql.instances.list"}, err)
+	}
+	return out, nil
 }
 
 func (r *flowLogsReceiver) source(scope string) entity.Source {

@@ -34,7 +34,7 @@ func testConfig(f *gcpfake.Server) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.ProjectID = testProject
 	cfg.WithoutAuthentication = true
-	cfg.Endpoints = Endpoints{Logging: f.Endpoint("logging"), ResourceManager: f.Endpoint("cloudresourcemanager")}
+	cfg.Endpoints = Endpoints{Logging: f.Endpoint("logging"), ResourceManager: f.Endpoint("cloudresourcemanager"), SQLAdmin: f.Endpoint("sqladmin")}
 	cfg.ExternalMappings = []string{"europe-west3-shop-gke@uid-k8s"}
 	cfg.CollectionInterval = time.Hour
 	return cfg
@@ -87,7 +87,7 @@ func TestGolden(t *testing.T) {
 		byEdge[o.SourceID+" → "+o.DestinationID] = o
 	}
 	const s = "123456789012"
-	sql := byEdge[s+"-europe-west3-a-gcp.vm_instance-web-1 → 10.20.0.3"]
+	sql := byEdge[s+"-europe-west3-a-gcp.vm_instance-web-1 → "+s+"-europe-west3-a-gcp.cloud_sql-orders-db"]
 	assert.Equal(t, int64(2), sql.Connections, "two client ports")
 	assert.Equal(t, int64(3000), sql.BytesSent)
 	assert.Equal(t, int64(9000), sql.BytesReceived, "the response record runs server → client")
@@ -152,4 +152,26 @@ func TestCursorSurvivesRestart(t *testing.T) {
 	b2, _ := sum(first, second)
 	b1, _ := sum(whole)
 	assert.Equal(t, b1, b2, "nothing read twice, nothing skipped")
+}
+
+// Cloud SQL refused: the flows are still emitted, their database end an
+// address for the processor, and the refusal is reported (partial).
+func TestCloudSQLRefused(t *testing.T) {
+	f := gcpfake.New(t, inventoryReplies, filepath.Join("testdata", "entries.json"))
+	f.SetDenied("sqladmin", true)
+	sink := new(consumertest.LogsSink)
+	set := receivertest.NewNopSettings(typeStr)
+	r := newReceiver(testConfig(f), set, sink)
+	r.now = func() time.Time { return t0.Add(10 * time.Minute) }
+	status := statustest.NewHost()
+	require.NoError(t, r.Start(context.Background(), &extensionHost{Host: status}))
+	require.Eventually(t, func() bool { return status.Last().Status() == componentstatus.StatusRecoverableError }, 60*time.Second, 10*time.Millisecond)
+	require.NoError(t, r.Shutdown(context.Background()))
+	assert.ErrorContains(t, status.Last().Err(), "sqladmin instances.list: permission denied (needs cloudsql.instances.list)")
+	require.Len(t, sink.AllLogs(), 1)
+	var dsts []string
+	for _, rec := range crawltest.Records(sink.AllLogs()[0]) {
+		dsts = append(dsts, rec.Observation().DestinationID)
+	}
+	assert.Contains(t, dsts, "10.20.0.3")
 }

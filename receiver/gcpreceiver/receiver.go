@@ -16,6 +16,7 @@ import (
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/mapping"
 )
 
 const (
@@ -85,6 +86,7 @@ type gcpReceiver struct {
 
 	dataSourceID string
 	regions      map[string]bool
+	clusters     *mapping.Table
 
 	bg crawl.Background
 
@@ -111,6 +113,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *gcpRec
 	if r.dataSourceID == "" {
 		r.dataSourceID = set.ID.String()
 	}
+	r.clusters, _ = mapping.Parse(cfg.ExternalMappings) // validated
 	if len(cfg.Regions) > 0 {
 		r.regions = map[string]bool{}
 		for _, reg := range cfg.Regions {
@@ -215,7 +218,7 @@ func (r *gcpReceiver) crawl(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 
-	b := &builder{scope: scope, project: r.cfg.ProjectID, inv: inv, regions: r.regions, interval: r.cfg.CollectionInterval, roles: r.roles}
+	b := &builder{scope: scope, project: r.cfg.ProjectID, inv: inv, regions: r.regions, interval: r.cfg.CollectionInterval, roles: r.roles, clusters: r.clusters}
 	batch := entity.NewBatch(r.source(scope))
 	emitted := entity.Set{}
 	cur := map[string]entity.Set{}

@@ -97,7 +97,7 @@ func bindingID(scope, resource, role, members, cond string) string {
 
 func TestLinks(t *testing.T) {
 	f := gcpfake.New(t, apiRoot, "")
-	r, sink := crawler(t, f)
+	r, sink := crawler(t, f, func(c *Config) { c.ExternalMappings = []string{"europe-west3-shop-gke@uid-k8s"} })
 	require.NoError(t, r.crawl(context.Background()))
 	const s = "123456789012"
 	edges := map[string]bool{}
@@ -131,6 +131,8 @@ func TestLinks(t *testing.T) {
 		s + "-europe-west3-gcp.cloud_run-api → " + s + "--gcp.service_account-app-sa@shop-prod-1.iam.gserviceaccount.com",
 		s + "--gcp.pubsub_topic-orders → " + s + "--gcp.pubsub_subscription-orders-worker",
 		s + "-europe-west3-gcp.router-shop-router → " + s + "-europe-west3-gcp.cloud_nat-shop-router/shop-nat",
+		// The GKE node's VM → its Kubernetes node, through external_mappings.
+		s + "-europe-west3-b-gcp.vm_instance-gke-shop-gke-default-pool-9f3a-x1 → uid-k8s--kubernetes.node-gke-shop-gke-default-pool-9f3a-x1",
 	} {
 		assert.True(t, edges[e], e)
 	}

@@ -2,12 +2,16 @@ package gcpreceiver
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/gcpapi"
 	"github.com/coordimap/otelcol-coordimap/internal/gcpfake"
 )
@@ -78,4 +82,19 @@ func TestClassify(t *testing.T) {
 	assert.Equal(t, gcpapi.PermissionDenied, gcpapi.Classify(err))
 	_, err = r.client.sql.Instances.Get(testProject, "nope").Do()
 	assert.Equal(t, gcpapi.NotFound, gcpapi.Classify(err))
+}
+
+// A scope_id that differs from the project number is used, and warned
+// about once.
+func TestScopeIDDiffers(t *testing.T) {
+	f := gcpfake.New(t, apiRoot, "")
+	r, sink := crawler(t, f, func(c *Config) { c.ScopeID = "999" })
+	core, logs := observer.New(zap.WarnLevel)
+	r.set.Logger = zap.New(core)
+	require.NoError(t, r.crawl(context.Background()))
+	require.NoError(t, r.crawl(context.Background()))
+	assert.Equal(t, 1, logs.FilterMessageSnippet("scope_id differs from the project number").Len())
+	for _, rec := range crawltest.Records(sink.AllLogs()[0]) {
+		assert.True(t, strings.HasPrefix(rec.InternalID(), "999-"), rec.InternalID())
+	}
 }

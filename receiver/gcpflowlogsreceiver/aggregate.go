@@ -54,9 +54,9 @@ type aggregator struct {
 	scope, project string
 	clusters       *mapping.Table
 	// sql maps the Cloud SQL instances' addresses to their IDs.
-	sql   map[string]string
-	edges          map[edgeKey]*edge
-	records        int64
+	sql     map[string]string
+	edges   map[edgeKey]*edge
+	records int64
 	// ids caches the ends resolved so far: building an ID allocates, a
 	// lookup does not.
 	ids map[endKey]end

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,4 +116,45 @@ func kinds(ld plog.Logs) (states, deletes map[string]int) {
 		}
 	}
 	return states, deletes
+}
+
+// What a later crawl no longer finds is deleted, once: a VM gone, and a
+// bucket with its IAM binding and the predefined role only that binding
+// granted.
+func TestDeletes(t *testing.T) {
+	r, sink := crawler(t, gcpfake.New(t, apiRoot, ""))
+	require.NoError(t, r.crawl(context.Background()))
+
+	// The same project with web-2 and the shop-backups bucket gone.
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS(apiRoot)))
+	edit := func(file, from, to string) {
+		path := filepath.Join(dir, file)
+		raw, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Contains(t, string(raw), from)
+		require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(raw), from, to, 1)), 0o600))
+	}
+	edit("compute/aggregated_instances.json", `"name": "web-2"`, `"name": "web-3"`)
+	edit("storage/buckets.json", `"nextPageToken": "buckets-2"`, `"kind2": "x"`)
+	f2 := gcpfake.New(t, dir, "")
+	c, err := newClient(context.Background(), testConfig(f2))
+	require.NoError(t, err)
+	r.client = c
+	require.NoError(t, r.crawl(context.Background()))
+	_, deletes := kinds(sink.AllLogs()[1])
+	assert.Equal(t, map[string]int{TypeVM: 1, TypeBucket: 1, TypeIAMBinding: 1, TypeIAMRole: 1}, deletes)
+	var gone []string
+	for _, rec := range crawltest.Records(sink.AllLogs()[1]) {
+		if rec.Kind() == entity.KindDelete && rec.Type() != TypeIAMBinding {
+			gone = append(gone, rec.InternalID())
+		}
+	}
+	assert.ElementsMatch(t, []string{"123456789012-europe-west3-a-gcp.vm_instance-web-2", "123456789012-eu-gcp.bucket-shop-backups",
+		"123456789012--gcp.iam_role-roles/storage.objectAdmin"}, gone)
+
+	// A third crawl deletes nothing more.
+	require.NoError(t, r.crawl(context.Background()))
+	_, deletes = kinds(sink.AllLogs()[2])
+	assert.Empty(t, deletes)
 }

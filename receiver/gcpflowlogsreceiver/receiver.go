@@ -9,7 +9,6 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
 	crm "google.golang.org/api/cloudresourcemanager/v1"
@@ -21,6 +20,7 @@ import (
 	"github.com/coordimap/otelcol-coordimap/internal/gcpapi"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 	"github.com/coordimap/otelcol-coordimap/internal/mapping"
+	"github.com/coordimap/otelcol-coordimap/internal/storagehost"
 )
 
 const (
@@ -73,17 +73,9 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *flowLo
 // and starts the loop.
 func (r *flowLogsReceiver) Start(ctx context.Context, host component.Host) error {
 	if r.cfg.Storage != nil {
-		ext, ok := host.GetExtensions()[*r.cfg.Storage]
-		if !ok {
-			return fmt.Errorf("%s: storage: extension %q not found", r.set.ID, r.cfg.Storage)
-		}
-		se, ok := ext.(storage.Extension)
-		if !ok {
-			return fmt.Errorf("%s: storage: extension %q is not a storage extension", r.set.ID, r.cfg.Storage)
-		}
-		sc, err := se.GetClient(ctx, component.KindReceiver, r.set.ID, "")
+		sc, err := storagehost.Client(ctx, host, *r.cfg.Storage, component.KindReceiver, r.set.ID)
 		if err != nil {
-			return fmt.Errorf("%s: storage: %w", r.set.ID, err)
+			return err
 		}
 		r.store = cursorStore{client: sc}
 	} else {

@@ -6,20 +6,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/gcpfake"
 	"github.com/coordimap/otelcol-coordimap/internal/statustest"
+	"github.com/coordimap/otelcol-coordimap/internal/storagehost/storagehosttest"
 )
 
 const testProject = gcpfake.Project
@@ -106,14 +104,9 @@ func TestGolden(t *testing.T) {
 // skipped; the two runs together count what one run counts.
 func TestCursorSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	storageID := component.MustNewID("file_storage")
+	storageID := storagehosttest.ID
 	newHost := func() (map[component.ID]component.Component, func()) {
-		fs := filestorage.NewFactory()
-		fcfg := fs.CreateDefaultConfig().(*filestorage.Config)
-		fcfg.Directory = dir
-		ext, err := fs.Create(context.Background(), extensiontest.NewNopSettings(fs.Type()), fcfg)
-		require.NoError(t, err)
-		require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+		ext := storagehosttest.FileStorage(t, dir)
 		return map[component.ID]component.Component{storageID: ext},
 			func() { require.NoError(t, ext.Shutdown(context.Background())) }
 	}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -394,4 +396,41 @@ func TestLegacySamples(t *testing.T) {
 	}
 	assert.Positive(t, codes[exitComplete], "some sample converts completely")
 	assert.Positive(t, codes[exitIncomplete], "some sample converts incompletely")
+}
+
+// The built command exits with run's status, the result on standard
+// output and the report on standard error.
+func TestBuiltCommand(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "coordimap-migrate")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+	for content, want := range map[string]int{
+		complete:            exitComplete,
+		withSecrets:         exitIncomplete,
+		"coordimap: [\n":    exitBadInput,
+		"coordimap:\n  x\n": exitBadInput,
+	} {
+		path := legacyFile(t, "config.yaml", content)
+		var stdout, stderr bytes.Buffer
+		cmd := exec.Command(bin, path)
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			code = exitErr.ExitCode()
+		} else {
+			require.NoError(t, err)
+		}
+		assert.Equal(t, want, code, "%s\n%s", content, stderr.String())
+		if want == exitBadInput {
+			assert.Empty(t, stdout.String())
+			assert.Contains(t, stderr.String(), path+" cannot be converted; nothing written")
+			continue
+		}
+		assert.Contains(t, stdout.String(), "\nservice:\n")
+		assert.NotContains(t, stdout.String(), "coordimap-migrate: "+path)
+		assert.Contains(t, stderr.String(), "coordimap-migrate: "+path+": ")
+	}
 }

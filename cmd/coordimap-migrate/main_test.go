@@ -225,11 +225,11 @@ func TestBadLegacyFileWritesNothing(t *testing.T) {
 		},
 		"missing file": {
 			path: missing,
-			want: []string{"coordimap-migrate: open " + missing + ": no such file or directory"},
+			want: []string{"coordimap-migrate: reading the legacy file: open " + missing + ": no such file or directory; nothing written"},
 		},
 		"a directory": {
 			path: t.TempDir(),
-			want: []string{"is a directory"},
+			want: []string{"coordimap-migrate: reading the legacy file: ", ": is a directory; nothing written"},
 		},
 	}
 	for name, tc := range tests {
@@ -301,6 +301,7 @@ func TestOutputFileFailure(t *testing.T) {
 		r := migrate(t, "", "-o", out, path)
 		assert.Equal(t, exitBadInput, r.code)
 		assert.Contains(t, r.stderr, "coordimap-migrate: writing "+out+": ")
+		assert.Contains(t, r.stderr, "; nothing written\n")
 		assert.NoFileExists(t, out)
 		assert.Empty(t, r.stdout)
 	})

@@ -160,6 +160,7 @@ func TestScope(t *testing.T) {
 		{"gcp project number before the project id", "conf", map[string]any{"cloud.provider": "gcp", "cloud.account.id": "my-proj", "cloud.project.number": "9"}, "9"},
 		{"project number", "conf", map[string]any{"cloud.project.number": "9", "db.postgresql.system_identifier": "77"}, "9"},
 		{"postgres", "conf", map[string]any{"db.postgresql.system_identifier": "77"}, "77"},
+		{"a number", "conf", map[string]any{"cloud.project.number": int64(9)}, "9"},
 		{"configured", "conf", map[string]any{}, "conf"},
 		{"data source id", "", map[string]any{}, "otel"},
 	}

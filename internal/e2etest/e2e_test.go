@@ -97,15 +97,18 @@ type element struct {
 	Data []byte `json:"data"`
 }
 
+// requestBody is the part of a request body the tests read.
+type requestBody struct {
+	CloudCrawlData struct {
+		CrawledData struct {
+			Data []element `json:"data"`
+		} `json:"crawled_data"`
+	} `json:"cloud_crawl_data"`
+}
+
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	var req struct {
-		CloudCrawlData struct {
-			CrawledData struct {
-				Data []element `json:"data"`
-			} `json:"crawled_data"`
-		} `json:"cloud_crawl_data"`
-	}
+	var req requestBody
 	if err := json.Unmarshal(body, &req); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -118,6 +121,47 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a.mu.Unlock()
 	_, _ = io.WriteString(w, `{"status":{"http_code":200,"message":"ok"}}`)
+}
+
+// writeConfig writes a collector configuration in a temporary directory:
+// the receiver (its settings, indented under its name) → the coordimap
+// processor → the coordimap exporter, to the API at url and a graph file.
+func writeConfig(t *testing.T, receiver, settings, url, apiKey string) (cfgPath, graph string) {
+	t.Helper()
+	dir := t.TempDir()
+	graph = filepath.Join(dir, "graph.json")
+	cfgPath = filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `
+receivers:
+  %s:%s
+processors:
+  coordimap: {}
+exporters:
+  coordimap:
+    endpoint: %s
+    api_key: %s
+    graph_file: %s
+    graph_flush_interval: 200ms
+service:
+  pipelines:
+    logs:
+      receivers: [%s]
+      processors: [coordimap]
+      exporters: [coordimap]
+  telemetry:
+    metrics:
+      level: none
+`, receiver, settings, url, apiKey, graph, receiver), 0o600))
+	return cfgPath, graph
+}
+
+// newAPI starts an httptest Coordimap API, closed at the test's cleanup.
+func newAPI(t *testing.T) (*api, *httptest.Server) {
+	t.Helper()
+	fake := &api{elements: map[string]element{}, keys: map[string]bool{}}
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	return fake, srv
 }
 
 func (a *api) has(id string) bool {
@@ -168,41 +212,15 @@ func TestCollectorDeliversPostgresGraph(t *testing.T) {
 	require.NoError(t, err)
 	conn.Close(ctx)
 
-	fake := &api{elements: map[string]element{}, keys: map[string]bool{}}
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-
-	dir := t.TempDir()
-	graph := filepath.Join(dir, "graph.json")
-	cfgPath := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `
-receivers:
-  coordimap_postgres:
+	fake, srv := newAPI(t)
+	cfgPath, graph := writeConfig(t, "coordimap_postgres", fmt.Sprintf(`
     endpoint: %s
     username: crawler
     password: ${env:E2E_PG_PASSWORD}
     databases: [shopdb]
     tls:
       insecure: true
-    collection_interval: 1h
-processors:
-  coordimap: {}
-exporters:
-  coordimap:
-    endpoint: %s
-    api_key: ${env:E2E_API_KEY}
-    graph_file: %s
-    graph_flush_interval: 200ms
-service:
-  pipelines:
-    logs:
-      receivers: [coordimap_postgres]
-      processors: [coordimap]
-      exporters: [coordimap]
-  telemetry:
-    metrics:
-      level: none
-`, pg.Endpoint(), srv.URL, graph), 0o600))
+    collection_interval: 1h`, pg.Endpoint()), srv.URL, "${env:E2E_API_KEY}")
 
 	cmd, out, exited := runCollector(t, bin, cfgPath, "E2E_PG_PASSWORD=e2e-secret-pw", "E2E_API_KEY=e2e-api-key")
 

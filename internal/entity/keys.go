@@ -21,6 +21,12 @@ const (
 	AttrRelationships     = "entity.relationships"
 	AttrReportInterval    = "entity.report.interval"
 	AttrPartition         = "coordimap.crawl_internal_id"
+	// AttrBodyOrdered (true) says the body's keys are in wire order, not
+	// to be sorted when the element's data is written.
+	AttrBodyOrdered = "coordimap.body.ordered"
+	// AttrDataSourceMetricRules (resource) is the JSON array of the data
+	// source's metric rules, sent as data_source_config.metric_rules.
+	AttrDataSourceMetricRules = "coordimap.data_source.metric_rules"
 )
 
 // Keys inside entity.id and entity.description.

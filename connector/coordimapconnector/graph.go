@@ -82,14 +82,26 @@ func (g *graph) addSpan(svc *service, span ptrace.Span, now time.Time, st *stats
 	if end > start {
 		h.dur = time.Duration(end - start)
 	}
+	h.producer = span.Kind() == ptrace.SpanKindProducer
 	if other, ok := g.pending.take(key); ok {
 		if other.client != client {
 			g.pair(h, other, now, st)
+			// A message has as many consumers as subscribers: the
+			// producer waits for the others, already paired.
+			for _, p := range [...]half{h, other} {
+				if p.producer {
+					p.matched = true
+					g.pending.put(key, p, now)
+				}
+			}
 			return
 		}
 		// Two spans of one side under one key (a retry reusing an ID):
-		// keep the new one waiting, the old one is one-sided.
-		g.expired(other, now, st)
+		// keep the new one waiting, the old one is one-sided unless it
+		// was paired already.
+		if !other.matched {
+			g.expired(other, now, st)
+		}
 	}
 	if client {
 		h.peer = readPeer(span.Attributes())
@@ -120,8 +132,12 @@ func (g *graph) pair(a, b half, now time.Time, st *stats) {
 	e.record(c.dur, c.failed || s.failed, c.end, now)
 }
 
-// expired handles a span whose other end did not come in time.
+// expired handles a span whose other end did not come in time; a producer
+// that met a consumer already just leaves.
 func (g *graph) expired(h half, now time.Time, st *stats) {
+	if h.matched {
+		return
+	}
 	st.expired++
 	g.oneSided(h, now, st)
 }

@@ -346,3 +346,32 @@ func TestFlushGolden(t *testing.T) {
 	ld, _ := mustFlush(t, g, t0.Add(time.Minute))
 	crawltest.Golden{}.Check(t, filepath.Join("testdata", "flush.yaml"), ld)
 }
+
+// A message consumed by two services pairs its producer with both; the
+// producer then leaves the store without a one-sided edge.
+func TestProducerWithTwoConsumers(t *testing.T) {
+	cfg := testConfig()
+	g := newGraph(cfg, "otel")
+	var st stats
+	res := []map[string]any{svc("orders"), svc("billing"), svc("shipping")}
+	g.addTraces(traces(res,
+		spanSpec{kind: ptrace.SpanKindConsumer, trace: 1, id: 3, parent: 2, resourceIndex: 1},
+	), t0, &st)
+	g.addTraces(traces(res,
+		spanSpec{kind: ptrace.SpanKindProducer, trace: 1, id: 2, attrs: map[string]any{"messaging.destination.name": "orders"}},
+		spanSpec{kind: ptrace.SpanKindConsumer, trace: 1, id: 4, parent: 2, resourceIndex: 2},
+	), t0, &st)
+	assert.Equal(t, int64(2), st.paired)
+	ld, fst := mustFlush(t, g, t0.Add(cfg.Store.TTL))
+	assert.Zero(t, fst.expired)
+	assert.Zero(t, fst.inferred)
+	assert.Zero(t, g.pending.len())
+	_, obs, _ := records(ld)
+	orders := internalid.OTelService("cluster-1", "shop", "orders")
+	assert.Len(t, obs, 2)
+	for _, to := range []string{"billing", "shipping"} {
+		o := obs[[2]string{orders, internalid.OTelService("cluster-1", "shop", to)}]
+		assert.Equal(t, int64(1), o.Connections, to)
+		assert.Equal(t, entity.PairingPaired, o.Attributes[entity.AttrRelPairing], to)
+	}
+}

@@ -127,7 +127,7 @@ func (g *graph) pair(a, b half, now time.Time, st *stats) {
 	if c.svc == s.svc {
 		return
 	}
-	e := g.edge(edgeKey{c.svc.id, s.svc.id})
+	e := g.edge(edgeKey{src: c.svc.id, dst: s.svc.id})
 	e.paired = true
 	e.record(c.dur, c.failed || s.failed, c.end, now)
 }
@@ -160,10 +160,10 @@ func (g *graph) oneSided(h half, now time.Time, st *stats) {
 		g.virtualService(end.key).lastSeen = now
 	}
 	st.inferred++
-	k := edgeKey{h.svc.id, end.id}
+	k := edgeKey{h.svc.id, end.id, end.name}
 	e := g.edges[k]
 	if e == nil {
-		k.dst = strings.Clone(k.dst)
+		k.dst, k.name = strings.Clone(k.dst), strings.Clone(k.name)
 		e = g.edge(k)
 		e.port, e.external, e.peer = end.port, end.external, strings.Clone(end.label)
 	}

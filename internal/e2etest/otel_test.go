@@ -66,6 +66,14 @@ func TestTracesBecomeServiceGraph(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	pg, sysid := startShopDB(ctx, t)
+	// A second database on the same server, crawled after shopdb: it
+	// announces the same address and is its newest holder, so only the
+	// call's db.namespace picks shopdb.
+	conn, err := pgx.Connect(ctx, pg.DSN("postgres"))
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "CREATE DATABASE zbilling")
+	require.NoError(t, err)
+	conn.Close(ctx)
 
 	fake := &api{elements: map[string]element{}, keys: map[string]bool{}}
 	srv := httptest.NewServer(fake)
@@ -80,7 +88,7 @@ receivers:
   coordimap_postgres:
     endpoint: %s
     username: postgres
-    databases: [shopdb]
+    databases: [shopdb, zbilling]
     tls:
       insecure: true
     collection_interval: 1h
@@ -169,7 +177,8 @@ service:
 	want := []string{
 		frontendID, apiID, dbID,
 		frontendID + "." + apiID, // paired: client and server spans
-		apiID + "." + dbID,       // the database call, resolved by address
+		apiID + "." + dbID,       // the database call, resolved by address and name
+		internalid.PostgresDatabase(sysid, "zbilling"),
 		frontendID + "." + frontendPod,
 		apiID + "." + apiPod,
 		apiID + "." + internalid.Kubernetes(clusterUID, "shop", internalid.TypeKubernetesDeployment, "api"),
@@ -195,6 +204,7 @@ service:
 	}
 	assert.Equal(t, 2, services, "frontend and api; the database is the crawled element")
 	assert.Equal(t, 2, otelEdges, "frontend → api and api → database")
+	assert.NotContains(t, fake.elements, apiID+"."+internalid.PostgresDatabase(sysid, "zbilling"))
 	assert.Contains(t, string(fake.elements[apiID+"."+dbID].Data), `"relationship_type":"coordimap.relationship.external.destination_side"`)
 }
 

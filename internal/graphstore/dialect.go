@@ -30,6 +30,9 @@ type dialect struct {
 	// contains is the SQL of "column contains ?" (case-sensitive; the
 	// search column is lower-cased).
 	contains string
+	// batchTouch updates unchanged nodes many per statement (a statement
+	// is a round trip) rather than one prepared statement per node.
+	batchTouch bool
 }
 
 var (
@@ -46,8 +49,9 @@ var (
 		binaryCollation: ` COLLATE "C"`,
 		// One writer at a time, so change sequence numbers become visible
 		// in order (a reader of the feed never skips a late commit).
-		lock:     "SELECT pg_advisory_xact_lock(7438190021)",
-		contains: "strpos(search, ?) > 0",
+		lock:       "SELECT pg_advisory_xact_lock(7438190021)",
+		contains:   "strpos(search, ?) > 0",
+		batchTouch: true,
 	}
 )
 

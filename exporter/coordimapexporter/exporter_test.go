@@ -122,12 +122,16 @@ func TestRetriesThrottlingAndServerErrors(t *testing.T) {
 		reply{code: 429, retryAfter: "0", body: "slow down"},
 		reply{code: 502, body: "bad gateway"},
 		reply{code: 200, body: `{"status":{"http_code":500,"message":"db busy"}}`},
+		// A proxy or captive portal answering 200 with its own page.
+		reply{code: 200, body: "<html>proxy login</html>"},
 		ok200)
 	exp := startExporter(t, apiConfig(api.URL), componenttest.NewNopHost())
 	require.NoError(t, exp.ConsumeLogs(context.Background(), fixtureLogs(t)))
 	require.NoError(t, exp.Shutdown(context.Background()))
-	// 3 failed attempts of the first partition, then all three partitions
-	assert.Len(t, api.received(), 6)
+	// Each try sends all three partitions: the first fails all three
+	// (429, 502, API 500), the second fails the first (the proxy's page),
+	// the third succeeds.
+	assert.Len(t, api.received(), 9)
 }
 
 func TestPermanentErrors(t *testing.T) {
@@ -135,7 +139,6 @@ func TestPermanentErrors(t *testing.T) {
 		"bad request":      {code: 400, body: `{"status":{"http_code":400,"message":"bad"}}`},
 		"unauthorized":     {code: 401, body: "no"},
 		"api says 403":     {code: 200, body: `{"status":{"http_code":403,"error_code":"E1","message":"wrong key"}}`},
-		"not the API json": {code: 200, body: "<html>proxy</html>"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			api := newFakeAPI(t, rep)

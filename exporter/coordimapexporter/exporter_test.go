@@ -21,7 +21,9 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
@@ -281,4 +283,25 @@ func TestSecretsNeverLeave(t *testing.T) {
 		assert.NotContains(t, b, apiKey)
 	}
 	assert.False(t, strings.Contains(err.Error(), apiKey))
+}
+
+// An api_key sent over plain HTTP to another machine is warned about at
+// start; to this machine (a local relay, the tests) it is not.
+func TestStartWarnsOfPlainHTTP(t *testing.T) {
+	for endpoint, warned := range map[string]int{
+		"http://127.0.0.1:8080/ingest":       0,
+		"https://api.coordimap.com/x":        0,
+		"http://collector.example.com/x":     1,
+		"http://user:pw@10.0.0.5:8080/infra": 1,
+	} {
+		core, logs := observer.New(zap.WarnLevel)
+		set := exportertest.NewNopSettings(Type)
+		set.Logger = zap.New(core)
+		e := newAPIExporter(apiConfig(endpoint), set)
+		require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+		assert.Equal(t, warned, logs.FilterMessageSnippet("cross the network in clear").Len(), endpoint)
+		for _, l := range logs.All() {
+			assert.NotContains(t, l.ContextMap()["endpoint"], "pw", "credentials in the URL are redacted")
+		}
+	}
 }

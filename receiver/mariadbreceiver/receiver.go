@@ -136,6 +136,7 @@ func (r *mariaReceiver) driverConfig(ctx context.Context) (*mysql.Config, error)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.set.ID, err)
 	}
+	dbsource.WarnPlaintext(r.set.Logger, r.cfg.TLS, r.host)
 	mc.TLS = tlsCfg
 	return mc, nil
 }

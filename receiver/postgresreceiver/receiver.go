@@ -118,6 +118,7 @@ func (r *pgReceiver) connConfig(ctx context.Context) (*pgx.ConnConfig, error) {
 	if cc.TLSConfig, err = dbsource.LoadTLS(ctx, r.cfg.TLS, r.host); err != nil {
 		return nil, fmt.Errorf("%s: %w", r.set.ID, err)
 	}
+	dbsource.WarnPlaintext(r.set.Logger, r.cfg.TLS, r.host)
 	return cc, nil
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
@@ -18,6 +17,7 @@ import (
 	"github.com/coordimap/otelcol-coordimap/internal/awsnet"
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/storagehost"
 )
 
 const (
@@ -93,17 +93,9 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *flowLo
 // bucket does not stop the collector.
 func (r *flowLogsReceiver) Start(ctx context.Context, host component.Host) error {
 	if r.cfg.Storage != nil {
-		ext, ok := host.GetExtensions()[*r.cfg.Storage]
-		if !ok {
-			return fmt.Errorf("%s: storage: extension %q not found", r.set.ID, r.cfg.Storage)
-		}
-		se, ok := ext.(storage.Extension)
-		if !ok {
-			return fmt.Errorf("%s: storage: extension %q is not a storage extension", r.set.ID, r.cfg.Storage)
-		}
-		sc, err := se.GetClient(ctx, component.KindReceiver, r.set.ID, "")
+		sc, err := storagehost.Client(ctx, host, *r.cfg.Storage, component.KindReceiver, r.set.ID)
 		if err != nil {
-			return fmt.Errorf("%s: storage: %w", r.set.ID, err)
+			return err
 		}
 		r.store = checkpointStore{client: sc}
 	} else {

@@ -16,6 +16,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -292,4 +293,19 @@ func TestCorruptObjectGivenUp(t *testing.T) {
 	assert.EqualValues(t, 1, r.skipped)
 	assert.Contains(t, r.cp.Done, keyPrefix+"a_bad.log.gz")
 	assert.False(t, r.cp.Horizon.IsZero(), "the horizon moved")
+}
+
+// Shutdown leaves no connection behind while the servers are still up (in
+// a collector they are AWS, and stay): the SDK's kept-alive connections are
+// closed, with their goroutines.
+func TestShutdownClosesConnections(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	s3 := newFakeS3(t)
+	s3.put(t, keyPrefix+"a_20261122T1000Z.log.gz", "default.log", false)
+	r, sink := startReceiver(t, testConfig(s3.url), componenttest.NewNopHost(), "close")
+	firstBatch(t, r, sink) // shuts the receiver down
+	// The fake S3 server is still running: only its listener and the
+	// goroutines serving a connection that is still open may be left.
+	goleak.VerifyNone(t, before, goleak.IgnoreTopFunction("net/http.(*conn).serve"),
+		goleak.IgnoreAnyFunction("net/http/httptest.(*Server).goServe.func1"))
 }

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/coordimap/otelcol-coordimap/internal/awsnet"
+	"github.com/coordimap/otelcol-coordimap/internal/awssdk"
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/storagehost"
@@ -131,6 +132,7 @@ func (r *flowLogsReceiver) Shutdown(ctx context.Context) error {
 	if !r.bg.Stop() {
 		return nil
 	}
+	awssdk.CloseIdle(r.client.awsCfg.HTTPClient)
 	cctx, cancel := context.WithTimeout(ctx, closeTimeout)
 	defer cancel()
 	err := r.store.close(cctx)

@@ -162,7 +162,7 @@ func TestGoldenCheck(t *testing.T) {
 		return ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(i)
 	}
 	for name, mutate := range map[string]func(plog.Logs){
-		"body value": func(ld plog.Logs) { record(ld, 0).Body().Map().PutInt("tables", 4) },
+		"body value":  func(ld plog.Logs) { record(ld, 0).Body().Map().PutInt("tables", 4) },
 		"record kind": func(ld plog.Logs) { record(ld, 1).SetEventName(entity.EventState) },
 		"resource attribute": func(ld plog.Logs) {
 			ld.ResourceLogs().At(0).Resource().Attributes().PutStr(entity.AttrScopeID, "s2")

@@ -93,7 +93,7 @@ func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Bucket = testBucket
 	cfg.Region = "us-east-1"
-	cfg.Endpoint = endpoint
+	cfg.Endpoints.S3 = endpoint
 	cfg.AccessKeyID = "AKIDFAKEFAKEFAKE"
 	cfg.SecretAccessKey = "fake-secret"
 	cfg.CollectionInterval = time.Hour // only the crawl at start
@@ -106,8 +106,8 @@ func testConfig(endpoint string) *Config {
 // resolving turns endpoint resolution on, against the fake EC2 API.
 func resolving(cfg *Config, ec2 *fakeEC2) *Config {
 	cfg.ResolveEndpoints = true
-	cfg.EC2Endpoint = ec2.url
-	cfg.RDSEndpoint = ec2.url // the fake answers RDS's Query API too
+	cfg.Endpoints.EC2 = ec2.url
+	cfg.Endpoints.RDS = ec2.url // the fake answers RDS's Query API too
 	// The recorded flows are from 2025: resolve their addresses anyway.
 	cfg.ResolveMaxAge = 100 * 365 * 24 * time.Hour
 	return cfg

@@ -138,9 +138,9 @@ func TestRetriesThrottlingAndServerErrors(t *testing.T) {
 
 func TestPermanentErrors(t *testing.T) {
 	for name, rep := range map[string]reply{
-		"bad request":      {code: 400, body: `{"status":{"http_code":400,"message":"bad"}}`},
-		"unauthorized":     {code: 401, body: "no"},
-		"api says 403":     {code: 200, body: `{"status":{"http_code":403,"error_code":"E1","message":"wrong key"}}`},
+		"bad request":  {code: 400, body: `{"status":{"http_code":400,"message":"bad"}}`},
+		"unauthorized": {code: 401, body: "no"},
+		"api says 403": {code: 200, body: `{"status":{"http_code":403,"error_code":"E1","message":"wrong key"}}`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			api := newFakeAPI(t, rep)

@@ -163,7 +163,6 @@ func (cfg *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-
 // deprecatedEndpoint is an endpoint key of before endpoints:, set.
 type deprecatedEndpoint struct {
 	// key is the old key, instead its endpoints: entry.

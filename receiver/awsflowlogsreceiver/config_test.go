@@ -60,7 +60,7 @@ func TestLoadConfig(t *testing.T) {
 			id: component.NewIDWithName(typeStr, "endpoints"),
 			want: &Config{
 				Bucket: "my-flow-logs", Region: "fr-par", LogFormat: "default",
-				Endpoints: awssdk.Endpoints{S3: "https://s3.fr-par.example", EC2: "https://ec2.example.internal", RDS: "https://rds.example.internal"},
+				Endpoints:        awssdk.Endpoints{S3: "https://s3.fr-par.example", EC2: "https://ec2.example.internal", RDS: "https://rds.example.internal"},
 				ResolveEndpoints: true, ResolveMaxAge: defaultResolveMaxAge, ResolveSecondaryAddresses: true,
 				CollectionInterval: defaultCollectionInterval, MaxAge: defaultMaxAge,
 			},

@@ -78,9 +78,9 @@ func TestGolden(t *testing.T) {
 
 	// What the receiver remembers for deletes is exactly what it emitted.
 	require.NoError(t, r.Rcv.Shutdown(context.Background()))
-	seen := r.Rcv.(*mariaReceiver).seen
+	parts := &r.Rcv.(*mariaReceiver).parts
 	for schema, ld := range batches {
-		assert.Equal(t, crawltest.States(ld), seen[schema])
+		assert.Equal(t, crawltest.States(ld), parts.Seen(schema))
 	}
 	// The configured scope differs from the server's: warned once.
 	assert.Equal(t, 1, r.Logs.FilterMessageSnippet("differs from the server's server_uid").Len(), r.LogText())

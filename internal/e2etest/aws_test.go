@@ -135,11 +135,7 @@ receivers:
     access_key_id: ${env:E2E_AWS_KEY}
     secret_access_key: ${env:E2E_AWS_SECRET}
     resolve_max_age: 876000h
-<<<<<<< HEAD
     max_age: 0s # the objects' keys are dated 2026-11-22, whatever today is
-=======
-    max_age: 0s
->>>>>>> main
     collection_interval: 1h
     data_source_id: aws-flows
 processors:

@@ -15,7 +15,7 @@ func FuzzAppendMapMatchesEncodingJSON(f *testing.F) {
 	f.Add("name", "plain", int64(1), 1.5, true, []byte("raw"))
 	f.Add("a\"<>&", "needs \"escaping\" <&> \u2028 é \x01", int64(-7), 1e-9, false, []byte{})
 	f.Add("\xff", "\xfe\xff invalid", int64(math.MaxInt64), 1e22, true, []byte{0, 1, 2})
-	f.Add("", "", int64(math.MinInt64), -0.0, false, []byte(nil))
+	f.Add("", "", int64(math.MinInt64), math.Copysign(0, -1), false, []byte(nil))
 	f.Add("k", "\u2029\t\n\r\\", int64(0), 123456789.125, true, []byte("x"))
 	f.Fuzz(func(t *testing.T, key, s string, i int64, d float64, flag bool, raw []byte) {
 		if math.IsNaN(d) || math.IsInf(d, 0) {

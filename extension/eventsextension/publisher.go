@@ -406,7 +406,7 @@ func (p *publisher) snapshot(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	f := newFlight(pos)
+	var states []graphstore.PublishedState
 	recs := make([]*kgo.Record, 0, len(nodes)+len(edges))
 	for _, n := range nodes {
 		ev := event{Type: EntityCreated, Seq: pos, Time: n.LastSeen, ScopeID: n.ScopeID, ID: n.ID, EntityType: n.Type,
@@ -418,7 +418,7 @@ func (p *publisher) snapshot(ctx context.Context) (int64, error) {
 			}
 			if raw, err := json.Marshal(full); err == nil {
 				ev.After = raw
-				f.states = append(f.states, graphstore.PublishedState{ScopeID: n.ScopeID, ID: n.ID, Hash: full.Hash, Data: string(raw)})
+				states = append(states, graphstore.PublishedState{ScopeID: n.ScopeID, ID: n.ID, Hash: full.Hash, Data: string(raw)})
 			}
 		}
 		r, err := p.record(&ev)
@@ -436,19 +436,23 @@ func (p *publisher) snapshot(ctx context.Context) (int64, error) {
 		}
 		recs = append(recs, r)
 	}
-	p.produce(ctx, f, recs)
-	select {
-	case <-f.done:
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
-	if f.err != nil {
-		return 0, fmt.Errorf("snapshot: %w", p.deliveryError(f.err))
+	// In batches, each acknowledged within delivery_timeout.
+	for start := 0; start < len(recs) || start == 0; start += p.cfg.BatchSize {
+		part := newFlight(pos)
+		p.produce(ctx, part, recs[start:min(start+p.cfg.BatchSize, len(recs))])
+		select {
+		case <-part.done:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+		if part.err != nil {
+			return 0, fmt.Errorf("snapshot: %w", p.deliveryError(part.err))
+		}
 	}
 	if err := p.store.ResetCursor(ctx, p.name); err != nil {
 		return 0, err
 	}
-	if err := p.store.SetCursor(ctx, p.name, pos, f.states); err != nil {
+	if err := p.store.SetCursor(ctx, p.name, pos, states); err != nil {
 		return 0, err
 	}
 	p.ok()

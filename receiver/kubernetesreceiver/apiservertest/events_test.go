@@ -111,13 +111,13 @@ type kafkaEvent struct {
 	key     string
 	headers map[string]string
 	at      time.Time // the record's time: when it was produced
-	Type    string   `json:"type"`
-	Seq     int64    `json:"seq"`
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
-	Fields  []string `json:"changed_fields"`
-	Before  string   `json:"before_hash"`
-	After   string   `json:"after_hash"`
+	Type    string    `json:"type"`
+	Seq     int64     `json:"seq"`
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Fields  []string  `json:"changed_fields"`
+	Before  string    `json:"before_hash"`
+	After   string    `json:"after_hash"`
 }
 
 // consumer reads the events topic from the start.

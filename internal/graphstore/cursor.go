@@ -20,7 +20,7 @@ const (
 	KindPartition = "partition"
 )
 
-// eventMigrations add the publishers' tables (schema version 2).
+// eventMigrations add the publishers' tables (schema version 3).
 func (d dialect) eventMigrations() [][]string {
 	return [][]string{{
 		`CREATE TABLE event_cursors (

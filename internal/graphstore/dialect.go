@@ -150,6 +150,12 @@ func (d dialect) migrations() [][]string {
 			partition_name TEXT NOT NULL,
 			crawled_at BIGINT NOT NULL,
 			PRIMARY KEY (data_source_id, partition_name))`,
+	}, {
+		// A walk or path reading the edges that end at a node filters on
+		// deleted_at: with it in the index the lookup never visits the
+		// table (a covering index for the keys).
+		`DROP INDEX edges_by_destination`,
+		`CREATE INDEX edges_by_destination ON edges (destination_id, deleted_at)`,
 	}}, d.eventMigrations()...)
 }
 

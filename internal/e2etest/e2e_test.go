@@ -61,6 +61,18 @@ func runCollector(t *testing.T, bin, cfgPath string, env ...string) (*exec.Cmd, 
 	return cmd, out, exited
 }
 
+// stopCollector sends SIGTERM and expects a clean exit within 30 s.
+func stopCollector(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer, exited chan error) {
+	t.Helper()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		assert.NoError(t, err, out.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("collector did not stop on SIGTERM:\n%s", out.String())
+	}
+}
+
 // awaitElements waits up to a minute for every element of want to reach
 // fake, and fails at once if the collector exits.
 func awaitElements(t *testing.T, fake *api, want []string, out *bytes.Buffer, exited chan error) {
@@ -254,13 +266,7 @@ func TestCollectorDeliversPostgresGraph(t *testing.T) {
 		return err == nil && bytes.Contains(raw, []byte(sysid+"/shopdb-shop@orders"))
 	}, 30*time.Second, 100*time.Millisecond, "graph file")
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		assert.NoError(t, err, out.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("collector did not stop on SIGTERM:\n%s", out.String())
-	}
+	stopCollector(t, cmd, out, exited)
 	assert.NotContains(t, out.String(), "e2e-secret-pw")
 	assert.NotContains(t, out.String(), "e2e-api-key")
 }
@@ -341,7 +347,7 @@ func TestComponentsListed(t *testing.T) {
 	bin := collectorBinary(t)
 	out, err := exec.Command(bin, "components").CombinedOutput()
 	require.NoError(t, err, string(out))
-	for _, name := range []string{"coordimap_postgres", "coordimap_mariadb", "coordimap_mongodb", "coordimap_flows", "coordimap_kubernetes", "coordimap_aws", "coordimap_aws_flow_logs", "coordimap_gcp", "coordimap_gcp_flow_logs", "coordimap", "otlp", "batch", "memory_limiter", "k8s_attributes", "debug", "otlp_grpc", "otlp_http", "file_storage"} {
+	for _, name := range []string{"coordimap_postgres", "coordimap_mariadb", "coordimap_mongodb", "coordimap_flows", "coordimap_kubernetes", "coordimap_aws", "coordimap_aws_flow_logs", "coordimap_gcp", "coordimap_gcp_flow_logs", "coordimap", "otlp", "batch", "memory_limiter", "k8s_attributes", "debug", "otlp_grpc", "otlp_http", "file_storage", "coordimap_events", "kafka"} {
 		assert.True(t, strings.Contains(string(out), "name: "+name), name)
 	}
 	assert.Contains(t, string(out), "connectors:\n    - name: coordimap\n", "the coordimap connector")

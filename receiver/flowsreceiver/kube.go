@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -53,38 +54,56 @@ func newKubeClient() (kubeClient, error) {
 	return kubernetes.NewForConfig(cfg)
 }
 
-// kubeView resolves flow addresses to pods and services from a watch of the
-// cluster's pods and services (shared informers: one list, then watch
-// events; nothing is asked per address).
+// kubeView resolves flow addresses to pods and services from watches
+// (shared informers: one list, then watch events; nothing is asked per
+// address): the pods of this node (a field selector on spec.nodeName), or
+// of the whole cluster with resolve_remote_pods, and the cluster's
+// services.
 type kubeView struct {
 	client kubeClient
 	scope  string
 	procs  *procCache
 	logger *zap.Logger
 
-	factory  informers.SharedInformerFactory
-	pods     cache.SharedIndexInformer
-	services cache.SharedIndexInformer
+	podFactory, svcFactory informers.SharedInformerFactory
+	pods                   cache.SharedIndexInformer
+	services               cache.SharedIndexInformer
 
 	scopeChecked bool
 }
 
-func newKubeView(client kubeClient, scope string, procs *procCache, logger *zap.Logger) *kubeView {
-	f := informers.NewSharedInformerFactoryWithOptions(client, 0)
-	pods := f.Core().V1().Pods().Informer()
-	services := f.Core().V1().Services().Informer()
+// kubeWatch says which pods a kubeView watches: node's, or every pod when
+// node is "".
+type kubeWatch struct{ node string }
+
+func newKubeView(client kubeClient, scope string, procs *procCache, logger *zap.Logger, w kubeWatch) *kubeView {
+	var podOpts []informers.SharedInformerOption
+	if w.node != "" {
+		selector := fields.OneTermEqualSelector("spec.nodeName", w.node).String()
+		podOpts = append(podOpts, informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = selector }))
+	}
+	pf := informers.NewSharedInformerFactoryWithOptions(client, 0, podOpts...)
+	sf := informers.NewSharedInformerFactoryWithOptions(client, 0)
+	pods := pf.Core().V1().Pods().Informer()
+	services := sf.Core().V1().Services().Informer()
 	// Keep only what resolution needs: a large cluster's pods are big.
 	_ = pods.SetTransform(trimPod)
 	_ = services.SetTransform(trimService)
 	_ = pods.AddIndexers(cache.Indexers{indexIP: podIPs, indexContainer: podContainers})
 	_ = services.AddIndexers(cache.Indexers{indexIP: serviceIPs})
-	return &kubeView{client: client, scope: scope, procs: procs, logger: logger, factory: f, pods: pods, services: services}
+	return &kubeView{client: client, scope: scope, procs: procs, logger: logger, podFactory: pf, svcFactory: sf, pods: pods, services: services}
 }
 
 // start runs the informers until ctx ends; stop waits for them.
-func (v *kubeView) start(ctx context.Context) { v.factory.Start(ctx.Done()) }
+func (v *kubeView) start(ctx context.Context) {
+	v.podFactory.Start(ctx.Done())
+	v.svcFactory.Start(ctx.Done())
+}
 
-func (v *kubeView) stop() { v.factory.Shutdown() }
+func (v *kubeView) stop() {
+	v.podFactory.Shutdown()
+	v.svcFactory.Shutdown()
+}
 
 // synced reports whether the first list of pods and services is in; on the
 // first time it also checks the configured cluster UID against the API's.
@@ -120,7 +139,8 @@ func (v *kubeView) checkScope() {
 
 // resolve gives the edge of a kernel entry: each end is a pod (the local
 // one by its container first, then by IP), a service (the server end, by
-// ClusterIP), or else the address.
+// ClusterIP), or else the address (a pod of another node when only this
+// node's pods are watched: the processor's address index resolves it).
 func (v *kubeView) resolve(e *flowEntry) edgeKey {
 	info := v.procs.info(e.pid, e.comm, e.key.cgroup)
 	k := edgeKey{

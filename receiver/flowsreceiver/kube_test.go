@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +19,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // The resolver is tested against client-go's fake clientset: a real
@@ -87,7 +90,13 @@ func fakeProc(t *testing.T) procFS {
 // startView starts a resolver over a fake cluster and waits for its caches.
 func startView(t *testing.T, client *fake.Clientset, logger *zap.Logger) *kubeView {
 	t.Helper()
-	v := newKubeView(client, clusterUID, newProcCache(fakeProc(t), t.TempDir()), logger)
+	return startViewOf(t, client, logger, kubeWatch{})
+}
+
+// startViewOf starts a resolver that watches w.
+func startViewOf(t *testing.T, client *fake.Clientset, logger *zap.Logger, w kubeWatch) *kubeView {
+	t.Helper()
+	v := newKubeView(client, clusterUID, newProcCache(fakeProc(t), t.TempDir()), logger, w)
 	ctx, cancel := context.WithCancel(context.Background())
 	v.start(ctx)
 	t.Cleanup(func() {
@@ -205,4 +214,39 @@ func TestTrimPod(t *testing.T) {
 	ips, err := podIPs(tp)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"10.244.1.5"}, ips)
+}
+
+// On a node (a DaemonSet) the receiver lists and watches only that node's
+// pods (a field selector the API server applies), and every service; a
+// remote pod's address is left to the processor.
+func TestKubeViewWatchesThisNode(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // after the view stops
+	client := fake.NewClientset(clusterObjects()...)
+	var mu sync.Mutex
+	selectors := map[string]string{}
+	record := func(verb, resource, selector string) {
+		mu.Lock()
+		defer mu.Unlock()
+		selectors[verb+" "+resource] = selector
+	}
+	client.PrependReactor("list", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		record("list", a.GetResource().Resource, a.(k8stesting.ListAction).GetListRestrictions().Fields.String())
+		return false, nil, nil
+	})
+	client.PrependWatchReactor("*", func(a k8stesting.Action) (bool, watch.Interface, error) {
+		record("watch", a.GetResource().Resource, a.(k8stesting.WatchAction).GetWatchRestrictions().Fields.String())
+		return false, nil, nil
+	})
+	startViewOf(t, client, zap.NewNop(), kubeWatch{node: "node-1"})
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(selectors) == 4
+	}, 10*time.Second, 10*time.Millisecond, "list and watch of pods and services")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[string]string{
+		"list pods": "spec.nodeName=node-1", "watch pods": "spec.nodeName=node-1",
+		"list services": "", "watch services": "",
+	}, selectors)
 }

@@ -6,7 +6,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
-	"github.com/coordimap/otelcol-coordimap/internal/pdatajson"
 )
 
 // partition is the elements of one data source that travel under one
@@ -93,7 +92,7 @@ func (c *conversion) addState(src entity.Source, rec entity.Record) {
 		c.skipped++
 		return
 	}
-	data := c.arena.finish(pdatajson.AppendMap(c.arena.start(), rec.Body()))
+	data := c.arena.finish(rec.AppendBodyJSON(c.arena.start()))
 	ts := rec.Time()
 	p := c.partition(src, rec.Partition())
 	p.add(newElement(ts, typ, id, rec.Name(), rec.Status(), rec.Version(), data))

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -150,7 +151,14 @@ func newEnvelope(src entity.Source, partition string, ts time.Time) envelope {
 	p = pdatajson.AppendString(p, partition)
 	p = append(p, `,"crawled_data":{"data":[`...)
 
-	s := append([]byte(nil), `]},"data_source":{"data_source_config":{"value_pairs":[`...)
+	s := append([]byte(nil), `]},"data_source":{"data_source_config":{`...)
+	if rules := src.MetricRules; rules != "" && json.Valid([]byte(rules)) {
+		// The processor's resolved metric rules, already JSON.
+		s = append(s, `"metric_rules":`...)
+		s = append(s, rules...)
+		s = append(s, ',')
+	}
+	s = append(s, `"value_pairs":[`...)
 	keys := make([]string, 0, len(src.Config))
 	for k := range src.Config {
 		if !looksSecret(k) {

@@ -35,6 +35,9 @@ func plain(t reflect.Type) reflect.Type {
 		if squashed(f.Tag.Get("mapstructure")) && f.Type.Kind() == reflect.Struct &&
 			reflect.PointerTo(f.Type).Implements(unmarshalerType) {
 			f.Type = plain(f.Type)
+		} else if f.Type.Kind() == reflect.Struct && !reflect.PointerTo(f.Type).Implements(unmarshalerType) && holdsSquashed(f.Type) {
+			// A section (such as prometheus:) that squashes one inside.
+			f.Type = plain(f.Type)
 		}
 		f.Anonymous = false
 		f.Index = nil
@@ -42,6 +45,25 @@ func plain(t reflect.Type) reflect.Type {
 		fields = append(fields, f)
 	}
 	return reflect.StructOf(fields)
+}
+
+// holdsSquashed reports whether struct t squash-embeds an Unmarshaler, at
+// any depth of plain struct fields.
+func holdsSquashed(t reflect.Type) bool {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() || f.Type.Kind() != reflect.Struct {
+			continue
+		}
+		isU := reflect.PointerTo(f.Type).Implements(unmarshalerType)
+		if isU && squashed(f.Tag.Get("mapstructure")) {
+			return true
+		}
+		if !isU && holdsSquashed(f.Type) {
+			return true
+		}
+	}
+	return false
 }
 
 func squashed(tag string) bool {

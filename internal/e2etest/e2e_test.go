@@ -182,24 +182,31 @@ GRANT USAGE ON SCHEMA shop TO crawler;
 GRANT SELECT ON ALL TABLES IN SCHEMA shop TO crawler;
 `
 
-func TestCollectorDeliversPostgresGraph(t *testing.T) {
-	bin := collectorBinary(t)
+// startShopDB starts a throwaway PostgreSQL with an empty database shopdb
+// and returns it with its system_identifier (the scope of its elements).
+func startShopDB(ctx context.Context, t *testing.T) (*pgtest.Server, string) {
+	t.Helper()
 	pg, err := pgtest.Start()
 	if err != nil {
 		pgtest.Unavailable(t, err)
 	}
 	t.Cleanup(func() { _ = pg.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-
 	conn, err := pgx.Connect(ctx, pg.DSN("postgres"))
 	require.NoError(t, err)
+	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, "CREATE DATABASE shopdb")
 	require.NoError(t, err)
 	var sysid string
 	require.NoError(t, conn.QueryRow(ctx, "SELECT system_identifier::text FROM pg_control_system()").Scan(&sysid))
-	conn.Close(ctx)
-	conn, err = pgx.Connect(ctx, pg.DSN("shopdb"))
+	return pg, sysid
+}
+
+func TestCollectorDeliversPostgresGraph(t *testing.T) {
+	bin := collectorBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pg, sysid := startShopDB(ctx, t)
+	conn, err := pgx.Connect(ctx, pg.DSN("shopdb"))
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, fixture)
 	require.NoError(t, err)
@@ -335,7 +342,8 @@ func TestComponentsListed(t *testing.T) {
 	bin := collectorBinary(t)
 	out, err := exec.Command(bin, "components").CombinedOutput()
 	require.NoError(t, err, string(out))
-	for _, name := range []string{"coordimap_postgres", "coordimap_mariadb", "coordimap_mongodb", "coordimap_flows", "coordimap_kubernetes", "coordimap_aws", "coordimap_aws_flow_logs", "coordimap", "otlp", "batch", "memory_limiter", "debug", "otlp_grpc", "otlp_http", "file_storage"} {
+	for _, name := range []string{"coordimap_postgres", "coordimap_mariadb", "coordimap_mongodb", "coordimap_flows", "coordimap_kubernetes", "coordimap_aws", "coordimap_aws_flow_logs", "coordimap", "otlp", "batch", "memory_limiter", "k8s_attributes", "debug", "otlp_grpc", "otlp_http", "file_storage"} {
 		assert.True(t, strings.Contains(string(out), "name: "+name), name)
 	}
+	assert.Contains(t, string(out), "connectors:\n    - name: coordimap\n", "the coordimap connector")
 }

@@ -13,6 +13,10 @@ const (
 	RelGCPNetworkFlow = "gcp_network_flow"
 	RelEBPFFlow       = "ebpf_flow"
 	RelAWSNetworkFlow = "aws_network_flow"
+	// RelOTelFlow is a service-to-service (or service-to-peer) call seen
+	// in OpenTelemetry traces; the wire has no code of its own for it yet
+	// and sends generic_flow's.
+	RelOTelFlow = "otel_flow"
 	// RelAttached is a policy attached to a principal (IAM); the wire has
 	// no code of its own for it and sends parent_child's.
 	RelAttached = "attached"
@@ -52,6 +56,9 @@ type Source struct {
 	// Config is the non-secret configuration, sent as value_pairs. Never put
 	// a secret here.
 	Config map[string]string
+	// MetricRules is the JSON array of the data source's resolved metric
+	// rules (set by the processor), sent as data_source_config.metric_rules.
+	MetricRules string
 	// Attributes holds extra semantic-convention resource attributes
 	// (db.system.name, k8s.cluster.uid, cloud.account.id, …).
 	Attributes map[string]string
@@ -116,9 +123,23 @@ type Entity struct {
 	// Body is the source object; it becomes the element's data. Values must
 	// be what pcommon.Map.FromRaw accepts.
 	Body map[string]any
+	// OrderedBody, when not nil, is the body instead of Body, with its
+	// keys kept in the order given (at every level it holds Ordered): for
+	// elements whose data must hash as the original agent's struct did
+	// (metric triggers). Map values inside it are still written sorted.
+	OrderedBody Ordered
 	// ReportInterval is the time until the next state event is due.
 	ReportInterval time.Duration
 }
+
+// Field is one key and value of an Ordered object.
+type Field struct {
+	Key   string
+	Value any
+}
+
+// Ordered is an object whose keys keep their order on the wire.
+type Ordered []Field
 
 // Observation is traffic seen between two endpoints: a coordimap.relationship
 // record. Endpoints are internal IDs or unresolved addresses (ip, ip:port).
@@ -168,6 +189,7 @@ var RelationCodes = map[string]int{
 	RelEBPFFlow:              104,
 	RelAWSNetworkFlow:        105,
 	RelAttached:              RelationCodeParentChild,
+	RelOTelFlow:              RelationCodeGenericFlow,
 }
 
 // RelationCode is the wire code of a relationship type, or fallback for a

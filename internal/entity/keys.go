@@ -21,6 +21,12 @@ const (
 	AttrRelationships     = "entity.relationships"
 	AttrReportInterval    = "entity.report.interval"
 	AttrPartition         = "coordimap.crawl_internal_id"
+	// AttrBodyOrdered (true) says the body's keys are in wire order, not
+	// to be sorted when the element's data is written.
+	AttrBodyOrdered = "coordimap.body.ordered"
+	// AttrDataSourceMetricRules (resource) is the JSON array of the data
+	// source's metric rules, sent as data_source_config.metric_rules.
+	AttrDataSourceMetricRules = "coordimap.data_source.metric_rules"
 )
 
 // Keys inside entity.id and entity.description.
@@ -67,4 +73,28 @@ const (
 	AttrRelFirstSeen       = "relationship.first_seen"
 	AttrRelLastSeen        = "relationship.last_seen"
 	AttrRelDestinationPort = "relationship.destination.port"
+)
+
+// Attributes of an otel_flow coordimap.relationship record (traces): the
+// record's connections and failed connections count the requests and
+// errors since the previous record of the edge; these hold the totals
+// since first seen and the latency quantiles.
+const (
+	// AttrRelPairing is "paired" when both ends reported the call (client
+	// and server spans matched), "inferred" when only the client did and
+	// the destination is the peer it named.
+	AttrRelPairing      = "relationship.otel.pairing"
+	AttrRelRequests     = "relationship.otel.requests"
+	AttrRelErrors       = "relationship.otel.errors"
+	AttrRelLatencyP50Ms = "relationship.otel.latency_p50_ms"
+	AttrRelLatencyP95Ms = "relationship.otel.latency_p95_ms"
+	// AttrRelPeer names what a one-sided span called (peer.service,
+	// server.address, db.namespace …), as the span said it.
+	AttrRelPeer = "relationship.otel.peer"
+)
+
+// Values of AttrRelPairing.
+const (
+	PairingPaired   = "paired"
+	PairingInferred = "inferred"
 )

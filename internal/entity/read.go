@@ -6,6 +6,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/coordimap/otelcol-coordimap/internal/pdatajson"
 )
 
 // Kind tells which of the three record shapes a log record is.
@@ -27,6 +29,7 @@ func ReadSource(res pcommon.Resource) Source {
 		DataSourceID:   str(attrs, AttrDataSourceID),
 		Name:           str(attrs, AttrDataSourceName),
 		Description:    str(attrs, AttrDataSourceDesc),
+		MetricRules:    str(attrs, AttrDataSourceMetricRules),
 	}
 	if v, ok := attrs.Get(AttrDataSourceConfig); ok && v.Type() == pcommon.ValueTypeMap {
 		src.Config = make(map[string]string, v.Map().Len())
@@ -143,6 +146,16 @@ func (r Record) Body() pcommon.Map {
 		return r.lr.Body().Map()
 	}
 	return pcommon.NewMap()
+}
+
+// AppendBodyJSON appends the body as the element's JSON data: keys sorted
+// (see pdatajson), or in the order written when the record says its body is
+// ordered (Entity.OrderedBody).
+func (r Record) AppendBodyJSON(b []byte) []byte {
+	if v, ok := r.lr.Attributes().Get(AttrBodyOrdered); ok && v.Type() == pcommon.ValueTypeBool && v.Bool() {
+		return pdatajson.AppendMapInOrder(b, r.Body())
+	}
+	return pdatajson.AppendMap(b, r.Body())
 }
 
 // RawBody is the record body as it is, whatever its type.

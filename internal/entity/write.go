@@ -44,6 +44,9 @@ func putSource(attrs pcommon.Map, src Source) {
 			cfg.PutStr(k, src.Config[k])
 		}
 	}
+	if src.MetricRules != "" {
+		attrs.PutStr(AttrDataSourceMetricRules, src.MetricRules)
+	}
 	for _, k := range sortedKeys(src.Attributes) {
 		attrs.PutStr(k, src.Attributes[k])
 	}
@@ -99,7 +102,22 @@ func (b *Batch) AddState(ts time.Time, e Entity) error {
 	if e.ReportInterval > 0 {
 		attrs.PutInt(AttrReportInterval, int64(e.ReportInterval/time.Second))
 	}
+	if e.OrderedBody != nil {
+		attrs.PutBool(AttrBodyOrdered, true)
+		return putOrdered(lr.Body().SetEmptyMap(), e.OrderedBody)
+	}
 	return putSorted(lr.Body().SetEmptyMap(), e.Body)
+}
+
+// putOrdered fills m from o in o's order.
+func putOrdered(m pcommon.Map, o Ordered) error {
+	m.EnsureCapacity(len(o))
+	for _, f := range o {
+		if err := putValue(m.PutEmpty(f.Key), f.Value); err != nil {
+			return fmt.Errorf("%s: %w", f.Key, err)
+		}
+	}
+	return nil
 }
 
 // putSorted fills m from raw with keys in sorted order at every level, so
@@ -119,6 +137,24 @@ func putValue(v pcommon.Value, raw any) error {
 	switch x := raw.(type) {
 	case map[string]any:
 		return putSorted(v.SetEmptyMap(), x)
+	case Ordered:
+		return putOrdered(v.SetEmptyMap(), x)
+	case []Ordered:
+		s := v.SetEmptySlice()
+		s.EnsureCapacity(len(x))
+		for i, e := range x {
+			if err := putOrdered(s.AppendEmpty().SetEmptyMap(), e); err != nil {
+				return fmt.Errorf("[%d]: %w", i, err)
+			}
+		}
+		return nil
+	case map[string]string:
+		m := v.SetEmptyMap()
+		m.EnsureCapacity(len(x))
+		for _, k := range sortedKeys(x) {
+			m.PutStr(k, x[k])
+		}
+		return nil
 	case []any:
 		s := v.SetEmptySlice()
 		s.EnsureCapacity(len(x))

@@ -4,7 +4,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
-	"github.com/coordimap/otelcol-coordimap/internal/pdatajson"
 )
 
 // FromLogs turns entity records into a batch. Records that are not entity
@@ -65,7 +64,7 @@ func nodeState(src entity.Source, rec entity.Record) (NodeState, bool) {
 		DataSourceType: src.DataSourceType,
 		Partition:      partitionOf(src, rec.Partition()),
 		Attributes:     attrs,
-		Data:           pdatajson.AppendMap(nil, rec.Body()),
+		Data:           rec.AppendBodyJSON(nil),
 		ReportInterval: rec.ReportInterval(),
 		At:             ts,
 		LinksKnown:     true,

@@ -17,7 +17,29 @@ const (
 	TypeMetricTrigger       = "coordimap.metric_trigger"
 	TypeHost                = "coordimap.host"
 	TypeProcess             = "coordimap.process"
+	// Kubernetes element types an OTel resource names (k8s.* attributes).
+	TypeKubernetesPod         = "kubernetes.pod"
+	TypeKubernetesNode        = "kubernetes.node"
+	TypeKubernetesDeployment  = "kubernetes.deployment"
+	TypeKubernetesReplicaSet  = "kubernetes.replica_set"
+	TypeKubernetesStatefulSet = "kubernetes.stateful_set"
+	TypeKubernetesDaemonSet   = "kubernetes.daemon_set"
+	TypeKubernetesJob         = "kubernetes.job"
+	TypeKubernetesCronJob     = "kubernetes.cronjob"
+	TypeAWSInstance           = "aws.instance"
+	TypeGCPVM                 = "gcp.vm_instance"
+	TypePostgresDatabase      = "postgres.database"
+	// TypeOTelService is a service seen in OpenTelemetry traces or metrics
+	// (new: the original agent had no such element).
+	TypeOTelService = "coordimap.asset.otel_service"
 )
+
+// OTelService is a service of OpenTelemetry data:
+// `<scope>-<service.namespace>-coordimap.asset.otel_service-<service.name>`,
+// the Kubernetes shape (an empty namespace leaves an empty segment).
+func OTelService(scope, namespace, name string) string {
+	return Kubernetes(scope, namespace, TypeOTelService, name)
+}
 
 // Kubernetes is `<scope>-<namespace>-<type>-<name>`. Cluster-wide objects
 // pass an empty namespace (`uid--kubernetes.node-n1`).

@@ -30,15 +30,7 @@ func AppendValue(b []byte, v pcommon.Value) []byte {
 	case pcommon.ValueTypeMap:
 		return AppendMap(b, v.Map())
 	case pcommon.ValueTypeSlice:
-		s := v.Slice()
-		b = append(b, '[')
-		for i := 0; i < s.Len(); i++ {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendValue(b, s.At(i))
-		}
-		return append(b, ']')
+		return appendSlice(b, v.Slice(), AppendValue)
 	case pcommon.ValueTypeBytes:
 		raw := v.Bytes().AsRaw()
 		b = append(b, '"')
@@ -70,6 +62,48 @@ func AppendMap(b []byte, m pcommon.Map) []byte {
 		b = AppendValue(b, v)
 	}
 	return append(b, '}')
+}
+
+// AppendMapInOrder appends m as JSON with keys in m's order, at every
+// level: for payloads whose field order is fixed by the original agent's
+// structs (Go's encoder writes struct fields in declaration order).
+func AppendMapInOrder(b []byte, m pcommon.Map) []byte {
+	if m.Len() == 0 {
+		return append(b, "{}"...)
+	}
+	b = append(b, '{')
+	i := 0
+	for k, v := range m.All() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		i++
+		b = AppendString(b, k)
+		b = append(b, ':')
+		b = appendValueInOrder(b, v)
+	}
+	return append(b, '}')
+}
+
+func appendValueInOrder(b []byte, v pcommon.Value) []byte {
+	switch v.Type() {
+	case pcommon.ValueTypeMap:
+		return AppendMapInOrder(b, v.Map())
+	case pcommon.ValueTypeSlice:
+		return appendSlice(b, v.Slice(), appendValueInOrder)
+	}
+	return AppendValue(b, v)
+}
+
+func appendSlice(b []byte, s pcommon.Slice, elem func([]byte, pcommon.Value) []byte) []byte {
+	b = append(b, '[')
+	for i := 0; i < s.Len(); i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = elem(b, s.At(i))
+	}
+	return append(b, ']')
 }
 
 // appendFloat formats as encoding/json does; NaN and infinities, which JSON

@@ -7,7 +7,9 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/coordimap/otelcol-coordimap/internal/configstrict"
 	"github.com/coordimap/otelcol-coordimap/internal/mapping"
+	"github.com/coordimap/otelcol-coordimap/processor/coordimapprocessor/internal/metricrules"
 )
 
 const defaultAddressTTL = 10 * time.Minute
@@ -28,9 +30,13 @@ type Config struct {
 	// ends (see external.go).
 	ExternalPeers ExternalPeersConfig `mapstructure:"external_peers"`
 
-	// Metric rules (coordimap.metric_trigger) will be a second stage that
-	// runs after mapping resolution, on resolved internal IDs; their
-	// settings are not defined yet (see README.md).
+	// MetricRules are evaluated every EvaluationInterval against
+	// Prometheus and Cloud Monitoring; their triggers are
+	// coordimap.metric_trigger elements (see metricrules.go).
+	MetricRules        []metricrules.Rule  `mapstructure:"metric_rules"`
+	Prometheus         PrometheusConfig    `mapstructure:"prometheus"`
+	GCPMonitoring      GCPMonitoringConfig `mapstructure:"gcp_monitoring"`
+	EvaluationInterval time.Duration       `mapstructure:"evaluation_interval"`
 
 	_ struct{}
 }
@@ -41,7 +47,11 @@ var (
 )
 
 func createDefaultConfig() component.Config {
-	return &Config{AddressTTL: defaultAddressTTL}
+	return &Config{
+		AddressTTL:         defaultAddressTTL,
+		Prometheus:         defaultPrometheusConfig(),
+		EvaluationInterval: defaultEvaluationInterval,
+	}
 }
 
 // Validate reports every invalid setting; each bad external_mappings entry
@@ -55,5 +65,15 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, errAddressTTL)
 	}
 	errs = append(errs, cfg.ExternalPeers.validate()...)
+	errs = append(errs, cfg.validateMetricRules()...)
 	return errors.Join(errs...)
+}
+
+// Unmarshal rejects unknown keys (see internal/configstrict; the
+// prometheus section squashes confighttp's client config), then decodes.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	if err := configstrict.Check(conf, cfg); err != nil {
+		return err
+	}
+	return conf.Unmarshal(cfg)
 }

@@ -7,7 +7,11 @@
 //     ID from external_mappings;
 //   - coordimap.relationship endpoints that are bare addresses (ip, ip:port)
 //     are resolved to internal IDs, through external_mappings or through the
-//     addresses entities announced in their state events.
+//     addresses entities announced in their state events;
+//   - metric_rules are evaluated every evaluation_interval against
+//     Prometheus and Cloud Monitoring (internal/metricrules), and their
+//     coordimap.metric_trigger elements are sent as records of the data
+//     source each rule names.
 //
 // Records are read and changed only through internal/entity.
 package coordimapprocessor

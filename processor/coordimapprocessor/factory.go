@@ -23,6 +23,9 @@ func createLogs(ctx context.Context, set processor.Settings, cfg component.Confi
 	if err != nil {
 		return nil, err
 	}
+	if p.rules, err = newRuleRunner(set, cfg.(*Config), p.table, next); err != nil {
+		return nil, err
+	}
 	return p.logs(ctx, set, cfg, next)
 }
 

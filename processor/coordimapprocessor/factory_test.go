@@ -20,7 +20,9 @@ func TestFactory(t *testing.T) {
 
 	cfg := f.CreateDefaultConfig()
 	require.NoError(t, componenttest.CheckConfigStruct(cfg))
-	assert.Equal(t, &Config{AddressTTL: defaultAddressTTL}, cfg)
+	assert.Equal(t, defaultAddressTTL, cfg.(*Config).AddressTTL)
+	assert.Equal(t, defaultEvaluationInterval, cfg.(*Config).EvaluationInterval)
+	assert.Equal(t, defaultPrometheusTimeout, cfg.(*Config).Prometheus.ClientConfig.Timeout)
 	require.NoError(t, cfg.(*Config).Validate())
 }
 

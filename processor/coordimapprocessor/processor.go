@@ -31,6 +31,7 @@ type coordimapProcessor struct {
 	peers  *externalPeers
 	now    func() time.Time
 	tel    telemetry
+	rules  *ruleRunner // nil when built without the factory (tests)
 }
 
 func newProcessor(set processor.Settings, cfg *Config) (*coordimapProcessor, error) {
@@ -52,7 +53,12 @@ func newProcessor(set processor.Settings, cfg *Config) (*coordimapProcessor, err
 	}, nil
 }
 
-func (p *coordimapProcessor) start(context.Context, component.Host) error {
+func (p *coordimapProcessor) start(ctx context.Context, host component.Host) error {
+	if p.rules != nil {
+		if err := p.rules.start(ctx, host); err != nil {
+			return err
+		}
+	}
 	p.logger.Info("coordimap processor started",
 		zap.Int("external_mappings", p.table.Len()),
 		zap.Duration("address_ttl", p.index.ttl))
@@ -60,6 +66,7 @@ func (p *coordimapProcessor) start(context.Context, component.Host) error {
 }
 
 func (p *coordimapProcessor) shutdown(context.Context) error {
+	p.rules.shutdown()
 	p.logger.Info("coordimap processor stopped", zap.Int("indexed_addresses", p.index.len()))
 	return nil
 }
@@ -77,12 +84,16 @@ func (p *coordimapProcessor) processLogs(ctx context.Context, ld plog.Logs) (plo
 	now := p.now()
 	for _, rl := range ld.ResourceLogs().All() {
 		dataSource := entity.ReadSource(rl.Resource()).DataSourceID
+		ruled := p.rules.observeResource(rl.Resource(), dataSource)
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
 				rec := entity.View(lr)
 				switch rec.Kind() {
 				case entity.KindState:
 					p.processState(rec, dataSource, now, &st)
+					if ruled {
+						p.rules.observeState(rec, dataSource)
+					}
 				case entity.KindDelete:
 					if id := rec.InternalID(); id != "" {
 						p.index.forget(id)
@@ -132,7 +143,7 @@ func (p *coordimapProcessor) processState(rec entity.Record, dataSource string, 
 	// A state event without addresses still clears what the entity
 	// announced before, if anything.
 	if len(addrs) > 0 || p.index.holds(id) {
-		p.index.learn(id, rec.Type(), dataSource, addrs, now)
+		p.index.learn(id, rec.Type(), dataSource, addrs, rec.ReportInterval(), now)
 	}
 }
 

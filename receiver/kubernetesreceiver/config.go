@@ -67,6 +67,11 @@ type Config struct {
 	SendSecretData bool `mapstructure:"send_secret_data"`
 	// SendConfigMapData sends the values of ConfigMaps; off, only their keys.
 	SendConfigMapData bool `mapstructure:"send_configmap_data"`
+	// RedactEnvValues blanks the literal env values (env[].value) and the
+	// args of every container of pods and pod templates (deployments,
+	// stateful sets, jobs, cron jobs, …): they often hold passwords. Env
+	// names and valueFrom references are kept. On by default.
+	RedactEnvValues bool `mapstructure:"redact_env_values"`
 	// ExternalMappings resolve the links out of the cluster (node → VM,
 	// service account → GCP service account) here; links they do not
 	// resolve are left to the coordimap processor.
@@ -80,8 +85,9 @@ var (
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		AuthType:       AuthServiceAccount,
-		ReportInterval: defaultReportInterval,
+		AuthType:        AuthServiceAccount,
+		ReportInterval:  defaultReportInterval,
+		RedactEnvValues: true,
 	}
 }
 

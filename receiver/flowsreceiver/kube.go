@@ -33,6 +33,7 @@ const (
 const (
 	indexIP        = "ip"
 	indexContainer = "container"
+	indexUID       = "uid"
 )
 
 // kubeClient is the Kubernetes API client the receiver watches pods and
@@ -89,7 +90,7 @@ func newKubeView(client kubeClient, scope string, procs *procCache, logger *zap.
 	// Keep only what resolution needs: a large cluster's pods are big.
 	_ = pods.SetTransform(trimPod)
 	_ = services.SetTransform(trimService)
-	_ = pods.AddIndexers(cache.Indexers{indexIP: podIPs, indexContainer: podContainers})
+	_ = pods.AddIndexers(cache.Indexers{indexIP: podIPs, indexContainer: podContainers, indexUID: podUID})
 	_ = services.AddIndexers(cache.Indexers{indexIP: serviceIPs})
 	return &kubeView{client: client, scope: scope, procs: procs, logger: logger, podFactory: pf, svcFactory: sf, pods: pods, services: services}
 }
@@ -138,7 +139,8 @@ func (v *kubeView) checkScope() {
 }
 
 // resolve gives the edge of a kernel entry: each end is a pod (the local
-// one by its container first, then by IP), a service (the server end, by
+// one by its container first, then by the pod UID of its cgroup, then by
+// IP), a service (the server end, by
 // ClusterIP), or else the address (a pod of another node when only this
 // node's pods are watched: the processor's address index resolves it).
 func (v *kubeView) resolve(e *flowEntry) edgeKey {
@@ -147,7 +149,7 @@ func (v *kubeView) resolve(e *flowEntry) edgeKey {
 		side: e.key.side, client: e.key.client, server: e.key.server, port: e.key.port,
 		process: path.Base(info.program()), container: info.cg.container,
 	}
-	local := v.podOfContainer(info.cg.container)
+	local := or(v.podOfContainer(info.cg.container), v.podOfUID(info.cg.pod))
 	if e.key.side == sideClient {
 		if local.id == "" {
 			local = v.podOfIP(e.key.client)
@@ -180,6 +182,15 @@ func (v *kubeView) podOfContainer(id string) endpoint {
 		return endpoint{}
 	}
 	return v.one(v.pods, indexContainer, id, typePod)
+}
+
+// podOfUID finds the pod of a cgroup path's pod UID: a container that
+// started since the pod's status was last updated has no ID there yet.
+func (v *kubeView) podOfUID(uid string) endpoint {
+	if uid == "" {
+		return endpoint{}
+	}
+	return v.one(v.pods, indexUID, uid, typePod)
 }
 
 func (v *kubeView) podOfIP(a netip.Addr) endpoint {
@@ -229,6 +240,14 @@ func podIPs(obj any) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+func podUID(obj any) ([]string, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok || p.UID == "" {
+		return nil, nil
+	}
+	return []string{string(p.UID)}, nil
 }
 
 // podContainers indexes the pod's container IDs without the runtime prefix

@@ -29,6 +29,8 @@ import (
 // informers, indexes and transforms are the real ones; only the API server
 // is simulated.
 
+const web2UID = "7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
+
 const apiContainer = "3f2a9c1b7d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
 
 func pod(ns, name string, phase corev1.PodPhase, ips ...string) *corev1.Pod {
@@ -53,6 +55,8 @@ func clusterObjects() []runtime.Object {
 	api := pod("shop", "api-1", corev1.PodRunning, "10.244.1.5")
 	api.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "api", ContainerID: "containerd://" + apiContainer}}
 	proxy := pod("kube-system", "kube-proxy-n1", corev1.PodRunning, "10.0.0.10")
+	web2 := pod("shop", "web-2", corev1.PodRunning, "10.244.1.9")
+	web2.UID = web2UID
 	proxy.Spec.HostNetwork = true
 	return []runtime.Object{
 		kubeSystem(clusterUID),
@@ -60,7 +64,7 @@ func clusterObjects() []runtime.Object {
 		pod("shop", "db-0", corev1.PodRunning, "10.244.2.7"),
 		proxy,
 		pod("shop", "job-1", corev1.PodSucceeded, "10.244.1.9"), // finished: its IP went to web-2
-		pod("shop", "web-2", corev1.PodRunning, "10.244.1.9"),
+		web2,
 		pod("shop", "twin-a", corev1.PodRunning, "10.244.4.4"), // two pods claim one IP
 		pod("shop", "twin-b", corev1.PodRunning, "10.244.4.4"),
 		pod("shop", "dual-0", corev1.PodRunning, "10.244.3.3", "fd00::3"),
@@ -83,6 +87,12 @@ func fakeProc(t *testing.T) procFS {
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "comm"), []byte("api-server\n"), 0o644))
 	cg := "0::/kubepods.slice/kubepods-pod1.slice/cri-containerd-" + apiContainer + ".scope\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cgroup"), []byte(cg), 0o644))
+	// 4343 runs in a container of web-2 that its status does not list yet.
+	dir = filepath.Join(root, "4343")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "comm"), []byte("web\n"), 0o644))
+	cg = "0::/kubepods/besteffort/pod" + web2UID + "/" + strings.Repeat("b", 64) + "\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "cgroup"), []byte(cg), 0o644))
 	return procFS{root: root}
 }
@@ -139,6 +149,8 @@ func TestKubeResolve(t *testing.T) {
 			addr("192.0.2.8"), pods("shop", "db-0")},
 		{"local end by its container, whatever its address", flow(sideClient, "10.0.0.10", "10.244.2.7", 5432, 4242),
 			pods("shop", "api-1"), pods("shop", "db-0")},
+		{"local end by its pod UID, before its container is in the status", flow(sideClient, "10.0.0.10", "10.244.2.7", 5432, 4343),
+			pods("shop", "web-2"), pods("shop", "db-0")},
 		{"host-network pods are not found by IP", flow(sideClient, "10.0.0.10", "10.244.2.7", 5432, 0),
 			addr("10.0.0.10"), pods("shop", "db-0")},
 		{"a finished pod's IP belongs to the running one", flow(sideClient, "10.244.1.9", "10.244.2.7", 5432, 0),

@@ -4,6 +4,8 @@
 package internalid
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -56,6 +58,25 @@ func KubernetesNamespace(scope, namespace string) string {
 // GCP is `<scope>-<zone>-<type>-<name>`; global assets pass an empty zone.
 func GCP(scope, zone, elemType, name string) string {
 	return scope + "-" + zone + "-" + elemType + "-" + name
+}
+
+// TypeGCPIAMBinding is a role granted to members on one resource.
+const TypeGCPIAMBinding = "gcp.iam_binding"
+
+// GCPIAMBinding is a binding's ID, as the original agent hashed it:
+// `<scope>--gcp.iam_binding-<hex SHA-256>` of
+// `<resource ID>|<role>|<members sorted, comma-joined>|<condition>`, the
+// condition being `<title>|<description>|<expression>|<location>` or
+// empty. members must be sorted.
+func GCPIAMBinding(scope, resourceID, role string, members []string, condition string) string {
+	key := strings.Join([]string{resourceID, role, strings.Join(members, ","), condition}, "|")
+	sum := sha256.Sum256([]byte(key))
+	return GCP(scope, "", TypeGCPIAMBinding, hex.EncodeToString(sum[:]))
+}
+
+// GCPIAMCondition is a binding condition's part of GCPIAMBinding.
+func GCPIAMCondition(title, description, expression, location string) string {
+	return strings.Join([]string{title, description, expression, location}, "|")
 }
 
 // AWS is `<scope>@<aws id or ARN>`.

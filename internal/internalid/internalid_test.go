@@ -93,3 +93,14 @@ func TestAWSOwner(t *testing.T) {
 		t.Fatalf("AWSOwner = %q", got)
 	}
 }
+
+// The binding ID as the original agent hashed it (sha256 of the key,
+// computed here independently with sha256sum):
+// printf '%s' '123--gcp.project-shop|roles/viewer|group:a@x.com,user:b@x.com|' | sha256sum
+func TestGCPIAMBinding(t *testing.T) {
+	got := GCPIAMBinding("123", "123--gcp.project-shop", "roles/viewer", []string{"group:a@x.com", "user:b@x.com"}, "")
+	assert.Equal(t, "123--gcp.iam_binding-"+gcpBindingSum, got)
+	assert.Equal(t, "t|d|e|l", GCPIAMCondition("t", "d", "e", "l"))
+}
+
+const gcpBindingSum = "abf87294469a5408a70f8527fd44e8fe40d9520b35d9a48114e42be955ba10ed"

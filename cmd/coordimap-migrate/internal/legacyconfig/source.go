@@ -23,7 +23,18 @@ type source struct {
 	skip     string
 	skipSev  Severity
 	skipLine int
+	// extra are further receivers the data source becomes (a gcp data
+	// source with gcp_flows: coordimap_gcp_flow_logs too).
+	extra []extraReceiver
 }
+
+type extraReceiver struct {
+	typ string
+	cfg *omap
+}
+
+// also adds a receiver of type typ next to the data source's own.
+func (s *source) also(typ string, cfg *omap) { s.extra = append(s.extra, extraReceiver{typ, cfg}) }
 
 // dropped are legacy settings that have no key in the collector, per
 // type, with the reason and the severity of their loss.
@@ -65,8 +76,10 @@ func (c *converter) source(ds *DataSource) bool {
 		typ, drops = "coordimap_aws_flow_logs", s.awsFlowLogs()
 	case TypeFlows:
 		typ, drops = "coordimap_flows", s.flows()
-	case TypeGCP, TypeGCPFlowLogs:
-		drops = s.gcp()
+	case TypeGCP:
+		typ, drops = "coordimap_gcp", s.gcp()
+	case TypeGCPFlowLogs:
+		typ, drops = "coordimap_gcp_flow_logs", s.gcp()
 	}
 	for _, st := range ds.Settings {
 		if s.used[st.Name] || st.Line != s.byName[st.Name].Line {
@@ -93,6 +106,11 @@ func (c *converter) source(ds *DataSource) bool {
 	id := c.componentID(typ, ds)
 	c.receivers.setc(id, s.cfg, fmt.Sprintf("%s, line %d", ds.Label(), ds.Line))
 	c.order = append(c.order, id)
+	for _, x := range s.extra {
+		xid := c.componentID(x.typ, ds)
+		c.receivers.setc(xid, x.cfg, fmt.Sprintf("%s, line %d", ds.Label(), ds.Line))
+		c.order = append(c.order, xid)
+	}
 	return true
 }
 

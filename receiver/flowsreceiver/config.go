@@ -36,6 +36,7 @@ var (
 	errCollectionInterval = errors.New("collection_interval: must be positive")
 	errMappingsRequired   = errors.New(`external_mappings: required when deployed_at is "kubernetes" (add "*@<cluster uid>")`)
 	errClusterUnresolved  = errors.New(`external_mappings: must resolve the cluster UID for any pod (add "*@<cluster uid>")`)
+	errKubernetesOnly     = errors.New(`node_name, resolve_remote_pods: only used when deployed_at is "kubernetes"`)
 )
 
 // Config is what users set for a coordimap_flows receiver. The original
@@ -61,6 +62,15 @@ type Config struct {
 	ScopeID string `mapstructure:"scope_id"`
 	// DataSourceID defaults to the component ID.
 	DataSourceID string `mapstructure:"data_source_id"`
+	// NodeName is the Kubernetes node the receiver runs on (kubernetes
+	// mode): only its pods are watched. Default: the hostname. Set it from
+	// the downward API (spec.nodeName) where they differ.
+	NodeName string `mapstructure:"node_name"`
+	// ResolveRemotePods also watches the pods of every other node to
+	// resolve remote ends by IP (kubernetes mode). Off by default: every
+	// node would watch every pod of the cluster; remote ends stay
+	// addresses, which the coordimap processor resolves.
+	ResolveRemotePods bool `mapstructure:"resolve_remote_pods"`
 }
 
 var (
@@ -91,6 +101,9 @@ func (cfg *Config) Validate() error {
 	table, err := mapping.Parse(cfg.ExternalMappings)
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if cfg.DeployedAt != DeployedAtKubernetes && (cfg.NodeName != "" || cfg.ResolveRemotePods) {
+		errs = append(errs, errKubernetesOnly)
 	}
 	if cfg.DeployedAt == DeployedAtKubernetes && err == nil {
 		uid, ok := table.Lookup(clusterKey)

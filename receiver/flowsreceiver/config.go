@@ -36,7 +36,7 @@ var (
 	errCollectionInterval = errors.New("collection_interval: must be positive")
 	errMappingsRequired   = errors.New(`external_mappings: required when deployed_at is "kubernetes" (add "*@<cluster uid>")`)
 	errClusterUnresolved  = errors.New(`external_mappings: must resolve the cluster UID for any pod (add "*@<cluster uid>")`)
-	errKubernetesOnly     = errors.New(`node_name, resolve_remote_pods: only used when deployed_at is "kubernetes"`)
+	errKubernetesOnly     = errors.New(`node_name, local_pods_only: only used when deployed_at is "kubernetes"`)
 )
 
 // Config is what users set for a coordimap_flows receiver. The original
@@ -66,11 +66,14 @@ type Config struct {
 	// mode): only its pods are watched. Default: the hostname. Set it from
 	// the downward API (spec.nodeName) where they differ.
 	NodeName string `mapstructure:"node_name"`
-	// ResolveRemotePods also watches the pods of every other node to
-	// resolve remote ends by IP (kubernetes mode). Off by default: every
-	// node would watch every pod of the cluster; remote ends stay
-	// addresses, which the coordimap processor resolves.
-	ResolveRemotePods bool `mapstructure:"resolve_remote_pods"`
+	// LocalPodsOnly watches only this node's pods (kubernetes mode) instead
+	// of every pod of the cluster: each node's watch then carries its own
+	// pods only, and a remote pod's end stays an address that a coordimap
+	// processor resolves from coordimap_kubernetes' announcements (pods
+	// and services announce their IPs), which needs the node collectors to
+	// send to a gateway running that receiver. Off by default, so a
+	// DaemonSet alone resolves pods across nodes.
+	LocalPodsOnly bool `mapstructure:"local_pods_only"`
 }
 
 var (
@@ -102,7 +105,7 @@ func (cfg *Config) Validate() error {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if cfg.DeployedAt != DeployedAtKubernetes && (cfg.NodeName != "" || cfg.ResolveRemotePods) {
+	if cfg.DeployedAt != DeployedAtKubernetes && (cfg.NodeName != "" || cfg.LocalPodsOnly) {
 		errs = append(errs, errKubernetesOnly)
 	}
 	if cfg.DeployedAt == DeployedAtKubernetes && err == nil {

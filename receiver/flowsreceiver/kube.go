@@ -58,7 +58,7 @@ func newKubeClient() (kubeClient, error) {
 // kubeView resolves flow addresses to pods and services from watches
 // (shared informers: one list, then watch events; nothing is asked per
 // address): the pods of this node (a field selector on spec.nodeName), or
-// of the whole cluster with resolve_remote_pods, and the cluster's
+// of the whole cluster unless local_pods_only, and the cluster's
 // services.
 type kubeView struct {
 	client kubeClient

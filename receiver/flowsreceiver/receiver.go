@@ -160,12 +160,12 @@ func (r *flowsReceiver) setup() error {
 		r.set.Logger.Warn("Cannot read the listening sockets that existed before start; their connections are attributed to the host", zap.Error(err))
 	}
 	if client != nil {
-		w := kubeWatch{node: r.cfg.NodeName}
-		switch {
-		case r.cfg.ResolveRemotePods:
-			w.node = ""
-		case w.node == "":
-			w.node = r.host.name
+		w := kubeWatch{}
+		if r.cfg.LocalPodsOnly {
+			w.node = r.cfg.NodeName
+			if w.node == "" {
+				w.node = r.host.name
+			}
 		}
 		r.kube = newKubeView(client, r.scope, r.procs, r.set.Logger, w)
 	}

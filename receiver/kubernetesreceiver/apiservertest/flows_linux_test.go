@@ -105,6 +105,7 @@ func TestFlowsKubernetesMode(t *testing.T) {
 	cfg.DeployedAt = flowsreceiver.DeployedAtKubernetes
 	cfg.ExternalMappings = []string{"*@" + uid}
 	cfg.NodeName = node
+	cfg.LocalPodsOnly = true // the pod of another node stays an address
 	cfg.CollectionInterval = 100 * time.Millisecond
 	require.NoError(t, cfg.Validate())
 	core, logs := observer.New(zapcore.InfoLevel)

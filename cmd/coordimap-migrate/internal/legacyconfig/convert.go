@@ -50,6 +50,10 @@ type converter struct {
 	// kept are comment blocks: data sources not converted, metric rules.
 	kept        []string
 	needStorage bool
+	// rules are the metric rules moved into the processor; promEndpoint
+	// is its prometheus.endpoint.
+	rules        []*yaml.Node
+	promEndpoint string
 }
 
 // Convert turns a parsed legacy configuration into an otelcol-coordimap
@@ -149,7 +153,12 @@ func (c *converter) assemble(apiKey string) *omap {
 	ml.set("check_interval", "1s")
 	ml.set("limit_percentage", 80)
 	ml.set("spike_limit_percentage", 20)
-	procs.set(processorID, &omap{})
+	proc := &omap{}
+	if len(c.rules) > 0 {
+		proc.sub("prometheus").set("endpoint", c.promEndpoint)
+		proc.set("metric_rules", &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: c.rules})
+	}
+	procs.set(processorID, proc)
 
 	exps := root.sub("exporters")
 	exp := exps.sub(exporterID)

@@ -182,8 +182,10 @@ func TestKeptSourcesAndRules(t *testing.T) {
 	assert.Equal(t, 1, res.Converted)
 	assert.Equal(t, 1, res.Skipped)
 	assert.False(t, res.Complete())
-	assert.Contains(t, cfg, "# metric_rules of kube-prod (kubernetes), line 12")
-	assert.Contains(t, cfg, "#   - id: k8s-high-5xx")
+	// The Kubernetes rules move into the processor, with their data source.
+	assert.Contains(t, cfg, "    metric_rules:\n      - id: k8s-high-5xx\n")
+	assert.Contains(t, cfg, "        data_source: kube-prod\n")
+	assert.Contains(t, cfg, "      endpoint: ${env:COORDIMAP_PROMETHEUS_ENDPOINT}\n", "no metrics_prometheus_host in the seed")
 	assert.Contains(t, cfg, "# gcp-prod (gcp), line 26: the coordimap_gcp receiver is not in this distribution yet")
 	assert.Equal(t, 1, strings.Count(cfg, "id: cloudsql-high-cpu"), "a kept data source's rules are kept with it, once")
 	var rules []string
@@ -193,8 +195,7 @@ func TestKeptSourcesAndRules(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{
-		`x.yaml:12: not mapped: kube-prod (kubernetes): metric rule "k8s-high-5xx": the coordimap processor has no metric rules yet; kept in a comment at the end`,
-		`x.yaml:34: not mapped: gcp-prod (gcp): metric rule "cloudsql-high-cpu": the coordimap processor has no metric rules yet; kept in a comment at the end`,
+		`x.yaml:34: not mapped: gcp-prod (gcp): metric rule "cloudsql-high-cpu": its data source is not converted; kept in a comment at the end`,
 	}, rules)
 }
 

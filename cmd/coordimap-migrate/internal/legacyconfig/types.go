@@ -285,6 +285,14 @@ func (s *source) kubernetes() map[string]dropped {
 			s.cfg.set("external_mappings", m)
 		}
 	}
+	if s.ds.MetricRules != nil && len(s.ds.MetricRules.Content) > 0 {
+		s.promHost = s.get("metrics_prometheus_host")
+	}
+	if s.promHost == nil || s.promHost.Value == "" {
+		if st := s.byName["prometheus_host"]; st != nil && st.Value != "" {
+			s.promHost = st
+		}
+	}
 	// The agent crawled everything every crawl_interval; the receiver
 	// sends changes as they happen and everything every report_interval.
 	s.interval("report_interval", agentDefaultInterval, agentDefaultInterval)
@@ -294,7 +302,7 @@ func (s *source) kubernetes() map[string]dropped {
 		"cloud_data_source_id":    {Note, "dropped: the agent read it and never used it"},
 		"prometheus_host":         {NotMapped, "Istio flows from Prometheus are not ported to coordimap_kubernetes yet"},
 		"retina_prometheus":       {NotMapped, "Retina flows from Prometheus are not ported to coordimap_kubernetes yet"},
-		"metrics_prometheus_host": {NotMapped, "it served metric rules, which the coordimap processor does not have yet"},
+		"metrics_prometheus_host": {Note, "no metric_rules here use it; rules now live in the coordimap processor, whose prometheus.endpoint it would be"},
 	}
 }
 

@@ -28,9 +28,13 @@ type apiExporter struct {
 	userAgent string
 
 	// sent remembers, in incremental mode, the hash and time each element
-	// was last delivered with.
-	mu   sync.Mutex
-	sent map[sentKey]sentState
+	// was last delivered with. Deletes prune it, but edges are never
+	// deleted: entries older than full_resync_period (which would be sent
+	// again anyway) are swept once per period, so it holds what was sent
+	// within two periods at most.
+	mu        sync.Mutex
+	sent      map[sentKey]sentState
+	lastSweep time.Time
 }
 
 type sentKey struct{ dataSourceID, id string }
@@ -141,6 +145,14 @@ func (e *apiExporter) remember(dataSourceID string, elems []*element, now time.T
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if now.Sub(e.lastSweep) >= e.cfg.FullResyncPeriod {
+		e.lastSweep = now
+		for k, st := range e.sent {
+			if now.Sub(st.at) >= e.cfg.FullResyncPeriod {
+				delete(e.sent, k)
+			}
+		}
+	}
 	for _, el := range elems {
 		e.sent[sentKey{dataSourceID, el.id}] = sentState{hash: el.hash, at: now}
 	}
@@ -309,4 +321,11 @@ func (e *errorOnce) log(logger *zap.Logger, msg string, err error) {
 		logger.Info(msg + ": recovered")
 		e.last = ""
 	}
+}
+
+// sentLen is the number of elements the incremental state remembers.
+func (e *apiExporter) sentLen() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.sent)
 }

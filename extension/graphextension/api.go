@@ -1,6 +1,7 @@
 package graphextension
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -69,9 +70,52 @@ func (g *GraphExtension) handle(fn apiFunc) http.HandlerFunc {
 			g.logger.Warn("Graph query failed", zap.String("path", r.URL.Path), zap.Error(err))
 			writeError(w, http.StatusInternalServerError, err)
 		default:
-			writeJSON(w, http.StatusOK, out)
+			// The map's graph is megabytes of repetitive JSON: gzip it for
+			// a client that takes it (every browser).
+			w.Header().Add("Vary", "Accept-Encoding")
+			if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+				writeJSON(w, http.StatusOK, out)
+				return
+			}
+			w.Header().Set("Content-Encoding", "gzip")
+			zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed) // the level is valid
+			writeJSON(gzipResponse{w, zw}, http.StatusOK, out)
+			_ = zw.Close()
 		}
 	}
+}
+
+// gzipResponse writes the body through a gzip writer.
+type gzipResponse struct {
+	http.ResponseWriter
+	zw *gzip.Writer
+}
+
+func (g gzipResponse) Write(p []byte) (int, error) { return g.zw.Write(p) }
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip: named
+// without q=0, or, when not named, "*" without q=0.
+func acceptsGzip(header string) bool {
+	gzipOK, starOK := -1, -1 // unnamed, refused (0), accepted (1)
+	for part := range strings.SplitSeq(header, ",") {
+		name, params, _ := strings.Cut(part, ";")
+		ok := 1
+		if q, found := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); found {
+			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
+				ok = 0
+			}
+		}
+		switch name = strings.TrimSpace(name); {
+		case strings.EqualFold(name, "gzip"):
+			gzipOK = ok
+		case name == "*":
+			starOK = ok
+		}
+	}
+	if gzipOK >= 0 {
+		return gzipOK == 1
+	}
+	return starOK == 1
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

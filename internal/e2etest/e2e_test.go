@@ -97,15 +97,18 @@ type element struct {
 	Data []byte `json:"data"`
 }
 
+// requestBody is the part of a request body the tests read.
+type requestBody struct {
+	CloudCrawlData struct {
+		CrawledData struct {
+			Data []element `json:"data"`
+		} `json:"crawled_data"`
+	} `json:"cloud_crawl_data"`
+}
+
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	var req struct {
-		CloudCrawlData struct {
-			CrawledData struct {
-				Data []element `json:"data"`
-			} `json:"crawled_data"`
-		} `json:"cloud_crawl_data"`
-	}
+	var req requestBody
 	if err := json.Unmarshal(body, &req); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -118,6 +121,47 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a.mu.Unlock()
 	_, _ = io.WriteString(w, `{"status":{"http_code":200,"message":"ok"}}`)
+}
+
+// writeConfig writes a collector configuration in a temporary directory:
+// the receiver (its settings, indented under its name) → the coordimap
+// processor → the coordimap exporter, to the API at url and a graph file.
+func writeConfig(t *testing.T, receiver, settings, url, apiKey string) (cfgPath, graph string) {
+	t.Helper()
+	dir := t.TempDir()
+	graph = filepath.Join(dir, "graph.json")
+	cfgPath = filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `
+receivers:
+  %s:%s
+processors:
+  coordimap: {}
+exporters:
+  coordimap:
+    endpoint: %s
+    api_key: %s
+    graph_file: %s
+    graph_flush_interval: 200ms
+service:
+  pipelines:
+    logs:
+      receivers: [%s]
+      processors: [coordimap]
+      exporters: [coordimap]
+  telemetry:
+    metrics:
+      level: none
+`, receiver, settings, url, apiKey, graph, receiver), 0o600))
+	return cfgPath, graph
+}
+
+// newAPI starts an httptest Coordimap API, closed at the test's cleanup.
+func newAPI(t *testing.T) (*api, *httptest.Server) {
+	t.Helper()
+	fake := &api{elements: map[string]element{}, keys: map[string]bool{}}
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	return fake, srv
 }
 
 func (a *api) has(id string) bool {
@@ -138,64 +182,45 @@ GRANT USAGE ON SCHEMA shop TO crawler;
 GRANT SELECT ON ALL TABLES IN SCHEMA shop TO crawler;
 `
 
-func TestCollectorDeliversPostgresGraph(t *testing.T) {
-	bin := collectorBinary(t)
+// startShopDB starts a throwaway PostgreSQL with an empty database shopdb
+// and returns it with its system_identifier (the scope of its elements).
+func startShopDB(ctx context.Context, t *testing.T) (*pgtest.Server, string) {
+	t.Helper()
 	pg, err := pgtest.Start()
 	if err != nil {
 		pgtest.Unavailable(t, err)
 	}
 	t.Cleanup(func() { _ = pg.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-
 	conn, err := pgx.Connect(ctx, pg.DSN("postgres"))
 	require.NoError(t, err)
+	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, "CREATE DATABASE shopdb")
 	require.NoError(t, err)
 	var sysid string
 	require.NoError(t, conn.QueryRow(ctx, "SELECT system_identifier::text FROM pg_control_system()").Scan(&sysid))
-	conn.Close(ctx)
-	conn, err = pgx.Connect(ctx, pg.DSN("shopdb"))
+	return pg, sysid
+}
+
+func TestCollectorDeliversPostgresGraph(t *testing.T) {
+	bin := collectorBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pg, sysid := startShopDB(ctx, t)
+	conn, err := pgx.Connect(ctx, pg.DSN("shopdb"))
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, fixture)
 	require.NoError(t, err)
 	conn.Close(ctx)
 
-	fake := &api{elements: map[string]element{}, keys: map[string]bool{}}
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-
-	dir := t.TempDir()
-	graph := filepath.Join(dir, "graph.json")
-	cfgPath := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `
-receivers:
-  coordimap_postgres:
+	fake, srv := newAPI(t)
+	cfgPath, graph := writeConfig(t, "coordimap_postgres", fmt.Sprintf(`
     endpoint: %s
     username: crawler
     password: ${env:E2E_PG_PASSWORD}
     databases: [shopdb]
     tls:
       insecure: true
-    collection_interval: 1h
-processors:
-  coordimap: {}
-exporters:
-  coordimap:
-    endpoint: %s
-    api_key: ${env:E2E_API_KEY}
-    graph_file: %s
-    graph_flush_interval: 200ms
-service:
-  pipelines:
-    logs:
-      receivers: [coordimap_postgres]
-      processors: [coordimap]
-      exporters: [coordimap]
-  telemetry:
-    metrics:
-      level: none
-`, pg.Endpoint(), srv.URL, graph), 0o600))
+    collection_interval: 1h`, pg.Endpoint()), srv.URL, "${env:E2E_API_KEY}")
 
 	cmd, out, exited := runCollector(t, bin, cfgPath, "E2E_PG_PASSWORD=e2e-secret-pw", "E2E_API_KEY=e2e-api-key")
 
@@ -359,7 +384,8 @@ func TestComponentsListed(t *testing.T) {
 	bin := collectorBinary(t)
 	out, err := exec.Command(bin, "components").CombinedOutput()
 	require.NoError(t, err, string(out))
-	for _, name := range []string{"coordimap_postgres", "coordimap_mariadb", "coordimap_mongodb", "coordimap_flows", "coordimap_kubernetes", "coordimap_aws", "coordimap_aws_flow_logs", "coordimap", "otlp", "batch", "memory_limiter", "debug", "otlp_grpc", "otlp_http", "file_storage"} {
+	for _, name := range []string{"coordimap_postgres", "coordimap_mariadb", "coordimap_mongodb", "coordimap_flows", "coordimap_kubernetes", "coordimap_aws", "coordimap_aws_flow_logs", "coordimap", "otlp", "batch", "memory_limiter", "k8s_attributes", "debug", "otlp_grpc", "otlp_http", "file_storage"} {
 		assert.True(t, strings.Contains(string(out), "name: "+name), name)
 	}
+	assert.Contains(t, string(out), "connectors:\n    - name: coordimap\n", "the coordimap connector")
 }

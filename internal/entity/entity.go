@@ -13,6 +13,10 @@ const (
 	RelGCPNetworkFlow = "gcp_network_flow"
 	RelEBPFFlow       = "ebpf_flow"
 	RelAWSNetworkFlow = "aws_network_flow"
+	// RelOTelFlow is a service-to-service (or service-to-peer) call seen
+	// in OpenTelemetry traces; the wire has no code of its own for it yet
+	// and sends generic_flow's.
+	RelOTelFlow = "otel_flow"
 	// RelAttached is a policy attached to a principal (IAM); the wire has
 	// no code of its own for it and sends parent_child's.
 	RelAttached = "attached"
@@ -185,6 +189,7 @@ var RelationCodes = map[string]int{
 	RelEBPFFlow:              104,
 	RelAWSNetworkFlow:        105,
 	RelAttached:              RelationCodeParentChild,
+	RelOTelFlow:              RelationCodeGenericFlow,
 }
 
 // RelationCode is the wire code of a relationship type, or fallback for a

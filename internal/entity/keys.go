@@ -74,3 +74,27 @@ const (
 	AttrRelLastSeen        = "relationship.last_seen"
 	AttrRelDestinationPort = "relationship.destination.port"
 )
+
+// Attributes of an otel_flow coordimap.relationship record (traces): the
+// record's connections and failed connections count the requests and
+// errors since the previous record of the edge; these hold the totals
+// since first seen and the latency quantiles.
+const (
+	// AttrRelPairing is "paired" when both ends reported the call (client
+	// and server spans matched), "inferred" when only the client did and
+	// the destination is the peer it named.
+	AttrRelPairing      = "relationship.otel.pairing"
+	AttrRelRequests     = "relationship.otel.requests"
+	AttrRelErrors       = "relationship.otel.errors"
+	AttrRelLatencyP50Ms = "relationship.otel.latency_p50_ms"
+	AttrRelLatencyP95Ms = "relationship.otel.latency_p95_ms"
+	// AttrRelPeer names what a one-sided span called (peer.service,
+	// server.address, db.namespace …), as the span said it.
+	AttrRelPeer = "relationship.otel.peer"
+)
+
+// Values of AttrRelPairing.
+const (
+	PairingPaired   = "paired"
+	PairingInferred = "inferred"
+)

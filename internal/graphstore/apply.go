@@ -856,8 +856,12 @@ func (w *writer) deleteNode(ctx context.Context, scope, id string, at int64) err
 
 // fullCrawl deletes the partition's nodes not reported since fc.Since.
 func (w *writer) fullCrawl(ctx context.Context, fc FullCrawl) error {
-	return w.deleteWhere(ctx, nanos(fc.At), `data_source_id=? AND partition_name=? AND last_seen < ?`,
-		fc.DataSourceID, fc.Partition, nanos(fc.Since))
+	if err := w.deleteWhere(ctx, nanos(fc.At), `data_source_id=? AND partition_name=? AND last_seen < ?`,
+		fc.DataSourceID, fc.Partition, nanos(fc.Since)); err != nil {
+		return err
+	}
+	w.changes = append(w.changes, resyncChange(fc, w.now))
+	return nil
 }
 
 // deleteWhere deletes, at at, every live node matching cond.

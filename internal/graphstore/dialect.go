@@ -73,7 +73,7 @@ func (d dialect) rebind(q string) string {
 // migrations are the schema's versions, in order; a store records the last
 // one applied. Never edit a released step: add one.
 func (d dialect) migrations() [][]string {
-	return [][]string{{
+	return append([][]string{{
 		`CREATE TABLE nodes (
 			scope_id TEXT NOT NULL,
 			id TEXT NOT NULL,
@@ -150,7 +150,13 @@ func (d dialect) migrations() [][]string {
 			partition_name TEXT NOT NULL,
 			crawled_at BIGINT NOT NULL,
 			PRIMARY KEY (data_source_id, partition_name))`,
-	}}
+	}, {
+		// A walk or path reading the edges that end at a node filters on
+		// deleted_at: with it in the index the lookup never visits the
+		// table (a covering index for the keys).
+		`DROP INDEX edges_by_destination`,
+		`CREATE INDEX edges_by_destination ON edges (destination_id, deleted_at)`,
+	}}, d.eventMigrations()...)
 }
 
 // OpenSQLite opens (creating it if needed) the SQLite store at path: WAL,

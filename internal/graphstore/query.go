@@ -17,6 +17,24 @@ const edgeColumns = `source_id, destination_id, type, relation_type, external, o
 const nodeReadColumns = `scope_id, id, type, name, status, version, grp, data_source_id, data_source_type, data_sources,
 	partition_name, attributes, data, hash, report_interval, first_seen, last_seen, deleted_at`
 
+// nodeListColumns are nodeReadColumns without the data (lists and walks
+// do not return it: not reading it saves copying every node's object).
+var nodeListColumns = strings.Replace(nodeReadColumns, " data,", " '' AS data,", 1)
+
+// decodeSources reads a data source list as the store writes it (a JSON
+// array of strings); the common case, no escapes, without the JSON decoder.
+func decodeSources(raw string) []string {
+	if !strings.HasPrefix(raw, `["`) || !strings.HasSuffix(raw, `"]`) || len(raw) < 4 || strings.ContainsRune(raw, '\\') {
+		var out []string
+		if raw == "[]" {
+			return []string{}
+		}
+		_ = json.Unmarshal([]byte(raw), &out)
+		return out
+	}
+	return strings.Split(raw[2:len(raw)-2], `","`)
+}
+
 func scanEdges(rows *sql.Rows) ([]*Edge, error) {
 	defer rows.Close()
 	var out []*Edge
@@ -105,7 +123,7 @@ func scanNodes(rows *sql.Rows, withData bool) ([]*Node, error) {
 			&deleted); err != nil {
 			return nil, err
 		}
-		_ = json.Unmarshal([]byte(sources), &n.DataSources)
+		n.DataSources = decodeSources(sources)
 		if attrs != "" && attrs != "{}" {
 			_ = json.Unmarshal([]byte(attrs), &n.Attributes)
 		}
@@ -208,7 +226,7 @@ func (s *Store) nodesWhere(ctx context.Context, where string, args []any, after 
 		args = append(args, scope, scope, id)
 	}
 	args = append(args, limit+1)
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+nodeReadColumns+` FROM nodes WHERE `+where+
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+nodeListColumns+` FROM nodes WHERE `+where+
 		` ORDER BY scope_id, id LIMIT ?`), args...)
 	if err != nil {
 		return NodePage{}, fmt.Errorf("graph store: %w", err)
@@ -263,7 +281,7 @@ func (s *Store) nodesByID(ctx context.Context, ids []string, asOf time.Time) (ma
 			args = append(args, id)
 		}
 		args = append(args, aargs...)
-		rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+nodeReadColumns+` FROM nodes WHERE id IN (`+placeholders(len(part))+
+		rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+nodeListColumns+` FROM nodes WHERE id IN (`+placeholders(len(part))+
 			`) AND `+alive), args...)
 		if err != nil {
 			return nil, err
@@ -290,7 +308,8 @@ func (s *Store) EdgesOf(ctx context.Context, ids []string, dir Direction, types 
 // readChunk is how many IDs go into one IN (…) of a read.
 const readChunk = 500
 
-// edgesOf is EdgesOf; keysOnly reads only the edges' ends and types (a
+// edgesOf is EdgesOf; keysOnly reads only the edges' ends and types, and
+// lists an edge twice when both its ends are in ids (a
 // walk that needs no more).
 func (s *Store) edgesOf(ctx context.Context, ids []string, dir Direction, types []string, asOf time.Time, keysOnly bool) ([]*Edge, error) {
 	var out []*Edge
@@ -339,6 +358,12 @@ func (s *Store) edgesOf(ctx context.Context, ids []string, dir Direction, types 
 			}
 			if err != nil {
 				return nil, fmt.Errorf("graph store: %w", err)
+			}
+			if keysOnly {
+				// A walk tolerates an edge listed twice (both its ends in
+				// ids): no set to build.
+				out = append(out, edges...)
+				continue
 			}
 			for _, e := range edges {
 				if !seen[e.Key()] {
@@ -440,6 +465,9 @@ func (s *Store) Diff(ctx context.Context, from, to time.Time, limit int) (Diff, 
 	order := []string{}
 	spans := map[string]*span{}
 	for _, c := range all {
+		if c.Kind == KindPartition {
+			continue // a resync marker changes no element
+		}
 		k := c.Kind + "\x00" + c.ScopeID + "\x00" + c.ID + "\x00" + c.Type
 		sp, ok := spans[k]
 		if !ok {
@@ -582,7 +610,7 @@ func (s *Store) DataSources(ctx context.Context) ([]DataSource, error) {
 
 // Snapshot is the whole live graph (the graph file's content).
 func (s *Store) Snapshot(ctx context.Context) ([]*Node, []*Edge, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+nodeReadColumns+` FROM nodes WHERE deleted_at IS NULL ORDER BY id, scope_id`)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+nodeListColumns+` FROM nodes WHERE deleted_at IS NULL ORDER BY id, scope_id`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("graph store: %w", err)
 	}

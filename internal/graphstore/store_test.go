@@ -278,12 +278,7 @@ func TestReportIntervalExpiryAndRetention(t *testing.T) {
 func TestFullCrawlDeletesTheUnreported(t *testing.T) {
 	each(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		require.NoError(t, s.Apply(ctx, Batch{Nodes: []NodeState{node("a", "t", "a", t0, nil), node("b", "t", "b", t0, nil)}}))
-		t1 := t0.Add(time.Minute)
-		require.NoError(t, s.Apply(ctx, Batch{
-			Nodes:      []NodeState{node("a", "t", "a", t1, nil)},
-			FullCrawls: []FullCrawl{{DataSourceID: "ds1", Partition: "shop.kubernetes.namespace", Since: t1, At: t1}},
-		}))
+		t1 := crawlDroppingB(t, s)
 		page, err := s.Nodes(ctx, NodeFilter{})
 		require.NoError(t, err)
 		require.Len(t, page.Nodes, 1)

@@ -191,10 +191,8 @@ func (s *Store) Path(ctx context.Context, from, to string, t Traversal) (Subgrap
 		for _, f := range frontier {
 			in[f] = true
 		}
-		slices.SortFunc(edges, func(a, b *Edge) int {
-			return strings.Compare(a.Source+"\x00"+a.Destination, b.Source+"\x00"+b.Destination)
-		})
-		var next []string
+		sortEdges(edges) // by source, destination, type: the first edge to reach a node wins
+		next := make([]string, 0, len(edges))
 		for _, e := range edges {
 			var pairs [][2]string // (frontier node, far end)
 			if dir != Upstream && in[e.Source] {

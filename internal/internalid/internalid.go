@@ -4,6 +4,8 @@
 package internalid
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,7 +19,29 @@ const (
 	TypeMetricTrigger       = "coordimap.metric_trigger"
 	TypeHost                = "coordimap.host"
 	TypeProcess             = "coordimap.process"
+	// Kubernetes element types an OTel resource names (k8s.* attributes).
+	TypeKubernetesPod         = "kubernetes.pod"
+	TypeKubernetesNode        = "kubernetes.node"
+	TypeKubernetesDeployment  = "kubernetes.deployment"
+	TypeKubernetesReplicaSet  = "kubernetes.replica_set"
+	TypeKubernetesStatefulSet = "kubernetes.stateful_set"
+	TypeKubernetesDaemonSet   = "kubernetes.daemon_set"
+	TypeKubernetesJob         = "kubernetes.job"
+	TypeKubernetesCronJob     = "kubernetes.cronjob"
+	TypeAWSInstance           = "aws.instance"
+	TypeGCPVM                 = "gcp.vm_instance"
+	TypePostgresDatabase      = "postgres.database"
+	// TypeOTelService is a service seen in OpenTelemetry traces or metrics
+	// (new: the original agent had no such element).
+	TypeOTelService = "coordimap.asset.otel_service"
 )
+
+// OTelService is a service of OpenTelemetry data:
+// `<scope>-<service.namespace>-coordimap.asset.otel_service-<service.name>`,
+// the Kubernetes shape (an empty namespace leaves an empty segment).
+func OTelService(scope, namespace, name string) string {
+	return Kubernetes(scope, namespace, TypeOTelService, name)
+}
 
 // Kubernetes is `<scope>-<namespace>-<type>-<name>`. Cluster-wide objects
 // pass an empty namespace (`uid--kubernetes.node-n1`).
@@ -34,6 +58,25 @@ func KubernetesNamespace(scope, namespace string) string {
 // GCP is `<scope>-<zone>-<type>-<name>`; global assets pass an empty zone.
 func GCP(scope, zone, elemType, name string) string {
 	return scope + "-" + zone + "-" + elemType + "-" + name
+}
+
+// TypeGCPIAMBinding is a role granted to members on one resource.
+const TypeGCPIAMBinding = "gcp.iam_binding"
+
+// GCPIAMBinding is a binding's ID, as the original agent hashed it:
+// `<scope>--gcp.iam_binding-<hex SHA-256>` of
+// `<resource ID>|<role>|<members sorted, comma-joined>|<condition>`, the
+// condition being `<title>|<description>|<expression>|<location>` or
+// empty. members must be sorted.
+func GCPIAMBinding(scope, resourceID, role string, members []string, condition string) string {
+	key := strings.Join([]string{resourceID, role, strings.Join(members, ","), condition}, "|")
+	sum := sha256.Sum256([]byte(key))
+	return GCP(scope, "", TypeGCPIAMBinding, hex.EncodeToString(sum[:]))
+}
+
+// GCPIAMCondition is a binding condition's part of GCPIAMBinding.
+func GCPIAMCondition(title, description, expression, location string) string {
+	return strings.Join([]string{title, description, expression, location}, "|")
 }
 
 // AWS is `<scope>@<aws id or ARN>`.
@@ -97,13 +140,63 @@ func MongoIndex(scope, db, collection, index string) string {
 // configured. The original agent had no host elements.
 func Host(scope, hostname string) string { return scope + "-host-" + hostname }
 
-// Process is a listening process of a host: `<scope>-process-<hostname>-<name>`.
-// The name is the process's command, prefixed with the first 12 characters
-// of its container ID and a '/' when it runs in a container, so that one
-// program restarted (new pid) keeps its ID and the same command in two
-// containers gets two. The original agent had no process elements.
+// Process is a process of a host seen by the eBPF flows receiver:
+// `<scope>-process-<hostname>-<name>`, name from ProcessName. No pid is in
+// it, so a program restarted keeps its ID. The original agent had no
+// process elements.
 func Process(scope, hostname, name string) string {
 	return scope + "-process-" + hostname + "-" + name
+}
+
+// ProcessContext is what tells two instances of one program on a host
+// apart, each part empty when it does not apply.
+type ProcessContext struct {
+	// Pod is the Kubernetes pod UID (from the cgroup path).
+	Pod string
+	// Runtime and Container are the container runtime and ID; only the
+	// first 12 characters of the ID are used.
+	Runtime, Container string
+	// Netns names a network namespace other than the host's that no pod or
+	// container accounts for (an `ip netns` name, else its inode number).
+	Netns string
+	// Unit is the systemd service of a process outside containers.
+	Unit string
+}
+
+// ProcessName is the name part of a Process ID: the program (its
+// executable path, or its command when the path cannot be read), after the
+// context that tells it apart: `pod=<uid>:` for a pod's process,
+// `<runtime>=<container id[:12]>:` for another container's,
+// `netns=<name>,unit=<unit>:` (each when it applies) otherwise. A program
+// of the host's network namespace outside containers and services is its
+// path alone.
+func ProcessName(c ProcessContext, program string) string {
+	var parts []string
+	switch {
+	case c.Pod != "":
+		parts = append(parts, "pod="+c.Pod)
+	case c.Container != "":
+		runtime := c.Runtime
+		if runtime == "" {
+			runtime = "container"
+		}
+		id := c.Container
+		if len(id) > 12 {
+			id = id[:12]
+		}
+		parts = append(parts, runtime+"="+id)
+	default:
+		if c.Netns != "" {
+			parts = append(parts, "netns="+c.Netns)
+		}
+		if c.Unit != "" {
+			parts = append(parts, "unit="+c.Unit)
+		}
+	}
+	if len(parts) == 0 {
+		return program
+	}
+	return strings.Join(parts, ",") + ":" + program
 }
 
 // MetricTriggerBucket is the minute bucket of a metric trigger ID.

@@ -49,7 +49,12 @@ func TestHostProcessFormats(t *testing.T) {
 		{Host("4f1c9a0e2b7d4c56a1e3f0b9d8c7a6e5", "web-1"), "4f1c9a0e2b7d4c56a1e3f0b9d8c7a6e5-host-web-1"},
 		{Host("s", "node-a.example.com"), "s-host-node-a.example.com"},
 		{Process("4f1c9a0e2b7d4c56a1e3f0b9d8c7a6e5", "web-1", "nginx"), "4f1c9a0e2b7d4c56a1e3f0b9d8c7a6e5-process-web-1-nginx"},
-		{Process("s", "web-1", "3f2a9c1b7d4e/postgres"), "s-process-web-1-3f2a9c1b7d4e/postgres"},
+		{Process("s", "web-1", ProcessName(ProcessContext{}, "/usr/sbin/nginx")), "s-process-web-1-/usr/sbin/nginx"},
+		{ProcessName(ProcessContext{Pod: "7c9f", Runtime: "containerd", Container: "3f2a9c1b7d4e5f60"}, "/usr/bin/java"), "pod=7c9f:/usr/bin/java"},
+		{ProcessName(ProcessContext{Runtime: "docker", Container: "3f2a9c1b7d4e5f60", Netns: "x", Unit: "y"}, "/usr/sbin/nginx"), "docker=3f2a9c1b7d4e:/usr/sbin/nginx"},
+		{ProcessName(ProcessContext{Container: "3f2a9c1b7d4e"}, "postgres"), "container=3f2a9c1b7d4e:postgres"},
+		{ProcessName(ProcessContext{Netns: "blue", Unit: "web.service"}, "/usr/bin/python3.11"), "netns=blue,unit=web.service:/usr/bin/python3.11"},
+		{ProcessName(ProcessContext{Unit: "nginx.service"}, "/usr/sbin/nginx"), "unit=nginx.service:/usr/sbin/nginx"},
 	}
 	for _, c := range cases {
 		assert.Equal(t, c.want, c.got)
@@ -88,3 +93,14 @@ func TestAWSOwner(t *testing.T) {
 		t.Fatalf("AWSOwner = %q", got)
 	}
 }
+
+// The binding ID as the original agent hashed it (sha256 of the key,
+// computed here independently with sha256sum):
+// printf '%s' '123--gcp.project-shop|roles/viewer|group:a@x.com,user:b@x.com|' | sha256sum
+func TestGCPIAMBinding(t *testing.T) {
+	got := GCPIAMBinding("123", "123--gcp.project-shop", "roles/viewer", []string{"group:a@x.com", "user:b@x.com"}, "")
+	assert.Equal(t, "123--gcp.iam_binding-"+gcpBindingSum, got)
+	assert.Equal(t, "t|d|e|l", GCPIAMCondition("t", "d", "e", "l"))
+}
+
+const gcpBindingSum = "abf87294469a5408a70f8527fd44e8fe40d9520b35d9a48114e42be955ba10ed"

@@ -138,6 +138,12 @@ func (h Host) Do(fn func() error) error {
 	return fnErr
 }
 
+// Command is a command run in the namespace of h, through `ip netns exec`
+// (which executes it in place: the command's pid is the process's).
+func (h Host) Command(name string, args ...string) *exec.Cmd {
+	return exec.Command("ip", append([]string{"netns", "exec", h.Name, name}, args...)...)
+}
+
 // Listen opens a TCP listener on Addr:port in the namespace of h; it closes
 // at the test's cleanup.
 func (h Host) Listen(tb testing.TB, port int) net.Listener {

@@ -28,9 +28,12 @@ func parseAddress(s string) (netip.AddrPort, bool) {
 // the most specific entity (a pod, see rank), and among equally specific
 // ones to the newest holder (the last to start announcing it, so a reused
 // address goes to its new holder before the old one's delete arrives, and
-// two that keep announcing do not alternate). An announcement expires ttl
-// after the last state event that made it; an entity.delete drops the
-// entity's at once. It is safe for concurrent use.
+// two that keep announcing do not alternate). An announcement expires ttl,
+// or three of the record's entity.report.interval when that is longer, after
+// the last state event that made it (so an entity re-reported less often
+// than ttl, such as a quiet pod or a cloud inventory polled every 30 min,
+// keeps its addresses between reports); an entity.delete drops the entity's
+// at once. It is safe for concurrent use.
 type addressIndex struct {
 	ttl time.Duration
 
@@ -54,7 +57,16 @@ type addressOwner struct {
 	// index's announced counter); seen is its last announcement.
 	since uint64
 	seen  time.Time
+	// keep is how long after seen the announcement holds.
+	keep time.Duration
 }
+
+// expired reports whether o's announcement no longer holds at now.
+func (o addressOwner) expired(now time.Time) bool { return now.Sub(o.seen) > o.keep }
+
+// reportIntervalsKept is how many of an entity's report intervals its
+// announcement outlives: two missed reports do not drop it.
+const reportIntervalsKept = 3
 
 // Ranks of announcers: a workload sharing its machine's addresses is more
 // specific than the machine.
@@ -82,9 +94,11 @@ func newAddressIndex(ttl time.Duration) *addressIndex {
 	}
 }
 
-// learn records that entity id (of element type typ) answers on addrs as
-// of now, replacing what it announced before.
-func (x *addressIndex) learn(id, typ, dataSource string, addrs []netip.AddrPort, now time.Time) {
+// learn records that entity id (of element type typ, next reported within
+// reportInterval, 0 when unknown) answers on addrs as of now, replacing what
+// it announced before.
+func (x *addressIndex) learn(id, typ, dataSource string, addrs []netip.AddrPort, reportInterval time.Duration, now time.Time) {
+	keep := max(x.ttl, reportIntervalsKept*reportInterval)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if now.Sub(x.lastSweep) >= x.ttl {
@@ -103,11 +117,11 @@ func (x *addressIndex) learn(id, typ, dataSource string, addrs []netip.AddrPort,
 		held = append(held, a)
 		owners := x.byAddr[a]
 		if i := slices.IndexFunc(owners, func(o addressOwner) bool { return o.id == id }); i >= 0 {
-			owners[i].seen, owners[i].dataSource, owners[i].rank = now, dataSource, rank(typ)
+			owners[i].seen, owners[i].keep, owners[i].dataSource, owners[i].rank = now, keep, dataSource, rank(typ)
 			continue
 		}
 		x.announced++
-		x.byAddr[a] = append(owners, addressOwner{id: id, dataSource: dataSource, rank: rank(typ), since: x.announced, seen: now})
+		x.byAddr[a] = append(owners, addressOwner{id: id, dataSource: dataSource, rank: rank(typ), since: x.announced, seen: now, keep: keep})
 	}
 	if len(held) == 0 {
 		delete(x.byID, id)
@@ -134,7 +148,7 @@ func (x *addressIndex) lookup(a netip.AddrPort, now time.Time) (addressOwner, bo
 	var best addressOwner
 	found := false
 	for _, o := range x.byAddr[a] {
-		if now.Sub(o.seen) > x.ttl {
+		if o.expired(now) {
 			continue
 		}
 		if !found || o.rank < best.rank || (o.rank == best.rank && o.since > best.since) {
@@ -152,16 +166,25 @@ func (x *addressIndex) len() int {
 }
 
 // sweepLocked removes expired announcements, so that the index holds what
-// was announced within the last two TTLs at most.
+// was announced within the last ttl (or the announcement's longer keep)
+// plus one ttl at most.
 func (x *addressIndex) sweepLocked(now time.Time) {
 	x.lastSweep = now
 	for a, owners := range x.byAddr {
-		for _, o := range owners {
-			if now.Sub(o.seen) > x.ttl {
-				x.dropOwnerLocked(a, o.id)
+		// Compacting owners while ranging over it would skip the owner
+		// after each one dropped: filter it in one pass instead.
+		kept := slices.DeleteFunc(owners, func(o addressOwner) bool {
+			if o.expired(now) {
 				x.dropLocked(o.id, a)
+				return true
 			}
+			return false
+		})
+		if len(kept) == 0 {
+			delete(x.byAddr, a)
+			continue
 		}
+		x.byAddr[a] = kept
 	}
 }
 

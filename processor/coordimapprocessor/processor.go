@@ -143,7 +143,7 @@ func (p *coordimapProcessor) processState(rec entity.Record, dataSource string, 
 	// A state event without addresses still clears what the entity
 	// announced before, if anything.
 	if len(addrs) > 0 || p.index.holds(id) {
-		p.index.learn(id, rec.Type(), dataSource, addrs, now)
+		p.index.learn(id, rec.Type(), dataSource, addrs, rec.ReportInterval(), now)
 	}
 }
 

@@ -44,6 +44,20 @@ func (c *checkpoint) pending(objs []object) []object {
 
 func (c *checkpoint) markDone(o object) { c.Done[o.Key] = o.LastModified }
 
+// raise moves the horizon to t when t is later (max_age, start_from), and
+// forgets what lies before it.
+func (c *checkpoint) raise(t time.Time) {
+	if !t.After(c.Horizon) {
+		return
+	}
+	c.Horizon = t
+	for k, d := range c.Done {
+		if d.Before(t) {
+			delete(c.Done, k)
+		}
+	}
+}
+
 // advance moves the horizon to settleTime before the newest object of a
 // listing whose objects were all read, and forgets what lies before it.
 func (c *checkpoint) advance(objs []object) {
@@ -56,16 +70,7 @@ func (c *checkpoint) advance(objs []object) {
 	if newest.IsZero() {
 		return
 	}
-	h := newest.Add(-settleTime)
-	if !h.After(c.Horizon) {
-		return
-	}
-	c.Horizon = h
-	for k, t := range c.Done {
-		if t.Before(h) {
-			delete(c.Done, k)
-		}
-	}
+	c.raise(newest.Add(-settleTime))
 }
 
 // checkpointStore keeps the checkpoint in a storage extension, or only in

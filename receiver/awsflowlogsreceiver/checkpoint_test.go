@@ -34,3 +34,22 @@ func TestCheckpoint(t *testing.T) {
 	c.advance(nil)
 	assert.Equal(t, t0.Add(15*time.Minute), c.Horizon)
 }
+
+func TestOldest(t *testing.T) {
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	cfg := createDefaultConfig().(*Config)
+	assert.Equal(t, now.Add(-24*time.Hour), cfg.oldest(now), "max_age defaults to 24h")
+	cfg.MaxAge = 0
+	assert.True(t, cfg.oldest(now).IsZero(), "max_age 0: any age")
+	cfg.StartFrom = "2026-01-02T03:04:05Z"
+	assert.Equal(t, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), cfg.oldest(now), "start_from replaces max_age")
+
+	c := newCheckpoint()
+	c.markDone(object{Key: "a", LastModified: now.Add(-2 * time.Hour)})
+	c.markDone(object{Key: "b", LastModified: now})
+	c.raise(now.Add(-time.Hour))
+	assert.Equal(t, now.Add(-time.Hour), c.Horizon)
+	assert.Equal(t, map[string]time.Time{"b": now}, c.Done)
+	c.raise(now.Add(-3 * time.Hour))
+	assert.Equal(t, now.Add(-time.Hour), c.Horizon, "the horizon never moves back")
+}

@@ -102,29 +102,6 @@ func (c *client) dbInstances(ctx context.Context, region string) ([]rdstypes.DBI
 	return out, nil
 }
 
-// list returns every object under prefix, in key order.
-func (c *client) list(ctx context.Context, prefix string) ([]object, error) {
-	p := s3.NewListObjectsV2Paginator(c.s3, &s3.ListObjectsV2Input{
-		Bucket: aws.String(c.bucket),
-		Prefix: aws.String(prefix),
-	})
-	out, err := awssdk.AllPages(ctx, p.HasMorePages, p.NextPage, func(page *s3.ListObjectsV2Output) []object {
-		objs := make([]object, 0, len(page.Contents))
-		for _, o := range page.Contents {
-			objs = append(objs, object{
-				Key:          aws.ToString(o.Key),
-				LastModified: aws.ToTime(o.LastModified),
-				Size:         aws.ToInt64(o.Size),
-			})
-		}
-		return objs
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list s3://%s/%s: %w", c.bucket, prefix, err)
-	}
-	return out, nil
-}
-
 // open returns the text of an object, gunzipped when it is gzip (by its
 // magic bytes, whatever its name or Content-Encoding says).
 func (c *client) open(ctx context.Context, key string) (io.ReadCloser, error) {

@@ -15,6 +15,7 @@ import (
 const (
 	defaultCollectionInterval = 5 * time.Minute
 	defaultResolveMaxAge      = time.Hour
+	defaultMaxAge             = 24 * time.Hour
 )
 
 var (
@@ -22,6 +23,7 @@ var (
 	errMissingRegion      = errors.New("region: must not be empty")
 	errCollectionInterval = errors.New("collection_interval: must be positive")
 	errResolveMaxAge      = errors.New("resolve_max_age: must be positive")
+	errMaxAge             = errors.New("max_age: must not be negative")
 	errEndpoint           = errors.New("endpoint: must be an http or https URL")
 	errEC2Endpoint        = errors.New("ec2_endpoint: must be an http or https URL")
 	errRDSEndpoint        = errors.New("rds_endpoint: must be an http or https URL")
@@ -77,9 +79,17 @@ type Config struct {
 	ScopeID string `mapstructure:"scope_id"`
 	// DataSourceID defaults to the component ID.
 	DataSourceID string `mapstructure:"data_source_id"`
+	// MaxAge bounds what is read: an object last modified more than MaxAge
+	// before a crawl is never read, so a first start (or a restart without
+	// storage, or after a long outage) does not read every flow log ever
+	// written. 0 reads objects of any age. Replaced by StartFrom when set.
+	MaxAge time.Duration `mapstructure:"max_age"`
+	// StartFrom (RFC 3339) replaces MaxAge: objects last modified before
+	// it are never read.
+	StartFrom string `mapstructure:"start_from"`
 	// Storage is the ID of a storage extension (file_storage) that keeps
 	// the checkpoint. Without it the checkpoint lives in memory and a
-	// restart reads every object under prefix again.
+	// restart reads every object within MaxAge (or since StartFrom) again.
 	Storage *component.ID `mapstructure:"storage"`
 }
 
@@ -97,6 +107,7 @@ func createDefaultConfig() component.Config {
 		// claims them downstream.
 		ResolveSecondaryAddresses: true,
 		CollectionInterval:        defaultCollectionInterval,
+		MaxAge:                    defaultMaxAge,
 	}
 }
 
@@ -132,10 +143,31 @@ func (cfg *Config) Validate() error {
 	if cfg.ResolveMaxAge <= 0 {
 		errs = append(errs, errResolveMaxAge)
 	}
+	if cfg.MaxAge < 0 {
+		errs = append(errs, errMaxAge)
+	}
+	if cfg.StartFrom != "" {
+		if _, err := time.Parse(time.RFC3339, cfg.StartFrom); err != nil {
+			errs = append(errs, fmt.Errorf("start_from: not an RFC 3339 time (2026-11-22T00:00:00Z): %w", err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
 func isHTTPURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// oldest is the LastModified before which no object is read, as of now;
+// zero when any age is read.
+func (cfg *Config) oldest(now time.Time) time.Time {
+	if cfg.StartFrom != "" {
+		t, _ := time.Parse(time.RFC3339, cfg.StartFrom) // validated
+		return t
+	}
+	if cfg.MaxAge == 0 {
+		return time.Time{}
+	}
+	return now.Add(-cfg.MaxAge)
 }

@@ -52,6 +52,8 @@ func TestLoadConfig(t *testing.T) {
 				ScopeID:            "123456789012",
 				DataSourceID:       "aws-flows",
 				Storage:            &storageID,
+				MaxAge:             72 * time.Hour,
+				StartFrom:          "2026-11-01T00:00:00Z",
 			},
 		},
 		{
@@ -64,6 +66,7 @@ func TestLoadConfig(t *testing.T) {
 				ResolveMaxAge:             defaultResolveMaxAge,
 				ResolveSecondaryAddresses: true,
 				CollectionInterval:        defaultCollectionInterval,
+				MaxAge:                    defaultMaxAge,
 			},
 		},
 	}
@@ -114,6 +117,10 @@ func TestValidate(t *testing.T) {
 		{name: "rds_endpoint not a URL", modify: func(c *Config) { c.RDSEndpoint = "rds.internal" }, wantErr: "rds_endpoint: must be an http or https URL"},
 		{name: "resolution off", modify: func(c *Config) { c.ResolveEndpoints = false }},
 		{name: "no resolve age", modify: func(c *Config) { c.ResolveMaxAge = 0 }, wantErr: "resolve_max_age: must be positive"},
+		{name: "any age", modify: func(c *Config) { c.MaxAge = 0 }},
+		{name: "negative max_age", modify: func(c *Config) { c.MaxAge = -time.Hour }, wantErr: "max_age: must not be negative"},
+		{name: "start_from not a time", modify: func(c *Config) { c.StartFrom = "2026-11-01" },
+			wantErr: `start_from: not an RFC 3339 time (2026-11-22T00:00:00Z): parsing time "2026-11-01" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "T"`},
 		{name: "zero interval", modify: func(c *Config) { c.CollectionInterval = 0 }, wantErr: "collection_interval: must be positive"},
 		{
 			name: "every problem at once",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -43,9 +44,20 @@ type fakeS3 struct {
 
 func newFakeS3(t *testing.T) *fakeS3 {
 	t.Helper()
-	clock := gofakes3.FixedTimeSource(time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	return newFakeS3At(t, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), nil)
+}
+
+// newFakeS3At starts the fake's clock at start; wrap, when set, wraps its
+// handler.
+func newFakeS3At(t *testing.T, start time.Time, wrap func(http.Handler) http.Handler) *fakeS3 {
+	t.Helper()
+	clock := gofakes3.FixedTimeSource(start)
 	backend := s3mem.New(s3mem.WithTimeSource(clock))
-	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	h := gofakes3.New(backend).Server()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	require.NoError(t, backend.CreateBucket(testBucket))
 	return &fakeS3{backend: backend, clock: clock, url: srv.URL}
@@ -85,6 +97,8 @@ func testConfig(endpoint string) *Config {
 	cfg.SecretAccessKey = "fake-secret"
 	cfg.CollectionInterval = time.Hour // only the crawl at start
 	cfg.ResolveEndpoints = false
+	// The recorded objects are from 2026-11-22: max_age would skip them.
+	cfg.StartFrom = "2026-11-22T00:00:00Z"
 	return cfg
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.uber.org/zap"
@@ -18,6 +17,7 @@ import (
 	"github.com/coordimap/otelcol-coordimap/internal/awsnet"
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/storagehost"
 )
 
 const (
@@ -44,6 +44,8 @@ type flowLogsReceiver struct {
 	dataSourceID string
 
 	bg crawl.Background
+	// now is the clock max_age counts from.
+	now func() time.Time
 
 	// Set in Start, then owned by the crawl loop.
 	client         *client
@@ -74,6 +76,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *flowLo
 		scopeID:         cfg.ScopeID,
 		corrupt:         map[string]int{},
 		corruptAttempts: maxCorruptAttempts,
+		now:             time.Now,
 		health: crawl.Health{
 			Source: "AWS flow logs", ID: set.ID, Endpoint: "s3://" + cfg.Bucket + "/" + cfg.Prefix, Logger: set.Logger,
 			Classify: crawl.WithoutRequestIDs,
@@ -90,22 +93,14 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *flowLo
 // bucket does not stop the collector.
 func (r *flowLogsReceiver) Start(ctx context.Context, host component.Host) error {
 	if r.cfg.Storage != nil {
-		ext, ok := host.GetExtensions()[*r.cfg.Storage]
-		if !ok {
-			return fmt.Errorf("%s: storage: extension %q not found", r.set.ID, r.cfg.Storage)
-		}
-		se, ok := ext.(storage.Extension)
-		if !ok {
-			return fmt.Errorf("%s: storage: extension %q is not a storage extension", r.set.ID, r.cfg.Storage)
-		}
-		sc, err := se.GetClient(ctx, component.KindReceiver, r.set.ID, "")
+		sc, err := storagehost.Client(ctx, host, *r.cfg.Storage, component.KindReceiver, r.set.ID)
 		if err != nil {
-			return fmt.Errorf("%s: storage: %w", r.set.ID, err)
+			return err
 		}
 		r.store = checkpointStore{client: sc}
 	} else {
-		r.set.Logger.Warn("No storage configured: the checkpoint is kept in memory and a restart reads every object under prefix again",
-			zap.String("bucket", r.cfg.Bucket), zap.String("prefix", r.cfg.Prefix))
+		r.set.Logger.Warn("No storage configured: the checkpoint is kept in memory and a restart reads every object within max_age (or since start_from) again",
+			zap.String("bucket", r.cfg.Bucket), zap.String("prefix", r.cfg.Prefix), zap.Duration("max_age", r.cfg.MaxAge))
 	}
 	cp, err := r.store.load(ctx)
 	if err != nil {
@@ -161,7 +156,8 @@ func (r *flowLogsReceiver) report(err error) {
 // objectsPerBatch: each batch is emitted, then checkpointed. An object
 // that cannot be read is left for the next crawl; the others go on.
 func (r *flowLogsReceiver) crawl(ctx context.Context) error {
-	objs, err := r.client.list(ctx, r.cfg.Prefix)
+	r.cp.raise(r.cfg.oldest(r.now()))
+	objs, err := r.client.listSince(ctx, r.cfg.Prefix, r.cp.Horizon)
 	if err != nil {
 		return err
 	}

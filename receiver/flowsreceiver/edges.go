@@ -21,6 +21,8 @@ type endpoint struct {
 	// external: the entity belongs to another data source (a pod of the
 	// coordimap_kubernetes receiver).
 	external bool
+	// process: a coordimap.process of this host.
+	process bool
 }
 
 // edgeKey is what an edge is reported by: its ends, as resolved, and the
@@ -31,8 +33,12 @@ type edgeKey struct {
 	port           uint16
 	source         endpoint
 	destination    endpoint
-	process        string // command of the local end
+	process        string // executable name of the local end
 	container      string // container ID of the local end
+	// hidden edges are counted in the metrics but not sent as records:
+	// the server end of a flow whose client end is on this host too (that
+	// end reports it), self-loops, and host → own process.
+	hidden bool
 }
 
 // edge is what the receiver knows of one edge.

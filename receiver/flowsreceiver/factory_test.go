@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 func TestFactory(t *testing.T) {
@@ -74,17 +76,26 @@ func TestShutdownWithoutStart(t *testing.T) {
 	require.NoError(t, rcv.Shutdown(context.Background()))
 }
 
-// startDegraded starts a receiver that cannot trace and returns the status
-// it reported: Start returns nil all the same.
-func startDegraded(t *testing.T, cfg *Config, prepare func(*flowsReceiver)) *componentstatus.Event {
+// startOnce creates a receiver, lets prepare change it, starts it and
+// shuts it down; it returns Start's error and the status host.
+func startOnce(t *testing.T, cfg *Config, prepare func(*flowsReceiver)) (*statusHost, error) {
 	t.Helper()
-	defer goleak.VerifyNone(t)
 	rcv, err := NewFactory().CreateLogs(context.Background(), receivertest.NewNopSettings(typeStr), cfg, consumertest.NewNop())
 	require.NoError(t, err)
 	prepare(rcv.(*sharedReceiver).inner)
 	host := newStatusHost()
-	require.NoError(t, rcv.Start(context.Background(), host), "the rest of the collector must run")
+	err = rcv.Start(context.Background(), host)
 	require.NoError(t, rcv.Shutdown(context.Background()))
+	return host, err
+}
+
+// startDegraded starts a receiver that cannot trace and returns the status
+// event it reported.
+func startDegraded(t *testing.T, cfg *Config, prepare func(*flowsReceiver)) *componentstatus.Event {
+	t.Helper()
+	defer goleak.VerifyNone(t)
+	host, err := startOnce(t, cfg, prepare)
+	require.NoError(t, err, "the rest of the collector must run")
 	evs := host.Events()
 	require.Len(t, evs, 1)
 	assert.Equal(t, componentstatus.StatusPermanentError, evs[0].Status())
@@ -97,25 +108,69 @@ func TestBTFMissing(t *testing.T) {
 	assert.Contains(t, ev.Err().Error(), ": eBPF flows disabled: ")
 }
 
+// startFails starts a receiver whose configuration cannot work: Start
+// fails with the error, and Shutdown is still safe.
+func startFails(t *testing.T, cfg *Config, prepare func(*flowsReceiver)) error {
+	t.Helper()
+	defer goleak.VerifyNone(t)
+	_, err := startOnce(t, cfg, prepare)
+	require.Error(t, err, "a configuration error fails Start")
+	return err
+}
+
+// Configuration errors fail Start; missing privileges and kernel support
+// (above) do not.
 func TestNoMachineID(t *testing.T) {
-	ev := startDegraded(t, createDefaultConfig().(*Config), func(r *flowsReceiver) { r.machineIDPath = "/nonexistent/machine-id" })
-	assert.Contains(t, ev.Err().Error(), "scope_id is not configured and the machine ID cannot be read (set scope_id)")
+	err := startFails(t, createDefaultConfig().(*Config), func(r *flowsReceiver) { r.machineIDPath = "/nonexistent/machine-id" })
+	assert.ErrorContains(t, err, "scope_id is not configured and the machine ID cannot be read (set scope_id)")
 }
 
 func TestUnknownInterface(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.ScopeID = "s"
 	cfg.InterfaceName = "nosuchdev0"
-	ev := startDegraded(t, cfg, func(*flowsReceiver) {})
-	assert.Contains(t, ev.Err().Error(), `interface_name: no device "nosuchdev0"`)
+	err := startFails(t, cfg, func(*flowsReceiver) {})
+	assert.ErrorContains(t, err, `interface_name: no device "nosuchdev0"`)
 }
 
 func TestKubernetesWithoutAPI(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.DeployedAt = DeployedAtKubernetes
 	cfg.ExternalMappings = []string{"*@" + clusterUID}
-	ev := startDegraded(t, cfg, func(r *flowsReceiver) {
+	err := startFails(t, cfg, func(r *flowsReceiver) {
 		r.newKube = func() (kubeClient, error) { return nil, errors.New("no in-cluster configuration") }
 	})
-	assert.Contains(t, ev.Err().Error(), "eBPF flows disabled: kubernetes: no in-cluster configuration")
+	assert.ErrorContains(t, err, "kubernetes: no in-cluster configuration")
+}
+
+// Collections are reported through crawl.Health: a failure once per
+// change, the recovery once; waiting for the Kubernetes caches is logged
+// once and is not a failure.
+func TestReportHealth(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	set := receivertest.NewNopSettings(typeStr)
+	set.Logger = zap.New(core)
+	r := newReceiver(createDefaultConfig().(*Config), set)
+	host := newStatusHost()
+	r.health.Start(host)
+	r.report(errNotSynced)
+	r.report(errNotSynced)
+	assert.Empty(t, host.Events())
+	assert.Equal(t, 1, logs.FilterMessageSnippet("Waiting for the Kubernetes caches").Len())
+
+	boom := errors.New("reading the flows map: boom")
+	r.report(boom)
+	r.report(boom)
+	evs := host.Events()
+	require.Len(t, evs, 1)
+	assert.Equal(t, componentstatus.StatusRecoverableError, evs[0].Status())
+	assert.ErrorContains(t, evs[0].Err(), set.ID.String()+": reading the flows map: boom")
+	assert.Equal(t, 1, logs.FilterMessageSnippet("eBPF flows crawl failed").Len())
+
+	r.report(nil)
+	r.report(nil)
+	evs = host.Events()
+	require.Len(t, evs, 2)
+	assert.Equal(t, componentstatus.StatusOK, evs[1].Status())
+	assert.Equal(t, 1, logs.FilterMessageSnippet("eBPF flows crawl recovered").Len())
 }

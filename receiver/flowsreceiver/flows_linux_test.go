@@ -32,21 +32,6 @@ import (
 	"github.com/coordimap/otelcol-coordimap/internal/netnstest"
 )
 
-// The workload of the server-mode tests, between two network namespaces:
-// b connects to a; a answers each request of reqBytes with respBytes and
-// closes.
-const (
-	serverPort = 8080
-	closedPort = 8081
-	reqBytes   = 1000
-	respBytes  = 2000
-	goodConns  = 5
-	refused    = 3
-	// byteSlack allows for the SYN and FIN that the kernel's byte
-	// counters may include.
-	byteSlack = 2
-)
-
 // serve answers every connection of ln until it is closed: reqBytes in,
 // respBytes out.
 func serve(t *testing.T, ln net.Listener) { netnstest.Serve(t, ln, reqBytes, respBytes) }
@@ -135,54 +120,35 @@ func TestServerMode(t *testing.T) {
 	})
 	t.Logf("kernel: %+v", got)
 
-	n := len(run.logs.AllLogs())
-	require.NoError(t, run.r.collect(context.Background()))
-	require.Len(t, run.logs.AllLogs(), n+1)
-	batch := run.logs.AllLogs()[n]
+	batch := collectBatch(t, run)
 
-	comm := testComm(t)
-	hostname, err := os.Hostname()
-	require.NoError(t, err)
-	procID := internalid.Process("flows-test-scope", hostname, comm)
+	// The test binary serves in a and connects from b: two processes of
+	// one program, client → server; the server end's entry is the same
+	// pair and is not reported again.
+	hostID, serverID, clientID := pairIDs(t, p)
 	obs := observations(batch, p.Subnet)
-	require.Len(t, obs, 4, "observations: %+v", obs)
+	require.Len(t, obs, 3, "observations: %v", sortedKeys(obs))
 
-	// Client side: the process, which listens, → the server's ip:port.
-	o := obs[procID+" → "+server]
-	assert.Equal(t, int64(goodConns), o.Connections)
-	assert.Zero(t, o.FailedConnections)
-	assert.InDelta(t, goodConns*reqBytes, o.BytesSent, goodConns*byteSlack)
-	assert.InDelta(t, goodConns*respBytes, o.BytesReceived, goodConns*byteSlack)
-	assert.Equal(t, int64(serverPort), o.DestinationPort)
-	assert.Equal(t, entity.RelEBPFFlow, o.Type)
+	o := obs[clientID+" → "+serverID]
+	assertWorkload(t, o)
 	assert.Equal(t, "client", o.Attributes[attrSide])
 
-	// Server side: the client's ip (its port is ephemeral) → the process
-	// that listens, with the listening port.
-	o = obs[p.B.Addr.String()+" → "+procID]
-	assert.Equal(t, int64(goodConns), o.Connections)
-	assert.InDelta(t, goodConns*reqBytes, o.BytesSent, goodConns*byteSlack, "client to server")
-	assert.InDelta(t, goodConns*respBytes, o.BytesReceived, goodConns*byteSlack, "server to client")
-	assert.Equal(t, int64(serverPort), o.DestinationPort)
-	assert.Equal(t, "server", o.Attributes[attrSide])
+	// The closed port is a's, on this host; the unassigned address is
+	// nobody's here: it stays an address.
+	assert.Equal(t, int64(refused), obs[clientID+" → "+hostID].FailedConnections)
+	assert.Zero(t, obs[clientID+" → "+hostID].Connections)
+	assert.Equal(t, int64(1), obs[clientID+" → "+blackhole].FailedConnections)
 
-	assert.Equal(t, int64(refused), obs[procID+" → "+closed].FailedConnections)
-	assert.Zero(t, obs[procID+" → "+closed].Connections)
-	assert.Equal(t, int64(1), obs[procID+" → "+blackhole].FailedConnections)
-
-	// The process entity: it listens on a's address.
-	var proc entity.Record
-	for _, rec := range records(batch) {
-		if rec.Kind() == entity.KindState && rec.InternalID() == procID {
-			proc = rec
-		}
-	}
-	require.Equal(t, internalid.TypeProcess, proc.Type())
-	assert.Equal(t, []string{server}, proc.Addresses())
+	// The process entities: the server listens on a's address.
+	procs := processStates(batch)
+	require.Contains(t, procs, serverID, "processes: %v", sortedKeys(procs))
+	require.Contains(t, procs, clientID, "processes: %v", sortedKeys(procs))
+	assert.Equal(t, []string{server}, procs[serverID].Addresses())
+	assertHostProcessStructural(t, batch, hostID)
 
 	// Golden: the records of the test's flows, with what depends on the
 	// machine and the run normalised.
-	actual := goldenLogs(t, batch, p, hostname, comm)
+	actual := goldenLogs(t, batch, p)
 	file := filepath.Join("testdata", "golden", "server.yaml")
 	crawltest.Golden{KeepObservations: true}.Check(t, file, actual)
 
@@ -206,20 +172,26 @@ func TestServerMode(t *testing.T) {
 	assert.Equal(t, int64(goodConns), metricPoints(ms[len(ms)-1], p.Subnet)["coordimap.flow.connections.opened client "+server])
 }
 
-// testComm is the command the kernel reports for the test process.
-func testComm(t *testing.T) string {
+// assertWorkload checks the observation of the goodConns requests to
+// serverPort.
+func assertWorkload(t *testing.T, o entity.Observation) {
 	t.Helper()
-	b, err := os.ReadFile("/proc/self/comm")
-	require.NoError(t, err)
-	return strings.TrimSpace(string(b))
+	assert.Equal(t, int64(goodConns), o.Connections)
+	assert.Zero(t, o.FailedConnections)
+	assert.InDelta(t, goodConns*reqBytes, o.BytesSent, goodConns*byteSlack)
+	assert.InDelta(t, goodConns*respBytes, o.BytesReceived, goodConns*byteSlack)
+	assert.Equal(t, int64(serverPort), o.DestinationPort)
+	assert.Equal(t, entity.RelEBPFFlow, o.Type)
 }
 
-// observations are the batch's coordimap.relationship records that involve
-// the subnet, by "source → destination".
+// observations are the batch's coordimap.relationship records of flows
+// whose client is in the subnet, by "source → destination".
 func observations(ld plog.Logs, subnet string) map[string]entity.Observation {
 	out := map[string]entity.Observation{}
-	for _, o := range observationList(ld, subnet) {
-		out[o.SourceID+" → "+o.DestinationID] = o
+	for _, o := range observationList(ld, "") {
+		if strings.HasPrefix(o.Attributes[attrClientAddress].(string), subnet+".") {
+			out[o.SourceID+" → "+o.DestinationID] = o
+		}
 	}
 	return out
 }
@@ -272,11 +244,15 @@ func metricPoints(md pmetric.Metrics, subnet string) map[string]int64 {
 	return out
 }
 
-// goldenLogs keeps the host, the test process and the test's flows, and
+// goldenLogs keeps the host, the test's processes and flows, and
 // normalises what depends on the machine and the run: hostname, host
-// addresses, kernel, machine ID, pids, the subnet, first/last seen.
-func goldenLogs(t *testing.T, ld plog.Logs, p *netnsPair, hostname, comm string) plog.Logs {
+// addresses, kernel, machine ID, pids, the subnet, the namespaces' names,
+// the test binary's path, first/last seen.
+func goldenLogs(t *testing.T, ld plog.Logs, p *netnsPair) plog.Logs {
 	t.Helper()
+	hostname, err := os.Hostname()
+	require.NoError(t, err)
+	_, exe := testExecutable(t)
 	out := plog.NewLogs()
 	ld.CopyTo(out)
 	fixStr := func(s string) string {
@@ -285,6 +261,10 @@ func goldenLogs(t *testing.T, ld plog.Logs, p *netnsPair, hostname, comm string)
 		}
 		s = strings.ReplaceAll(s, "-host-"+hostname, "-host-test-host")
 		s = strings.ReplaceAll(s, "-process-"+hostname+"-", "-process-test-host-")
+		s = strings.ReplaceAll(s, exe, "/test/flowsreceiver.test")
+		s = strings.ReplaceAll(s, filepath.Base(exe), "flowsreceiver.test")
+		s = strings.ReplaceAll(s, p.A.Name, "netns-a")
+		s = strings.ReplaceAll(s, p.B.Name, "netns-b")
 		return strings.ReplaceAll(s, p.Subnet+".", "10.200.7.")
 	}
 	var fix func(k string, v pcommon.Value)
@@ -303,6 +283,9 @@ func goldenLogs(t *testing.T, ld plog.Logs, p *netnsPair, hostname, comm string)
 			return
 		case "pids":
 			v.SetEmptySlice().AppendEmpty().SetInt(1)
+			return
+		case attrCommand, "command":
+			v.SetStr("test-comm") // 15 bytes of the binary's name
 			return
 		case entity.AttrRelFirstSeen, entity.AttrRelLastSeen:
 			v.SetInt(0)
@@ -330,10 +313,11 @@ func goldenLogs(t *testing.T, ld plog.Logs, p *netnsPair, hostname, comm string)
 				rec := entity.View(lr)
 				switch rec.Kind() {
 				case entity.KindState:
-					return rec.Type() == internalid.TypeProcess && rec.Name() != comm
+					return rec.Type() == internalid.TypeProcess &&
+						!strings.Contains(rec.InternalID(), p.A.Name) && !strings.Contains(rec.InternalID(), p.B.Name)
 				case entity.KindObservation:
-					o := rec.Observation()
-					return !strings.Contains(o.SourceID, p.Subnet+".") && !strings.Contains(o.DestinationID, p.Subnet+".")
+					client, _ := lr.Attributes().Get(attrClientAddress)
+					return !strings.HasPrefix(client.Str(), p.Subnet+".")
 				}
 				return true
 			})
@@ -457,7 +441,7 @@ func TestActiveConnections(t *testing.T) {
 	}
 	for range 2 {
 		logs, metrics := activeOf()
-		assert.Len(t, logs, 2)
+		assert.Len(t, logs, 1, "client → server, once")
 		for k, v := range logs {
 			assert.Equal(t, int64(1), v, k)
 		}
@@ -570,6 +554,8 @@ func TestKubernetesMode(t *testing.T) {
 						v.SetInt(0)
 					case attrClientAddress, attrServerAddress:
 						v.SetStr(strings.ReplaceAll(v.Str(), p.Subnet+".", "10.200.7."))
+					case attrProcess:
+						v.SetStr("flowsreceiver.test") // the test binary's name varies
 					}
 				}
 			}
@@ -595,9 +581,7 @@ func TestProcessDeleted(t *testing.T) {
 	waitKernel(t, run.r, p.Subnet, func(c map[string]counters) bool {
 		return c["server "+netip.AddrPortFrom(p.A.Addr, serverPort).String()].closed == 1
 	})
-	hostname, err := os.Hostname()
-	require.NoError(t, err)
-	procID := internalid.Process("flows-test-scope", hostname, testComm(t))
+	_, procID, _ := pairIDs(t, p)
 	kinds := func() map[entity.Kind]bool {
 		require.NoError(t, run.r.collect(context.Background()))
 		lds := run.logs.AllLogs()

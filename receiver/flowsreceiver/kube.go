@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path"
 	"strings"
 	"time"
 
@@ -124,9 +125,9 @@ func (v *kubeView) resolve(e *flowEntry) edgeKey {
 	info := v.procs.info(e.pid, e.comm, e.key.cgroup)
 	k := edgeKey{
 		side: e.key.side, client: e.key.client, server: e.key.server, port: e.key.port,
-		process: info.comm, container: info.container,
+		process: path.Base(info.program()), container: info.cg.container,
 	}
-	local := v.podOfContainer(info.container)
+	local := v.podOfContainer(info.cg.container)
 	if e.key.side == sideClient {
 		if local.id == "" {
 			local = v.podOfIP(e.key.client)

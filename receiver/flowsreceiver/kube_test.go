@@ -87,7 +87,7 @@ func fakeProc(t *testing.T) procFS {
 // startView starts a resolver over a fake cluster and waits for its caches.
 func startView(t *testing.T, client *fake.Clientset, logger *zap.Logger) *kubeView {
 	t.Helper()
-	v := newKubeView(client, clusterUID, newProcCache(fakeProc(t)), logger)
+	v := newKubeView(client, clusterUID, newProcCache(fakeProc(t), t.TempDir()), logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	v.start(ctx)
 	t.Cleanup(func() {

@@ -1,16 +1,9 @@
 package flowsreceiver
 
 import (
-	"bufio"
-	"context"
-	"fmt"
-	"io"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -18,57 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// helperEnv makes the test binary act as a helper process (see
-// TestHelperProcess) instead of running tests.
-const helperEnv = "FLOWS_TEST_HELPER"
-
-// TestHelperProcess is not a test: run by the tests below as a separate
-// process, it either starts a receiver without privileges ("unprivileged")
-// or serves TCP on an address ("serve:<addr>") until killed.
-func TestHelperProcess(t *testing.T) {
-	mode := os.Getenv(helperEnv)
-	switch {
-	case mode == "":
-		return // only a helper process, started by the tests below
-	case mode == "unprivileged":
-		cfg := createDefaultConfig().(*Config)
-		cfg.ScopeID = "s"
-		ev := startDegraded(t, cfg, func(*flowsReceiver) {})
-		fmt.Println("STATUS:", ev.Err())
-	case strings.HasPrefix(mode, "serve:"):
-		ln, err := net.Listen("tcp4", strings.TrimPrefix(mode, "serve:"))
-		require.NoError(t, err)
-		fmt.Println("ready")
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(io.Discard, c)
-			}()
-		}
-	}
-}
-
-// helperBinary copies the test binary to a directory anyone may read, under
-// the given name (the name becomes the helper's command).
-func helperBinary(t *testing.T, name string) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "flowsreceiver")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	require.NoError(t, os.Chmod(dir, 0o755))
-	self, err := os.Executable()
-	require.NoError(t, err)
-	b, err := os.ReadFile(self)
-	require.NoError(t, err)
-	path := filepath.Join(dir, name)
-	require.NoError(t, os.WriteFile(path, b, 0o755))
-	return path
-}
 
 // Without CAP_BPF (a process of user nobody) the receiver reports a
 // permanent error naming what is missing, and Start returns nil.
@@ -145,20 +87,7 @@ func TestExistingListener(t *testing.T) {
 	p := newNetnsPair(t)
 	const port = 9090
 	addr := netip.AddrPortFrom(p.A.Addr, port).String()
-	bin := helperBinary(t, "oldserver")
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", p.A.Name, bin, "-test.run=^TestHelperProcess$")
-	cmd.Env = append(os.Environ(), helperEnv+"=serve:"+addr)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err)
-	require.Equal(t, "ready\n", line)
+	startHelper(t, p.A, helperBinary(t, "oldserver"), helperEnv+"=serve:"+addr)
 
 	run := start(t, "existing", serverModeConfig(), nil)
 	c, err := p.B.Dial(addr, 5*time.Second)

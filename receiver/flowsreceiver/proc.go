@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,53 +30,24 @@ func (p procFS) comm(pid uint32) (string, bool) {
 	return strings.TrimSpace(string(b)), true
 }
 
-// containerID is the container of pid, from /proc/<pid>/cgroup ("" when the
-// process is not in a container or is gone).
-func (p procFS) containerID(pid uint32) string {
+// cgroup is what the cgroup of pid tells (container, pod, systemd unit);
+// ok is false when the process is gone.
+func (p procFS) cgroup(pid uint32) (cgroupInfo, bool) {
 	b, err := os.ReadFile(filepath.Join(p.root, strconv.FormatUint(uint64(pid), 10), "cgroup"))
+	if err != nil {
+		return cgroupInfo{}, false
+	}
+	return parseCgroupFile(string(b)), true
+}
+
+// exe is the executable path of pid ("" when it may not be read: another
+// user's process without CAP_SYS_PTRACE, or a process that is gone).
+func (p procFS) exe(pid uint32) string {
+	link, err := os.Readlink(filepath.Join(p.root, strconv.FormatUint(uint64(pid), 10), "exe"))
 	if err != nil {
 		return ""
 	}
-	return containerIDFromCgroup(string(b))
-}
-
-// containerIDRe matches a 64-hex container ID as container runtimes name
-// cgroups: /docker/<id>, docker-<id>.scope, cri-containerd-<id>.scope,
-// crio-<id>.scope, libpod-<id>.scope, /kubepods/…/<id>.
-var containerIDRe = regexp.MustCompile(`(?:^|[/\-:])([0-9a-f]{64})(?:\.scope)?(?:/|$)`)
-
-// containerIDFromCgroup finds the container ID in the content of a
-// /proc/<pid>/cgroup file: the last one in the cgroup v2 line ("0::"), else
-// in any line.
-func containerIDFromCgroup(content string) string {
-	var fallback string
-	for _, line := range strings.Split(content, "\n") {
-		_, path, ok := cutCgroupLine(line)
-		if !ok {
-			continue
-		}
-		ms := containerIDRe.FindAllStringSubmatch(path, -1)
-		if len(ms) == 0 {
-			continue
-		}
-		id := ms[len(ms)-1][1]
-		if strings.HasPrefix(line, "0::") {
-			return id
-		}
-		if fallback == "" {
-			fallback = id
-		}
-	}
-	return fallback
-}
-
-// cutCgroupLine splits "<id>:<controllers>:<path>".
-func cutCgroupLine(line string) (controllers, path string, ok bool) {
-	_, rest, ok := strings.Cut(line, ":")
-	if !ok {
-		return "", "", false
-	}
-	return strings.Cut(rest, ":")
+	return strings.TrimSuffix(link, " (deleted)")
 }
 
 // netns is the inode number of the network namespace of pid.

@@ -8,21 +8,39 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestContainerIDFromCgroup(t *testing.T) {
+func TestParseCgroup(t *testing.T) {
 	const id = "3f2a9c1b7d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
-	cases := map[string]string{
-		"0::/system.slice/docker-" + id + ".scope\n":                                                                  id,
-		"0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/cri-containerd-" + id + ".scope\n": id,
-		"0::/kubepods/besteffort/pod0b8e/" + id + "\n":                                                                id,
-		"0::/machine.slice/libpod-" + id + ".scope/container\n":                                                       id,
-		"0::/system.slice/crio-" + id + ".scope\n":                                                                    id,
-		"12:pids:/docker/" + id + "\n11:memory:/docker/" + id + "\n0::/\n":                                            id,
-		"0::/user.slice/user-1000.slice/session-3.scope\n":                                                            "",
-		"0::/\n": "",
-		"":       "",
+	const pod = "0b8e7c1a-5d2f-4e3b-9a1c-7f6e5d4c3b2a"
+	const podSystemd = "0b8e7c1a_5d2f_4e3b_9a1c_7f6e5d4c3b2a"
+	cases := map[string]cgroupInfo{
+		// Docker, systemd and cgroupfs drivers.
+		"0::/system.slice/docker-" + id + ".scope\n":                       {runtime: runtimeDocker, container: id},
+		"12:pids:/docker/" + id + "\n11:memory:/docker/" + id + "\n0::/\n": {runtime: runtimeDocker, container: id},
+		// containerd under Kubernetes, systemd driver (and its
+		// cgroupfs-style leaf), cgroupfs driver.
+		"0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + podSystemd + ".slice/cri-containerd-" + id + ".scope\n": {runtime: runtimeContainerd, container: id, pod: pod},
+		"0::/kubepods.slice/kubepods-pod" + podSystemd + ".slice/cri-containerd-" + id + ".scope\n":                                    {runtime: runtimeContainerd, container: id, pod: pod},
+		"0::/system.slice/containerd.service/kubepods-besteffort-pod" + podSystemd + ".slice:cri-containerd:" + id + "\n":              {runtime: runtimeContainerd, container: id, pod: pod},
+		"0::/kubepods/besteffort/pod" + pod + "/" + id + "\n":                                                                          {container: id, pod: pod},
+		// CRI-O; its conmon is not the container.
+		"0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + podSystemd + ".slice/crio-" + id + ".scope\n":        {runtime: runtimeCRIO, container: id, pod: pod},
+		"0::/kubepods/burstable/pod" + pod + "/crio-" + id + "\n":                                                                     {runtime: runtimeCRIO, container: id, pod: pod},
+		"0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" + podSystemd + ".slice/crio-conmon-" + id + ".scope\n": {pod: pod},
+		// Podman, nerdctl.
+		"0::/machine.slice/libpod-" + id + ".scope/container\n": {runtime: runtimePodman, container: id},
+		"0::/system.slice/nerdctl-" + id + ".scope\n":           {runtime: runtimeContainerd, container: id},
+		// systemd services, system and user; sessions are not services.
+		"0::/system.slice/nginx.service\n":                                         {unit: "nginx.service"},
+		"0::/user.slice/user-1000.slice/user@1000.service/app.slice/api.service\n": {unit: "api.service"},
+		"0::/user.slice/user-1000.slice/user@1000.service/init.scope\n":            {},
+		"0::/user.slice/user-1000.slice/session-3.scope\n":                         {},
+		"1:name=systemd:/system.slice/postgresql@15-main.service\n0::/\n":          {unit: "postgresql@15-main.service"},
+		"4:memory:/process_api/c92f2930f23f238ddf3805b9d3ae2603\n0::/\n":           {},
+		"0::/\n": {},
+		"":       {},
 	}
 	for in, want := range cases {
-		assert.Equal(t, want, containerIDFromCgroup(in), in)
+		assert.Equal(t, want, parseCgroupFile(in), in)
 	}
 }
 

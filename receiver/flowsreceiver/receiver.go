@@ -37,6 +37,9 @@ type flowsReceiver struct {
 	procRoot      string // "/proc"
 	btfPath       string // "/sys/kernel/btf/vmlinux"
 	machineIDPath string // "/etc/machine-id"
+	// hostRoot is where the host's /run and /var are: container runtimes'
+	// metadata and the named network namespaces ("/").
+	hostRoot string
 	// ifaceNetnsPath is the network namespace interface_name is looked up
 	// in ("" is the collector's).
 	ifaceNetnsPath string
@@ -59,9 +62,10 @@ type flowsReceiver struct {
 	seen entity.Set
 	// stats holds the kernel's "map full" counters at the last warning.
 	stats kernelStats
-	// healthy and lastErr drive status and logs once per change.
-	healthy bool
-	lastErr string
+	// health logs and reports collections once per change; waiting is
+	// set once the wait for the Kubernetes caches was logged.
+	health  crawl.Health
+	waiting bool
 }
 
 func newReceiver(cfg *Config, set receiver.Settings) *flowsReceiver {
@@ -71,10 +75,12 @@ func newReceiver(cfg *Config, set receiver.Settings) *flowsReceiver {
 		procRoot:      "/proc",
 		btfPath:       "/sys/kernel/btf/vmlinux",
 		machineIDPath: "/etc/machine-id",
+		hostRoot:      "/",
 		newKube:       newKubeClient,
 		dataSourceID:  cfg.DataSourceID,
 		edges:         newEdges(),
 		seen:          entity.Set{},
+		health:        crawl.Health{Source: "eBPF flows", ID: set.ID, Logger: set.Logger},
 	}
 	if r.dataSourceID == "" {
 		r.dataSourceID = set.ID.String()
@@ -83,12 +89,19 @@ func newReceiver(cfg *Config, set receiver.Settings) *flowsReceiver {
 }
 
 // Start loads and attaches the BPF programs and starts the collection
-// loop. Without the privileges, BTF or kernel support they need, it reports
-// a permanent error status naming what is missing and returns nil: the rest
-// of the collector runs.
+// loop. A configuration error (an interface_name that names no device, no
+// scope_id where the machine ID cannot be read, no Kubernetes
+// configuration) fails Start. Without the privileges, BTF or kernel
+// support the programs need, Start reports a permanent error status naming
+// what is missing and returns nil: the rest of the collector runs.
 func (r *flowsReceiver) Start(_ context.Context, host component.Host) error {
 	r.statusHost = host
+	r.health.Start(host)
 	if err := r.setup(); err != nil {
+		var unsupported *unsupportedError
+		if !errors.As(err, &unsupported) {
+			return fmt.Errorf("%s: %w", r.set.ID, err)
+		}
 		err = fmt.Errorf("%s: eBPF flows disabled: %w", r.set.ID, err)
 		r.set.Logger.Error("Cannot trace TCP flows; the rest of the collector runs", zap.Error(err))
 		componentstatus.ReportStatus(host, componentstatus.NewPermanentErrorEvent(err))
@@ -103,11 +116,18 @@ func (r *flowsReceiver) Start(_ context.Context, host component.Host) error {
 	return nil
 }
 
+// unsupportedError is a setup failure that no configuration fixes: missing
+// privileges, BTF or kernel support.
+type unsupportedError struct{ err error }
+
+func (e *unsupportedError) Error() string { return e.err.Error() }
+func (e *unsupportedError) Unwrap() error { return e.err }
+
 // setup does what Start needs before the loop: scope, host, programs,
 // Kubernetes client.
 func (r *flowsReceiver) setup() error {
 	fs := procFS{root: r.procRoot}
-	r.procs = newProcCache(fs)
+	r.procs = newProcCache(fs, r.hostRoot)
 	if err := r.setupScope(); err != nil {
 		return err
 	}
@@ -128,7 +148,7 @@ func (r *flowsReceiver) setup() error {
 	}
 	t, err := loadTracer(opts)
 	if err != nil {
-		return err
+		return &unsupportedError{err}
 	}
 	r.tracer = t
 	// Sockets that were listening before the programs were attached.
@@ -227,8 +247,10 @@ func (r *flowsReceiver) collect(ctx context.Context) error {
 		}
 		r.host.addrs = hostAddrs()
 		view := newServerView(r.scope, r.host, r.procs)
+		view.cluster = r.cfg.clusterUID()
+		view.learn(entries, ls)
 		view.addListeners(ls)
-		view.addServerFlows(entries, r.edges.live)
+		view.addFlows(entries, r.edges.live)
 		states = view.entities(r.cfg.CollectionInterval)
 		resolve = view.resolve
 	}
@@ -269,7 +291,7 @@ func (r *flowsReceiver) emitLogs(ctx context.Context, now time.Time, states []en
 		}
 	}
 	for _, e := range list {
-		if !e.current() {
+		if !e.current() || e.key.hidden {
 			continue
 		}
 		if err := batch.AddObservation(now, observation(e, "")); err != nil {
@@ -300,29 +322,17 @@ func (r *flowsReceiver) checkStats() {
 	r.stats = st
 }
 
-// report logs and reports a collection's outcome once per change.
+// report logs and reports a collection's outcome once per change
+// (crawl.Health); waiting for the Kubernetes caches is not a failure.
 func (r *flowsReceiver) report(err error) {
-	if err == nil {
-		if !r.healthy {
-			if r.lastErr != "" {
-				r.set.Logger.Info("eBPF flows collection recovered")
-			}
-			componentstatus.ReportStatus(r.statusHost, componentstatus.NewEvent(componentstatus.StatusOK))
+	if errors.Is(err, errNotSynced) {
+		if !r.waiting {
+			r.set.Logger.Info("Waiting for the Kubernetes caches before the first collection")
+			r.waiting = true
 		}
-		r.healthy, r.lastErr = true, ""
 		return
 	}
-	err = fmt.Errorf("%s: %w", r.set.ID, err)
-	if msg := err.Error(); msg != r.lastErr {
-		if errors.Is(err, errNotSynced) {
-			r.set.Logger.Info("Waiting for the Kubernetes caches before the first collection")
-		} else {
-			r.set.Logger.Error("eBPF flows collection failed; retrying", zap.Error(err))
-		}
-		componentstatus.ReportStatus(r.statusHost, componentstatus.NewRecoverableErrorEvent(err))
-		r.lastErr = msg
-	}
-	r.healthy = false
+	r.health.Report(err)
 }
 
 // source is the resource of every record.

@@ -69,6 +69,11 @@ type Config struct {
 	SendSecretData bool `mapstructure:"send_secret_data"`
 	// SendConfigMapData sends the values of ConfigMaps; off, only their keys.
 	SendConfigMapData bool `mapstructure:"send_configmap_data"`
+	// RedactEnvValues blanks the literal env values (env[].value) and the
+	// args of every container of pods and pod templates (deployments,
+	// stateful sets, jobs, cron jobs, …): they often hold passwords. Env
+	// names and valueFrom references are kept. On by default.
+	RedactEnvValues bool `mapstructure:"redact_env_values"`
 	// ExternalMappings resolve the links out of the cluster (node → VM,
 	// service account → GCP service account) here; links they do not
 	// resolve are left to the coordimap processor.
@@ -86,9 +91,10 @@ func createDefaultConfig() component.Config {
 	prom := confighttp.NewDefaultClientConfig()
 	prom.Timeout = 10 * time.Second
 	return &Config{
-		AuthType:       AuthServiceAccount,
-		ReportInterval: defaultReportInterval,
-		Prometheus:     PrometheusConfig{ClientConfig: prom, Interval: defaultFlowsInterval},
+		AuthType:        AuthServiceAccount,
+		ReportInterval:  defaultReportInterval,
+		RedactEnvValues: true,
+		Prometheus:      PrometheusConfig{ClientConfig: prom, Interval: defaultFlowsInterval},
 	}
 }
 

@@ -25,7 +25,7 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{
 			id:   component.NewID(typeStr),
-			want: &Config{AuthType: AuthServiceAccount, ReportInterval: 10 * time.Minute},
+			want: &Config{AuthType: AuthServiceAccount, ReportInterval: 10 * time.Minute, RedactEnvValues: true},
 		},
 		{
 			id: component.NewIDWithName(typeStr, "all"),
@@ -41,6 +41,7 @@ func TestLoadConfig(t *testing.T) {
 				ReportInterval:    5 * time.Minute,
 				SendSecretData:    true,
 				SendConfigMapData: true,
+				RedactEnvValues:   false,
 				ExternalMappings: mapping.Entries{
 					"*my-project-id.iam.gserviceaccount.com@123456789012",
 					"europe-west1-*@123456789012",
@@ -50,8 +51,9 @@ func TestLoadConfig(t *testing.T) {
 		{
 			id: component.NewIDWithName(typeStr, "legacy_mappings"),
 			want: &Config{
-				AuthType:       AuthServiceAccount,
-				ReportInterval: 10 * time.Minute,
+				AuthType:        AuthServiceAccount,
+				ReportInterval:  10 * time.Minute,
+				RedactEnvValues: true,
 				ExternalMappings: mapping.Entries{
 					"i-0abc@123456789012",
 					"*my-project-id.iam.gserviceaccount.com@123456789012",
@@ -60,7 +62,7 @@ func TestLoadConfig(t *testing.T) {
 		},
 		{
 			id:   component.NewIDWithName(typeStr, "everything"),
-			want: &Config{AuthType: AuthServiceAccount, ReportInterval: 10 * time.Minute, Resources: []string{"all"}},
+			want: &Config{AuthType: AuthServiceAccount, ReportInterval: 10 * time.Minute, Resources: []string{"all"}, RedactEnvValues: true},
 		},
 		{
 			id: component.NewIDWithName(typeStr, "bad"),

@@ -21,7 +21,7 @@ func up(g *graph, res *resource, obj runtime.Object) {
 }
 
 func kobj(res *resource, obj runtime.Object) *kobject {
-	ko, err := newTransform(res, false, false)(obj)
+	ko, err := newTransform(res, privacy{})(obj)
 	if err != nil {
 		panic(err)
 	}

@@ -401,7 +401,7 @@ func (r *k8sReceiver) startWatch(ctx context.Context, k watchKey, res *resource)
 	inf := cache.NewSharedIndexInformerWithOptions(r.client.listWatch(res, k.ns), example, cache.SharedIndexInformerOptions{
 		ObjectDescription: res.groupResource(),
 	})
-	if err := inf.SetTransform(newTransform(res, r.cfg.SendSecretData, r.cfg.SendConfigMapData)); err != nil {
+	if err := inf.SetTransform(newTransform(res, privacy{sendSecretData: r.cfg.SendSecretData, sendConfigMapData: r.cfg.SendConfigMapData, keepEnvValues: !r.cfg.RedactEnvValues})); err != nil {
 		return err
 	}
 	if err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {

@@ -73,21 +73,34 @@ func (o *kobject) bodyMap() (map[string]any, error) {
 	return m, nil
 }
 
+// privacy says which values may leave the collector; the zero value sends
+// none of them.
+type privacy struct {
+	// sendSecretData and sendConfigMapData keep the values of Secrets and
+	// ConfigMaps (their keys are always kept).
+	sendSecretData, sendConfigMapData bool
+	// keepEnvValues keeps the literal env values and the args of
+	// containers (pod specs and pod templates), which often hold
+	// passwords. Names and valueFrom are always kept.
+	keepEnvValues bool
+}
+
 // newTransform is the informer transform of a resource. It runs on every
 // object before the informer stores it, so that what is never sent is
 // never kept either: managedFields, the last-applied annotation, the values
-// of Secrets (and ConfigMaps) unless configured, and the fields that change
+// of Secrets (and ConfigMaps) and the literal env values and args of
+// containers unless configured, and the fields that change
 // without anything users see changing (see stripVolatile). What remains is
 // kept as JSON with the few fields relationships need.
-func newTransform(res *resource, sendSecretData, sendConfigMapData bool) cache.TransformFunc {
+func newTransform(res *resource, p privacy) cache.TransformFunc {
 	return func(obj any) (any, error) {
 		switch o := obj.(type) {
 		case *kobject:
 			return o, nil // already transformed
 		case *unstructured.Unstructured:
-			return fromUnstructured(o, sendSecretData, sendConfigMapData)
+			return fromUnstructured(o, p)
 		case runtime.Object:
-			return fromTyped(res, o, sendSecretData, sendConfigMapData)
+			return fromTyped(res, o, p)
 		}
 		return obj, nil // tombstones
 	}
@@ -110,7 +123,7 @@ func newKObject(m metav1.Object, body []byte) *kobject {
 	}
 }
 
-func fromTyped(res *resource, obj runtime.Object, sendSecretData, sendConfigMapData bool) (*kobject, error) {
+func fromTyped(res *resource, obj runtime.Object, p privacy) (*kobject, error) {
 	m, ok := obj.(metav1.Object)
 	if !ok {
 		return nil, fmt.Errorf("%s: %T is not an object", res.kind, obj)
@@ -126,14 +139,14 @@ func fromTyped(res *resource, obj runtime.Object, sendSecretData, sendConfigMapD
 	}
 	switch o := obj.(type) {
 	case *corev1.Secret:
-		if !sendSecretData {
+		if !p.sendSecretData {
 			for k := range o.Data {
 				o.Data[k] = emptyValue
 			}
 			o.StringData = nil
 		}
 	case *corev1.ConfigMap:
-		if !sendConfigMapData {
+		if !p.sendConfigMapData {
 			for k := range o.Data {
 				o.Data[k] = ""
 			}
@@ -151,6 +164,11 @@ func fromTyped(res *resource, obj runtime.Object, sendSecretData, sendConfigMapD
 		}
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		o.Status.CurrentMetrics = nil
+	}
+	if !p.keepEnvValues {
+		if spec := podSpecOf(obj); spec != nil {
+			redactPodSpec(spec)
+		}
 	}
 	obj.GetObjectKind().SetGroupVersionKind(res.gvr.GroupVersion().WithKind(res.kind))
 	body, err := json.Marshal(obj)
@@ -182,18 +200,23 @@ func fromTyped(res *resource, obj runtime.Object, sendSecretData, sendConfigMapD
 	return ko, nil
 }
 
-func fromUnstructured(u *unstructured.Unstructured, sendSecretData, sendConfigMapData bool) (*kobject, error) {
+func fromUnstructured(u *unstructured.Unstructured, p privacy) (*kobject, error) {
 	unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
 	unstructured.RemoveNestedField(u.Object, "metadata", "annotations", lastAppliedAnnotation)
 	if groupOf(u.GetAPIVersion()) == "" {
 		switch {
-		case u.GetKind() == "Secret" && !sendSecretData:
+		case u.GetKind() == "Secret" && !p.sendSecretData:
 			blankValues(u.Object, "data")
 			blankValues(u.Object, "stringData")
-		case u.GetKind() == "ConfigMap" && !sendConfigMapData:
+		case u.GetKind() == "ConfigMap" && !p.sendConfigMapData:
 			blankValues(u.Object, "data")
 			blankValues(u.Object, "binaryData")
 		}
+	}
+	if !p.keepEnvValues {
+		// Any resource may embed pod templates (custom workloads such as
+		// Argo Rollouts): redact every container list found.
+		redactContainersIn(u.Object)
 	}
 	stripVolatile(u.Object)
 	body, err := json.Marshal(u.Object) // map keys come out sorted

@@ -7,10 +7,13 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
 
 func managed() []metav1.ManagedFieldsEntry {
@@ -19,7 +22,7 @@ func managed() []metav1.ManagedFieldsEntry {
 
 func transform(t *testing.T, res *resource, obj any, sendSecret, sendConfigMap bool) *kobject {
 	t.Helper()
-	out, err := newTransform(res, sendSecret, sendConfigMap)(obj)
+	out, err := newTransform(res, privacy{sendSecretData: sendSecret, sendConfigMapData: sendConfigMap})(obj)
 	require.NoError(t, err)
 	ko, ok := out.(*kobject)
 	require.True(t, ok, "%T", out)
@@ -115,10 +118,10 @@ func TestTransformUnstructured(t *testing.T) {
 // Transforming twice is transforming once; tombstones pass through.
 func TestTransformIdempotent(t *testing.T) {
 	ko := transform(t, typedByName("pods"), &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}}, false, false)
-	again, err := newTransform(typedByName("pods"), false, false)(ko)
+	again, err := newTransform(typedByName("pods"), privacy{})(ko)
 	require.NoError(t, err)
 	assert.Same(t, ko, again)
-	out, err := newTransform(typedByName("pods"), false, false)("x")
+	out, err := newTransform(typedByName("pods"), privacy{})("x")
 	require.NoError(t, err)
 	assert.Equal(t, "x", out)
 	var _ runtime.Object = ko.DeepCopyObject()
@@ -205,4 +208,61 @@ func TestTransformKeeps(t *testing.T) {
 
 	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Status: corev1.PodStatus{Phase: corev1.PodRunning}}
 	assert.Equal(t, statusGreen, transform(t, typedByName("pods"), p, false, false).status)
+}
+
+// Literal env values and container args often hold passwords: they are
+// blanked in pods and in every workload's pod template, typed or not;
+// names and valueFrom references stay. redact_env_values: false keeps them.
+func TestTransformRedactsEnvValues(t *testing.T) {
+	const pw = "hunter2-env-literal"
+	spec := func() corev1.PodSpec {
+		c := corev1.Container{
+			Name: "main", Image: "app:1", Command: []string{"/app"}, Args: []string{"--db-password=" + pw},
+			Env: []corev1.EnvVar{
+				{Name: "DB_PASSWORD", Value: pw},
+				{Name: "FROM_SECRET", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+					LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "password"}}},
+			},
+		}
+		return corev1.PodSpec{InitContainers: []corev1.Container{c}, Containers: []corev1.Container{c}}
+	}
+	tmpl := func() corev1.PodTemplateSpec { return corev1.PodTemplateSpec{Spec: spec()} }
+	meta := metav1.ObjectMeta{Name: "w", Namespace: "shop"}
+	objects := map[string]runtime.Object{
+		"pods":         &corev1.Pod{ObjectMeta: meta, Spec: spec()},
+		"deployments":  &appsv1.Deployment{ObjectMeta: meta, Spec: appsv1.DeploymentSpec{Template: tmpl()}},
+		"statefulsets": &appsv1.StatefulSet{ObjectMeta: meta, Spec: appsv1.StatefulSetSpec{Template: tmpl()}},
+		"daemonsets":   &appsv1.DaemonSet{ObjectMeta: meta, Spec: appsv1.DaemonSetSpec{Template: tmpl()}},
+		"replicasets":  &appsv1.ReplicaSet{ObjectMeta: meta, Spec: appsv1.ReplicaSetSpec{Template: tmpl()}},
+		"jobs":         &batchv1.Job{ObjectMeta: meta, Spec: batchv1.JobSpec{Template: tmpl()}},
+		"cronjobs":     &batchv1.CronJob{ObjectMeta: meta, Spec: batchv1.CronJobSpec{JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: tmpl()}}}},
+	}
+	for name, obj := range objects {
+		res := typedByName(name)
+		require.NotNil(t, res, name)
+		ko := transform(t, res, obj.DeepCopyObject(), false, false)
+		assert.NotContains(t, string(ko.body), pw, name)
+		assert.Contains(t, string(ko.body), `"name":"DB_PASSWORD"`, name)
+		assert.Contains(t, string(ko.body), `"secretKeyRef":{"name":"db","key":"password"}`, name)
+		assert.Contains(t, string(ko.body), `"command":["/app"]`, name)
+		if name == "pods" {
+			assert.Contains(t, ko.refs, ref{dir: entity.Outgoing, typ: typeSecret, ns: "shop", name: "db"}, "valueFrom still links")
+		}
+
+		out, err := newTransform(res, privacy{keepEnvValues: true})(obj.DeepCopyObject())
+		require.NoError(t, err)
+		assert.Contains(t, string(out.(*kobject).body), `"value":"`+pw+`"`, "%s: redact_env_values: false", name)
+	}
+
+	// A custom workload's pod template, read unstructured.
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": map[string]any{"name": "r"},
+		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{
+			"name": "main", "args": []any{"--token=" + pw},
+			"env": []any{map[string]any{"name": "DB_PASSWORD", "value": pw}, map[string]any{"name": "REF", "valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "db", "key": "k"}}}},
+		}}}}},
+	}}
+	ko := transform(t, &resource{kind: "Rollout"}, u, false, false)
+	assert.NotContains(t, string(ko.body), pw)
+	assert.Contains(t, string(ko.body), `"valueFrom":{"secretKeyRef":{"key":"k","name":"db"}}`)
 }

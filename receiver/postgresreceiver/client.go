@@ -211,8 +211,9 @@ type activityRow struct {
 	Sessions          int64
 }
 
-// client holds the connection to one database, kept across crawls and
-// re-established when it breaks. Only the crawl loop uses it.
+// client holds the connection to one database, re-established when it
+// breaks; the receiver keeps the server-wide database's across crawls and
+// closes the others' after each crawl. Only the crawl loop uses it.
 type client struct {
 	cfg  *pgx.ConnConfig
 	conn *pgx.Conn

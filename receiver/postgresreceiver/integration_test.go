@@ -237,3 +237,39 @@ func TestClients(t *testing.T) {
 	assert.Equal(t, "crm-", o.Partition)
 	assert.False(t, o.LastSeen.IsZero())
 }
+
+// TestConnectionBudget: with more databases than connections to spare, the
+// crawler keeps one connection (to the server-wide database) between
+// crawls; each other database's is closed once it has been crawled.
+func TestConnectionBudget(t *testing.T) {
+	s := testServer(t)
+	ctx := context.Background()
+	for _, db := range []string{"budget1", "budget2", "budget3"} {
+		require.NoError(t, adminExec(ctx, s, "postgres", "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)"))
+		require.NoError(t, adminExec(ctx, s, "postgres", "CREATE DATABASE "+db))
+	}
+	cfg := testConfig(s)
+	cfg.ScopeID = "s1"
+	r := start(t, "budget", cfg)
+
+	want := strings.Split(adminQueryString(t, s, "postgres", "SELECT string_agg(datname, ',') FROM pg_database WHERE NOT datistemplate"), ",")
+	require.Eventually(t, func() bool {
+		dbs := map[string]bool{}
+		for _, ld := range r.Sink.AllLogs() {
+			dbs[batchDatabase(ld)] = true
+		}
+		for _, db := range want {
+			if !dbs[db] {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 20*time.Millisecond, "every database crawled")
+
+	open := func() string {
+		return adminQueryString(t, s, "postgres",
+			"SELECT coalesce(string_agg(datname, ',' ORDER BY datname), '') FROM pg_stat_activity WHERE application_name = '"+applicationName+"'")
+	}
+	require.Eventually(t, func() bool { return open() == "postgres" }, 30*time.Second, 20*time.Millisecond,
+		"after the crawl only the server-wide connection stays open; open: %s", open())
+}

@@ -129,6 +129,14 @@ func (r *pgReceiver) run(ctx context.Context) {
 	loop.Run(ctx, r.crawl, r.health.Report)
 }
 
+// closeClient closes the connection to db and forgets it.
+func (r *pgReceiver) closeClient(ctx context.Context, db string) {
+	if c, ok := r.clients[db]; ok {
+		c.close(ctx)
+		delete(r.clients, db)
+	}
+}
+
 func (r *pgReceiver) closeClients() {
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
@@ -201,7 +209,7 @@ func (r *pgReceiver) crawl(ctx context.Context) error {
 	clients := groupBy(activity, func(a activityRow) string { return a.Database })
 
 	// Databases that are gone (dropped, or no longer allowed): delete what
-	// they had and drop their connection.
+	// they had.
 	for db := range r.seen {
 		if !slices.Contains(dbs, db) {
 			if err := r.emitGone(ctx, db, now); err != nil {
@@ -209,16 +217,16 @@ func (r *pgReceiver) crawl(ctx context.Context) error {
 			}
 		}
 	}
-	for db, c := range r.clients {
-		if db != r.serverDB() && !slices.Contains(dbs, db) {
-			c.close(ctx)
-			delete(r.clients, db)
-		}
-	}
 
 	for _, db := range dbs {
 		if err := r.crawlDatabase(ctx, db, now, clients[db]); err != nil {
 			errs = append(errs, err)
+		}
+		// The connection budget: one kept connection (server-wide
+		// queries) and one more while a database is crawled, however
+		// many databases the server has.
+		if db != r.serverDB() {
+			r.closeClient(ctx, db)
 		}
 	}
 	return errors.Join(errs...)

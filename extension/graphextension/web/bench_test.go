@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"io"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -72,4 +74,43 @@ func median(v []float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// BenchmarkGraphAPI fetches what the map draws first for the same 10,000
+// nodes (/api/v1/graph, every node) without a browser: the response's size
+// as sent (gzip, as a browser asks for it) and as JSON, and the time to
+// answer and read it.
+//
+//	go test -run '^$' -bench GraphAPI -benchtime 5x ./extension/graphextension/web/
+func BenchmarkGraphAPI(b *testing.B) {
+	db := filepath.Join(b.TempDir(), "graph.db")
+	writeLargeFixture(b, db, 10000)
+	url := mapServer(b, db) + "api/v1/graph?limit=10000"
+	for _, enc := range []string{"gzip", "identity"} {
+		b.Run(enc, func(b *testing.B) {
+			client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+			defer client.CloseIdleConnections()
+			var size int64
+			for b.Loop() {
+				req, err := http.NewRequest(http.MethodGet, url, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				req.Header.Set("Accept-Encoding", enc)
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != http.StatusOK {
+					b.Fatalf("%s: %d, %v", url, resp.StatusCode, err)
+				}
+				if got := resp.Header.Get("Content-Encoding"); (enc == "gzip") != (got == "gzip") {
+					b.Fatalf("asked for %s, got Content-Encoding %q", enc, got)
+				}
+			}
+			b.ReportMetric(float64(size)/(1<<20), "MB-sent")
+		})
+	}
 }

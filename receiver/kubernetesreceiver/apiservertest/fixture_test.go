@@ -23,6 +23,10 @@ const (
 	secretPassword = "s3cr3t-PASSWORD-value"
 	secretTLSKey   = "-----BEGIN PRIVATE KEY-----fixture-KEY-material"
 	configValue    = "mode: production-CONFIG-VALUE"
+	// A literal env value and a container argument of the API's pods and
+	// their templates.
+	envLiteral = "env-LITERAL-db-password"
+	argLiteral = "--token=ARG-LITERAL-token"
 	gsaEmail       = "api@my-project-id.iam.gserviceaccount.com"
 )
 
@@ -135,7 +139,8 @@ func createFixture(t testing.TB, c kubernetes.Interface) {
 	apiPod.ServiceAccountName = "api"
 	apiPod.Containers[0].Env = []corev1.EnvVar{{Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{
 		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "db-credentials"}, Key: "password"},
-	}}}
+	}}, {Name: "LEGACY_DB_PASSWORD", Value: envLiteral}}
+	apiPod.Containers[0].Args = []string{argLiteral}
 	apiPod.Containers[0].EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{
 		LocalObjectReference: corev1.LocalObjectReference{Name: "api-config"},
 	}}}

@@ -3,6 +3,7 @@ package apiservertest
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -45,6 +46,7 @@ func TestAPIServer(t *testing.T) {
 	t.Run("Golden", func(t *testing.T) { testGolden(t, srv) })
 	t.Run("ScopeDiscovery", func(t *testing.T) { testScopeDiscovery(t, srv) })
 	t.Run("SecretDataOptIn", func(t *testing.T) { testSecretDataOptIn(t, srv) })
+	t.Run("EnvValues", func(t *testing.T) { testEnvValues(t, srv) })
 	t.Run("Changes", func(t *testing.T) { testChanges(t, srv) })
 	t.Run("AllResources", func(t *testing.T) { testAllResources(t, srv) })
 	t.Run("RefusedAndPeriodic", func(t *testing.T) { testRefusedAndPeriodic(t, srv) })
@@ -189,6 +191,53 @@ func testScopeDiscovery(t *testing.T, srv *Server) {
 	assert.Equal(t, uid, attr.Str())
 	assert.Equal(t, 0, r.logs.FilterMessageSnippet("differs").Len())
 	assert.Equal(t, []componentstatus.Status{componentstatus.StatusOK}, r.host.statuses())
+}
+
+// testEnvValues: literal env values and container args never leave the
+// collector by default, neither in the records nor, through the coordimap
+// exporter, in the API's request bodies or the graph file, nor in the logs;
+// the env names and valueFrom references do. redact_env_values: false
+// sends them.
+func testEnvValues(t *testing.T, srv *Server) {
+	secrets := []string{envLiteral, argLiteral, secretPassword, secretTLSKey, configValue}
+	r := startReceiver(t, srv.Kubeconfig, func(c *kubernetesreceiver.Config) {
+		c.ScopeID = goldenScope
+		c.Namespaces = []string{"shop"}
+	})
+	n := r.waitSnapshot(t)
+	snapshot := r.sink.AllLogs()[:n]
+	text := allText(snapshot)
+	exported := exportText(t, snapshot)
+	assert.Contains(t, exported, "LEGACY_DB_PASSWORD", "the exporter sent the pods' data")
+	for _, s := range secrets {
+		assert.NotContains(t, text, s, "records")
+		assert.NotContains(t, exported, s, "request bodies and graph file")
+		assert.NotContains(t, exported, base64.StdEncoding.EncodeToString([]byte(s)), "request bodies and graph file")
+		for _, e := range r.logs.All() {
+			assert.NotContains(t, e.Message, s)
+			for _, f := range e.Context {
+				assert.NotContains(t, f.String, s, "logs")
+			}
+		}
+	}
+	for _, id := range []string{"-shop-kubernetes.pod-api-7c9f6d5b8-abcde", "-shop-kubernetes.deployment-api", "-shop-kubernetes.replica_set-api-7c9f6d5b8"} {
+		b, err := json.Marshal(newView(snapshot).get(t, goldenScope+id).Body().AsRaw())
+		require.NoError(t, err)
+		body := string(b)
+		assert.Contains(t, body, "LEGACY_DB_PASSWORD", id)
+		assert.Contains(t, body, "db-credentials", id)
+	}
+
+	opt := startReceiver(t, srv.Kubeconfig, func(c *kubernetesreceiver.Config) {
+		c.ScopeID = goldenScope
+		c.Namespaces = []string{"shop"}
+		c.Resources = []string{"pods"}
+		c.RedactEnvValues = false
+	})
+	n = opt.waitSnapshot(t)
+	text = allText(opt.sink.AllLogs()[:n])
+	assert.Contains(t, text, envLiteral)
+	assert.Contains(t, text, argLiteral)
 }
 
 // testSecretDataOptIn: values are sent only when asked for.

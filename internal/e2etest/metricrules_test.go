@@ -107,7 +107,7 @@ processors:
         threshold: {operator: ">=", value: 100}
         target:
           resolver: external_mapping
-          mapping_key_template: "pg-${label.datname}"
+          mapping_key_template: "pg-$${label.datname}"
 exporters:
   coordimap:
     endpoint: %s

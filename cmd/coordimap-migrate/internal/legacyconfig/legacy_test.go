@@ -216,3 +216,41 @@ func TestConvertWithoutSources(t *testing.T) {
 	_, err := Convert(&File{}, Options{})
 	assert.ErrorIs(t, err, errNoSources)
 }
+
+// A rule's own ${label.x} placeholders survive the collector's ${…}
+// expansion: they are written $${label.x}.
+func TestMetricRuleDollarsEscaped(t *testing.T) {
+	f, err := Parse([]byte(`
+coordimap:
+  api_key: ${API_KEY}
+  data_sources:
+    - type: kubernetes
+      id: k
+      config:
+        - name: scope_id
+          value: uid
+        - name: in_cluster
+          value: "true"
+        - name: metrics_prometheus_host
+          value: http://prom:9090
+      metric_rules:
+        - id: by-mapping
+          provider: prometheus
+          mode: custom
+          data_source_id: k
+          custom:
+            query: up
+          threshold: {value: 0}
+          target:
+            resolver: external_mapping
+            mapping_key_template: "svc-${label.instance}"
+`))
+	require.NoError(t, err)
+	res, err := Convert(f, Options{})
+	require.NoError(t, err)
+	cfg := string(res.Config)
+	assert.Contains(t, cfg, `mapping_key_template: "svc-$${label.instance}"`)
+	assert.Contains(t, cfg, "      endpoint: http://prom:9090\n")
+	assert.Contains(t, cfg, "        data_source: k\n")
+	assert.NotContains(t, cfg, "data_source_id: k\n        ", "the agent's own keys are dropped from the rule")
+}

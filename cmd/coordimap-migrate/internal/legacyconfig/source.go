@@ -322,10 +322,23 @@ func ruleForProcessor(rule *yaml.Node, dataSource string) *yaml.Node {
 		}
 		out.Content = append(out.Content, src.Content[j], src.Content[j+1])
 	}
+	escapeDollars(out)
 	out.Content = append(out.Content,
 		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "data_source"},
 		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: dataSource})
 	return out
+}
+
+// escapeDollars doubles every '$' of n's scalars: the collector expands
+// ${…}, and a mapping_key_template's ${label.x} is the rule's own syntax.
+func escapeDollars(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode {
+		n.Value = literal(n.Value)
+		return
+	}
+	for _, c := range n.Content {
+		escapeDollars(c)
+	}
 }
 
 // prometheusEndpoint sets the processor's prometheus.endpoint from the

@@ -6,8 +6,9 @@ import (
 )
 
 // edgeKey identifies an edge: the caller's service ID and the
-// destination (a service ID, another internal ID or an address).
-type edgeKey struct{ src, dst string }
+// destination (a service ID, another internal ID or an address, with the
+// name of the database meant when several share it).
+type edgeKey struct{ src, dst, name string }
 
 // edge is one otel_flow relationship with its counters. Requests and
 // errors count since first seen; the d* counters since the last flush.

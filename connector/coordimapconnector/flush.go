@@ -76,7 +76,9 @@ func (g *graph) flush(now time.Time, st *stats) plog.Logs {
 		}
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b edgeKey) int { return cmp.Or(cmp.Compare(a.src, b.src), cmp.Compare(a.dst, b.dst)) })
+	slices.SortFunc(keys, func(a, b edgeKey) int {
+		return cmp.Or(cmp.Compare(a.src, b.src), cmp.Compare(a.dst, b.dst), cmp.Compare(a.name, b.name))
+	})
 	for _, k := range keys {
 		e := g.edges[k]
 		_ = batch(g.byID[k.src].key.scope).AddObservation(now, edgeObservation(k, e))
@@ -156,6 +158,7 @@ func edgeObservation(k edgeKey, e *edge) entity.Observation {
 		SourceID:          k.src,
 		DestinationID:     k.dst,
 		DestinationPort:   e.port,
+		DestinationName:   k.name,
 		Connections:       e.dRequests,
 		FailedConnections: e.dErrors,
 		FirstSeen:         e.firstSeen,

@@ -82,14 +82,26 @@ func (g *graph) addSpan(svc *service, span ptrace.Span, now time.Time, st *stats
 	if end > start {
 		h.dur = time.Duration(end - start)
 	}
+	h.producer = span.Kind() == ptrace.SpanKindProducer
 	if other, ok := g.pending.take(key); ok {
 		if other.client != client {
 			g.pair(h, other, now, st)
+			// A message has as many consumers as subscribers: the
+			// producer waits for the others, already paired.
+			for _, p := range [...]half{h, other} {
+				if p.producer {
+					p.matched = true
+					g.pending.put(key, p, now)
+				}
+			}
 			return
 		}
 		// Two spans of one side under one key (a retry reusing an ID):
-		// keep the new one waiting, the old one is one-sided.
-		g.expired(other, now, st)
+		// keep the new one waiting, the old one is one-sided unless it
+		// was paired already.
+		if !other.matched {
+			g.expired(other, now, st)
+		}
 	}
 	if client {
 		h.peer = readPeer(span.Attributes())
@@ -115,13 +127,17 @@ func (g *graph) pair(a, b half, now time.Time, st *stats) {
 	if c.svc == s.svc {
 		return
 	}
-	e := g.edge(edgeKey{c.svc.id, s.svc.id})
+	e := g.edge(edgeKey{src: c.svc.id, dst: s.svc.id})
 	e.paired = true
 	e.record(c.dur, c.failed || s.failed, c.end, now)
 }
 
-// expired handles a span whose other end did not come in time.
+// expired handles a span whose other end did not come in time; a producer
+// that met a consumer already just leaves.
 func (g *graph) expired(h half, now time.Time, st *stats) {
+	if h.matched {
+		return
+	}
 	st.expired++
 	g.oneSided(h, now, st)
 }
@@ -144,10 +160,10 @@ func (g *graph) oneSided(h half, now time.Time, st *stats) {
 		g.virtualService(end.key).lastSeen = now
 	}
 	st.inferred++
-	k := edgeKey{h.svc.id, end.id}
+	k := edgeKey{h.svc.id, end.id, end.name}
 	e := g.edges[k]
 	if e == nil {
-		k.dst = strings.Clone(k.dst)
+		k.dst, k.name = strings.Clone(k.dst), strings.Clone(k.name)
 		e = g.edge(k)
 		e.port, e.external, e.peer = end.port, end.external, strings.Clone(end.label)
 	}

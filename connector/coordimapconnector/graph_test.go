@@ -134,17 +134,34 @@ func TestDatabaseCall(t *testing.T) {
 			"db.system.name": "postgresql", "db.namespace": "app", "server.address": "10.0.0.5", "server.port": int64(5432),
 		}},
 	), t0, &st)
+	g.addTraces(traces([]map[string]any{svc("api")},
+		spanSpec{kind: ptrace.SpanKindClient, trace: 1, id: 4, attrs: map[string]any{
+			"db.system.name": "postgresql", "db.namespace": "billing", "server.address": "10.0.0.5", "server.port": int64(5432),
+		}},
+	), t0, &st)
 	assert.Zero(t, g.pending.len())
-	assert.Equal(t, int64(2), st.inferred)
+	assert.Equal(t, int64(3), st.inferred)
+	// One server, two databases: two edges, each naming its database for
+	// the processor (relationship.destination.name).
+	assert.Contains(t, g.edges, edgeKey{apiID, "10.0.0.5:5432", "app"})
+	assert.Contains(t, g.edges, edgeKey{apiID, "10.0.0.5:5432", "billing"})
 	ld, _ := mustFlush(t, g, t0)
 	_, obs, _ := records(ld)
 	exact := obs[[2]string{apiID, internalid.PostgresDatabase("7710", "app")}]
 	assert.Equal(t, int64(1), exact.Connections)
 	assert.Equal(t, entity.ExternalDestination, exact.External)
-	byAddr := obs[[2]string{apiID, "10.0.0.5:5432"}]
-	assert.Equal(t, int64(1), byAddr.FailedConnections)
-	assert.Equal(t, int64(5432), byAddr.DestinationPort)
-	assert.Equal(t, "10.0.0.5", byAddr.Attributes[entity.AttrRelPeer])
+	byAddr := map[string]entity.Observation{}
+	for lr := range entity.LogRecords(ld) {
+		if o := entity.View(lr).Observation(); o.DestinationID == "10.0.0.5:5432" {
+			byAddr[o.DestinationName] = o
+		}
+	}
+	require.Len(t, byAddr, 2)
+	assert.Equal(t, int64(1), byAddr["app"].FailedConnections)
+	assert.Equal(t, int64(5432), byAddr["app"].DestinationPort)
+	assert.Equal(t, "10.0.0.5", byAddr["app"].Attributes[entity.AttrRelPeer])
+	assert.Equal(t, int64(1), byAddr["billing"].Connections)
+	assert.Zero(t, byAddr["billing"].FailedConnections)
 }
 
 func TestScope(t *testing.T) {
@@ -160,6 +177,7 @@ func TestScope(t *testing.T) {
 		{"gcp project number before the project id", "conf", map[string]any{"cloud.provider": "gcp", "cloud.account.id": "my-proj", "cloud.project.number": "9"}, "9"},
 		{"project number", "conf", map[string]any{"cloud.project.number": "9", "db.postgresql.system_identifier": "77"}, "9"},
 		{"postgres", "conf", map[string]any{"db.postgresql.system_identifier": "77"}, "77"},
+		{"a number", "conf", map[string]any{"cloud.project.number": int64(9)}, "9"},
 		{"configured", "conf", map[string]any{}, "conf"},
 		{"data source id", "", map[string]any{}, "otel"},
 	}
@@ -343,5 +361,34 @@ func TestFlushGolden(t *testing.T) {
 			attrs: map[string]any{"messaging.destination.name": "orders"}},
 	), t0, &st)
 	ld, _ := mustFlush(t, g, t0.Add(time.Minute))
-	crawltest.Golden{}.Check(t, filepath.Join("testdata", "flush.yaml"), ld)
+	crawltest.Golden{KeepObservations: true}.Check(t, filepath.Join("testdata", "flush.yaml"), ld)
+}
+
+// A message consumed by two services pairs its producer with both; the
+// producer then leaves the store without a one-sided edge.
+func TestProducerWithTwoConsumers(t *testing.T) {
+	cfg := testConfig()
+	g := newGraph(cfg, "otel")
+	var st stats
+	res := []map[string]any{svc("orders"), svc("billing"), svc("shipping")}
+	g.addTraces(traces(res,
+		spanSpec{kind: ptrace.SpanKindConsumer, trace: 1, id: 3, parent: 2, resourceIndex: 1},
+	), t0, &st)
+	g.addTraces(traces(res,
+		spanSpec{kind: ptrace.SpanKindProducer, trace: 1, id: 2, attrs: map[string]any{"messaging.destination.name": "orders"}},
+		spanSpec{kind: ptrace.SpanKindConsumer, trace: 1, id: 4, parent: 2, resourceIndex: 2},
+	), t0, &st)
+	assert.Equal(t, int64(2), st.paired)
+	ld, fst := mustFlush(t, g, t0.Add(cfg.Store.TTL))
+	assert.Zero(t, fst.expired)
+	assert.Zero(t, fst.inferred)
+	assert.Zero(t, g.pending.len())
+	_, obs, _ := records(ld)
+	orders := internalid.OTelService("cluster-1", "shop", "orders")
+	assert.Len(t, obs, 2)
+	for _, to := range []string{"billing", "shipping"} {
+		o := obs[[2]string{orders, internalid.OTelService("cluster-1", "shop", to)}]
+		assert.Equal(t, int64(1), o.Connections, to)
+		assert.Equal(t, entity.PairingPaired, o.Attributes[entity.AttrRelPairing], to)
+	}
 }

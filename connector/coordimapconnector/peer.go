@@ -84,8 +84,10 @@ type peerEnd struct {
 	// that the coordimap processor resolves (pods, Kubernetes services,
 	// load balancers, databases announce their addresses).
 	id string
-	// port is the destination port of an address.
+	// port is the destination port of an address; name the name of the
+	// entity meant among those announcing it (a database).
 	port int64
+	name string
 	// virtual: id is a virtual service node of name label.
 	virtual bool
 	key     serviceKey
@@ -99,7 +101,7 @@ type peerEnd struct {
 // order: a PostgreSQL database by db.postgresql.system_identifier and
 // db.namespace (its exact ID); peer.service (that service); server.address
 // when it is an ip, then network.peer.address (an address for the
-// processor); server.address as a name, rpc.service, db.namespace (with
+// processor, with db.namespace as the name of the database meant); server.address as a name, rpc.service, db.namespace (with
 // db.system.name), messaging.destination.name (virtual nodes). ok is false
 // when the span names no peer.
 func (p *peerAttrs) resolve(caller *service) (peerEnd, bool) {
@@ -110,11 +112,17 @@ func (p *peerAttrs) resolve(caller *service) (peerEnd, bool) {
 		key := serviceKey{caller.key.scope, caller.key.namespace, p.peerService}
 		return peerEnd{id: internalid.OTelService(key.scope, key.namespace, key.name), virtual: true, key: key, label: p.peerService}, true
 	}
-	if a, ok := addressEnd(p.serverAddress, p.serverPort); ok {
-		return a, true
-	}
-	if a, ok := addressEnd(p.netPeerAddress, p.netPeerPort); ok {
-		return a, true
+	for _, ap := range [...]struct {
+		addr string
+		port int64
+	}{{p.serverAddress, p.serverPort}, {p.netPeerAddress, p.netPeerPort}} {
+		if a, ok := addressEnd(ap.addr, ap.port); ok {
+			if p.isDatabase() {
+				// The databases of one server share its address.
+				a.name = p.dbNamespace
+			}
+			return a, true
+		}
 	}
 	var name string
 	switch {

@@ -17,10 +17,13 @@ type pairKey struct {
 type half struct {
 	svc    *service
 	client bool
-	failed bool
-	dur    time.Duration
-	end    time.Time
-	peer   peerAttrs
+	// producer: a producer span, which may have several consumers;
+	// matched: it has met one.
+	producer, matched bool
+	failed            bool
+	dur               time.Duration
+	end               time.Time
+	peer              peerAttrs
 	// seq matches the span's entry in the expiry queue.
 	seq uint64
 }

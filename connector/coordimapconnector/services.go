@@ -1,6 +1,7 @@
 package coordimapconnector
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -201,9 +202,18 @@ func (g *graph) virtualService(key serviceKey) *service {
 	return s
 }
 
+// str is attribute k as a string: a string as it is, an integer (a
+// project number, a system identifier sent as a number) in decimal.
 func str(m pcommon.Map, k string) string {
-	if v, ok := m.Get(k); ok && v.Type() == pcommon.ValueTypeStr {
+	v, ok := m.Get(k)
+	if !ok {
+		return ""
+	}
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
 		return v.Str()
+	case pcommon.ValueTypeInt:
+		return strconv.FormatInt(v.Int(), 10)
 	}
 	return ""
 }

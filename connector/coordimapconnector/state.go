@@ -44,6 +44,7 @@ type savedLink struct {
 type savedEdge struct {
 	Source      string    `json:"source"`
 	Destination string    `json:"destination"`
+	Name        string    `json:"name,omitempty"`
 	Port        int64     `json:"port,omitempty"`
 	External    bool      `json:"external,omitempty"`
 	Paired      bool      `json:"paired,omitempty"`
@@ -72,7 +73,7 @@ func (g *graph) save() ([]byte, error) {
 	}
 	for k, e := range g.edges {
 		se := savedEdge{
-			Source: k.src, Destination: k.dst, Port: e.port, External: e.external, Paired: e.paired, Peer: e.peer,
+			Source: k.src, Destination: k.dst, Name: k.name, Port: e.port, External: e.external, Paired: e.paired, Peer: e.peer,
 			Requests: e.requests, Errors: e.errors, FirstSeen: e.firstSeen, LastSeen: e.lastSeen, Touched: e.touched,
 		}
 		for b, c := range e.latency {
@@ -120,7 +121,7 @@ func (g *graph) restore(st *savedState, now time.Time) restored {
 				e.latency[bc[0]] = uint32(bc[1])
 			}
 		}
-		g.edges[edgeKey{se.Source, se.Destination}] = e
+		g.edges[edgeKey{se.Source, se.Destination, se.Name}] = e
 		n.edges++
 	}
 	return n

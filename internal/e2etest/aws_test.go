@@ -134,6 +134,7 @@ receivers:
     ec2_endpoint: %[1]s
     rds_endpoint: %[1]s
     resolve_max_age: 876000h
+    max_age: 0s
     collection_interval: 1h
     data_source_id: aws-flows
 processors:

@@ -384,7 +384,7 @@ func TestComponentsListed(t *testing.T) {
 	bin := collectorBinary(t)
 	out, err := exec.Command(bin, "components").CombinedOutput()
 	require.NoError(t, err, string(out))
-	for _, name := range []string{"coordimap_postgres", "coordimap_mariadb", "coordimap_mongodb", "coordimap_flows", "coordimap_kubernetes", "coordimap_aws", "coordimap_aws_flow_logs", "coordimap", "otlp", "batch", "memory_limiter", "k8s_attributes", "debug", "otlp_grpc", "otlp_http", "file_storage"} {
+	for _, name := range []string{"coordimap_postgres", "coordimap_mariadb", "coordimap_mongodb", "coordimap_flows", "coordimap_kubernetes", "coordimap_aws", "coordimap_aws_flow_logs", "coordimap_gcp", "coordimap_gcp_flow_logs", "coordimap", "otlp", "batch", "memory_limiter", "k8s_attributes", "debug", "otlp_grpc", "otlp_http", "file_storage"} {
 		assert.True(t, strings.Contains(string(out), "name: "+name), name)
 	}
 	assert.Contains(t, string(out), "connectors:\n    - name: coordimap\n", "the coordimap connector")

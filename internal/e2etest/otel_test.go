@@ -1,6 +1,7 @@
 package e2etest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,6 +66,14 @@ func TestTracesBecomeServiceGraph(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	pg, sysid := startShopDB(ctx, t)
+	// A second database on the same server, crawled after shopdb: it
+	// announces the same address and is its newest holder, so only the
+	// call's db.namespace picks shopdb.
+	conn, err := pgx.Connect(ctx, pg.DSN("postgres"))
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "CREATE DATABASE zbilling")
+	require.NoError(t, err)
+	conn.Close(ctx)
 
 	fake := &api{elements: map[string]element{}, keys: map[string]bool{}}
 	srv := httptest.NewServer(fake)
@@ -74,14 +84,11 @@ func TestTracesBecomeServiceGraph(t *testing.T) {
 	cfgPath := filepath.Join(dir, "config.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `
 receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: %s
+  otlp: {protocols: {grpc: {endpoint: "%s"}}}
   coordimap_postgres:
     endpoint: %s
     username: postgres
-    databases: [shopdb]
+    databases: [shopdb, zbilling]
     tls:
       insecure: true
     collection_interval: 1h
@@ -170,7 +177,8 @@ service:
 	want := []string{
 		frontendID, apiID, dbID,
 		frontendID + "." + apiID, // paired: client and server spans
-		apiID + "." + dbID,       // the database call, resolved by address
+		apiID + "." + dbID,       // the database call, resolved by address and name
+		internalid.PostgresDatabase(sysid, "zbilling"),
 		frontendID + "." + frontendPod,
 		apiID + "." + apiPod,
 		apiID + "." + internalid.Kubernetes(clusterUID, "shop", internalid.TypeKubernetesDeployment, "api"),
@@ -196,6 +204,7 @@ service:
 	}
 	assert.Equal(t, 2, services, "frontend and api; the database is the crawled element")
 	assert.Equal(t, 2, otelEdges, "frontend → api and api → database")
+	assert.NotContains(t, fake.elements, apiID+"."+internalid.PostgresDatabase(sysid, "zbilling"))
 	assert.Contains(t, string(fake.elements[apiID+"."+dbID].Data), `"relationship_type":"coordimap.relationship.external.destination_side"`)
 }
 
@@ -247,4 +256,82 @@ func TestSidecarConfigValidates(t *testing.T) {
 	cmd.Env = append(os.Environ(), "COORDIMAP_API_KEY=k")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
+}
+
+// TestServiceEdgesSurviveRestart: with file_storage, the services and
+// edges the connector learned come back after the collector restarts,
+// before any new span arrives.
+func TestServiceEdgesSurviveRestart(t *testing.T) {
+	bin := collectorBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	otlpEndpoint := freeAddr(t)
+	run := func(fake *api) (*exec.Cmd, *bytes.Buffer, chan error) {
+		srv := httptest.NewServer(fake)
+		t.Cleanup(srv.Close)
+		cfgPath := filepath.Join(dir, "config.yaml")
+		require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `
+receivers:
+  otlp: {protocols: {grpc: {endpoint: "%s"}}}
+extensions:
+  file_storage:
+    directory: %s
+connectors:
+  coordimap/otel:
+    flush_interval: 1s
+    storage: file_storage
+exporters:
+  coordimap:
+    endpoint: %s
+    api_key: e2e-api-key
+service:
+  extensions: [file_storage]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [coordimap/otel]
+    logs:
+      receivers: [coordimap/otel]
+      exporters: [coordimap]
+  telemetry:
+    metrics:
+      level: none
+`, otlpEndpoint, dir, srv.URL), 0o600))
+		cmd, out, exited := runCollector(t, bin, cfgPath)
+		waitListening(t, otlpEndpoint, out, exited)
+		return cmd, out, exited
+	}
+	stop := func(cmd *exec.Cmd, out *bytes.Buffer, exited chan error) {
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		select {
+		case err := <-exited:
+			require.NoError(t, err, out.String())
+		case <-time.After(30 * time.Second):
+			t.Fatalf("collector did not stop on SIGTERM:\n%s", out)
+		}
+	}
+
+	frontendID := internalid.OTelService(clusterUID, "shop", "frontend")
+	apiID := internalid.OTelService(clusterUID, "shop", "api")
+	want := []string{frontendID, apiID, frontendID + "." + apiID}
+
+	first := &api{elements: map[string]element{}, keys: map[string]bool{}}
+	cmd, out, exited := run(first)
+	frontend := otelService(t, otlpEndpoint, "frontend", "frontend-1")
+	apiTP := otelService(t, otlpEndpoint, "api", "api-1")
+	cctx, client := frontend.Tracer("frontend").Start(ctx, "GET /orders", trace.WithSpanKind(trace.SpanKindClient))
+	_, server := apiTP.Tracer("api").Start(cctx, "GET /orders", trace.WithSpanKind(trace.SpanKindServer))
+	server.End()
+	client.End()
+	require.NoError(t, frontend.Shutdown(ctx))
+	require.NoError(t, apiTP.Shutdown(ctx))
+	awaitElements(t, first, want, out, exited)
+	stop(cmd, out, exited)
+
+	second := &api{elements: map[string]element{}, keys: map[string]bool{}}
+	cmd, out, exited = run(second)
+	awaitElements(t, second, want, out, exited)
+	assert.Contains(t, out.String(), `"edges": 1`, "restored from storage")
+	stop(cmd, out, exited)
 }

@@ -146,10 +146,14 @@ type Ordered []Field
 type Observation struct {
 	Type string
 	// External says which endpoints belong to another data source.
-	External          ExternalSide
-	SourceID          string
-	DestinationID     string
-	DestinationPort   int64
+	External        ExternalSide
+	SourceID        string
+	DestinationID   string
+	DestinationPort int64
+	// DestinationName, when the destination is an address several
+	// entities share (the databases of one server), is the name of the
+	// one meant (the database's name).
+	DestinationName   string
 	Partition         string
 	Connections       int64
 	FailedConnections int64

@@ -38,7 +38,7 @@ func TestRoundTrip(t *testing.T) {
 	require.NoError(t, b.AddState(ts, in))
 	b.AddDelete(ts, Ref{Type: "postgres.table", InternalID: "7710/app-sales@gone"})
 	require.NoError(t, b.AddObservation(ts, Observation{
-		Type: RelGenericFlow, External: ExternalDestination, SourceID: "10.0.0.9", DestinationID: "7710/app-@", DestinationPort: 5432,
+		Type: RelGenericFlow, External: ExternalDestination, SourceID: "10.0.0.9", DestinationID: "7710/app-@", DestinationPort: 5432, DestinationName: "app",
 		Connections: 3, FirstSeen: ts, LastSeen: ts.Add(time.Second), Attributes: map[string]any{"process": "psql"},
 	}))
 	require.Equal(t, 3, b.Len())
@@ -87,6 +87,7 @@ func TestRoundTrip(t *testing.T) {
 	assert.Equal(t, ExternalDestination, o.External)
 	assert.Equal(t, map[string]any{"process": "psql"}, o.Attributes)
 	assert.Equal(t, int64(5432), o.DestinationPort)
+	assert.Equal(t, "app", o.DestinationName)
 	assert.Equal(t, ts, o.FirstSeen)
 	assert.Equal(t, ts.Add(time.Second), o.LastSeen)
 	obs.SetObservationExternal(ExternalBothSides)

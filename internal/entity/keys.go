@@ -73,6 +73,9 @@ const (
 	AttrRelFirstSeen       = "relationship.first_seen"
 	AttrRelLastSeen        = "relationship.last_seen"
 	AttrRelDestinationPort = "relationship.destination.port"
+	// AttrRelDestinationName names the entity meant among those announcing
+	// the destination address (a database's name).
+	AttrRelDestinationName = "relationship.destination.name"
 )
 
 // Attributes of an otel_flow coordimap.relationship record (traces): the

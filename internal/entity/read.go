@@ -263,6 +263,7 @@ func (r Record) Observation() Observation {
 		SourceID:          str(attrs, AttrRelSource),
 		DestinationID:     str(attrs, AttrRelDestination),
 		DestinationPort:   integer(attrs, AttrRelDestinationPort),
+		DestinationName:   str(attrs, AttrRelDestinationName),
 		Partition:         str(attrs, AttrPartition),
 		Connections:       integer(attrs, AttrRelConnections),
 		FailedConnections: integer(attrs, AttrRelFailed),
@@ -293,7 +294,7 @@ func (r Record) Observation() Observation {
 // observationKeys are the attributes Observation reads into its own fields.
 var observationKeys = map[string]bool{
 	AttrRelType: true, AttrRelExternal: true, AttrRelSource: true, AttrRelDestination: true,
-	AttrRelDestinationPort: true, AttrPartition: true, AttrRelConnections: true, AttrRelFailed: true,
+	AttrRelDestinationPort: true, AttrRelDestinationName: true, AttrPartition: true, AttrRelConnections: true, AttrRelFailed: true,
 	AttrRelBytesSent: true, AttrRelBytesReceived: true, AttrRelFirstSeen: true, AttrRelLastSeen: true,
 	AttrRelPacketsSent: true, AttrRelPacketsReceived: true, AttrRelRejectedPackets: true, AttrRelRejectedBytes: true,
 }

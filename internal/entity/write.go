@@ -221,6 +221,9 @@ func (b *Batch) AddObservation(ts time.Time, o Observation) error {
 	if o.DestinationPort != 0 {
 		attrs.PutInt(AttrRelDestinationPort, o.DestinationPort)
 	}
+	if o.DestinationName != "" {
+		attrs.PutStr(AttrRelDestinationName, o.DestinationName)
+	}
 	if o.Partition != "" {
 		attrs.PutStr(AttrPartition, o.Partition)
 	}

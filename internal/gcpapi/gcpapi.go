@@ -43,6 +43,17 @@ var (
 // with a letter; legacy domain-scoped IDs (example.com:proj) too.
 func IsProjectID(id string) bool { return projectIDPattern.MatchString(id) }
 
+// ValidateProjectID checks the project_id setting.
+func ValidateProjectID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("project_id: must not be empty")
+	case !IsProjectID(id):
+		return fmt.Errorf("project_id: %q is not a project ID (6 to 30 lowercase letters, digits and hyphens; the number goes in scope_id)", id)
+	}
+	return nil
+}
+
 // IsRegion reports whether name looks like a GCP region (europe-west3).
 func IsRegion(name string) bool { return regionPattern.MatchString(name) }
 

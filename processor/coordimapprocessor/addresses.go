@@ -51,6 +51,10 @@ type addressIndex struct {
 type addressOwner struct {
 	id         string
 	dataSource string
+	// name is the entity's name (coordimap.name): a destination that
+	// names the entity it wants (relationship.destination.name, a
+	// database's name) picks it among the announcers of one address.
+	name string
 	// rank orders announcers of one address: lower is more specific.
 	rank int
 	// since numbers the entity's first announcement of the address (the
@@ -97,7 +101,7 @@ func newAddressIndex(ttl time.Duration) *addressIndex {
 // learn records that entity id (of element type typ, next reported within
 // reportInterval, 0 when unknown) answers on addrs as of now, replacing what
 // it announced before.
-func (x *addressIndex) learn(id, typ, dataSource string, addrs []netip.AddrPort, reportInterval time.Duration, now time.Time) {
+func (x *addressIndex) learn(id, typ, name, dataSource string, addrs []netip.AddrPort, reportInterval time.Duration, now time.Time) {
 	keep := max(x.ttl, reportIntervalsKept*reportInterval)
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -117,11 +121,11 @@ func (x *addressIndex) learn(id, typ, dataSource string, addrs []netip.AddrPort,
 		held = append(held, a)
 		owners := x.byAddr[a]
 		if i := slices.IndexFunc(owners, func(o addressOwner) bool { return o.id == id }); i >= 0 {
-			owners[i].seen, owners[i].keep, owners[i].dataSource, owners[i].rank = now, keep, dataSource, rank(typ)
+			owners[i].seen, owners[i].keep, owners[i].dataSource, owners[i].rank, owners[i].name = now, keep, dataSource, rank(typ), name
 			continue
 		}
 		x.announced++
-		x.byAddr[a] = append(owners, addressOwner{id: id, dataSource: dataSource, rank: rank(typ), since: x.announced, seen: now, keep: keep})
+		x.byAddr[a] = append(owners, addressOwner{id: id, dataSource: dataSource, name: name, rank: rank(typ), since: x.announced, seen: now, keep: keep})
 	}
 	if len(held) == 0 {
 		delete(x.byID, id)
@@ -142,7 +146,7 @@ func (x *addressIndex) forget(id string) {
 
 // lookup returns the entity a resolves to among those whose announcement
 // has not expired: the lowest rank, then the newest holder.
-func (x *addressIndex) lookup(a netip.AddrPort, now time.Time) (addressOwner, bool) {
+func (x *addressIndex) lookup(a netip.AddrPort, name string, now time.Time) (addressOwner, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var best addressOwner
@@ -151,11 +155,20 @@ func (x *addressIndex) lookup(a netip.AddrPort, now time.Time) (addressOwner, bo
 		if o.expired(now) {
 			continue
 		}
-		if !found || o.rank < best.rank || (o.rank == best.rank && o.since > best.since) {
+		if !found || better(o, best, name) {
 			best, found = o, true
 		}
 	}
 	return best, found
+}
+
+// better reports whether announcer o beats best: the one named name when
+// name is set, then the lowest rank, then the newest holder.
+func better(o, best addressOwner, name string) bool {
+	if name != "" && (o.name == name) != (best.name == name) {
+		return o.name == name
+	}
+	return o.rank < best.rank || (o.rank == best.rank && o.since > best.since)
 }
 
 // len is the number of addresses held, expired or not.

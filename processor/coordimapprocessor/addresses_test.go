@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
@@ -47,9 +48,9 @@ func TestSweepDropsEveryExpiredOwner(t *testing.T) {
 	x := newAddressIndex(time.Minute)
 	a := netip.MustParseAddrPort("10.0.0.1:0")
 	for _, id := range []string{"e1", "e2", "e3", "e4"} {
-		x.learn(id, "aws.instance", "aws", []netip.AddrPort{a}, 0, t0)
+		x.learn(id, "aws.instance", id, "aws", []netip.AddrPort{a}, 0, t0)
 	}
-	x.learn("fresh", "aws.instance", "aws", []netip.AddrPort{a}, 0, t0.Add(2*time.Minute))
+	x.learn("fresh", "aws.instance", "fresh", "aws", []netip.AddrPort{a}, 0, t0.Add(2*time.Minute))
 	x.mu.Lock()
 	x.sweepLocked(t0.Add(2 * time.Minute))
 	x.mu.Unlock()
@@ -59,4 +60,30 @@ func TestSweepDropsEveryExpiredOwner(t *testing.T) {
 	assert.True(t, x.holds("fresh"))
 	assert.Len(t, x.byAddr[a], 1)
 	assert.Len(t, x.byID, 1)
+}
+
+// The databases of one server announce one address; a destination that
+// names its database (relationship.destination.name) resolves to it, one
+// that does not to the newest announcer, and a name nobody has changes
+// nothing.
+func TestDestinationNamePicksAmongSharedAddress(t *testing.T) {
+	h := newHarness(t)
+	pg := entity.Source{ScopeID: "7710", DataSourceType: "postgres", DataSourceID: "pg"}
+	h.consume(pg, func(b *entity.Batch) {
+		for _, db := range []string{"app", "billing"} {
+			addState(t, b, entity.Entity{Ref: entity.Ref{Type: "postgres.database", InternalID: "7710/" + db + "-@"}, Name: db, Addresses: []string{"10.0.0.5:5432"}})
+		}
+	})
+	resolve := func(name string) string {
+		recs := h.consume(flows, func(b *entity.Batch) {
+			require.NoError(t, b.AddObservation(t0, entity.Observation{
+				Type: entity.RelOTelFlow, SourceID: "svc", DestinationID: "10.0.0.5:5432", DestinationName: name, Connections: 1,
+			}))
+		})
+		return recs[0].Observation().DestinationID
+	}
+	assert.Equal(t, "7710/app-@", resolve("app"))
+	assert.Equal(t, "7710/billing-@", resolve("billing"))
+	assert.Equal(t, "7710/billing-@", resolve(""), "the newest holder")
+	assert.Equal(t, "7710/billing-@", resolve("other"))
 }

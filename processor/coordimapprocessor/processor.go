@@ -143,7 +143,7 @@ func (p *coordimapProcessor) processState(rec entity.Record, dataSource string, 
 	// A state event without addresses still clears what the entity
 	// announced before, if anything.
 	if len(addrs) > 0 || p.index.holds(id) {
-		p.index.learn(id, rec.Type(), dataSource, addrs, rec.ReportInterval(), now)
+		p.index.learn(id, rec.Type(), rec.Name(), dataSource, addrs, rec.ReportInterval(), now)
 	}
 }
 
@@ -157,8 +157,8 @@ func (p *coordimapProcessor) processObservation(rec entity.Record, dataSource st
 	if o.DestinationPort > 0 && o.DestinationPort <= 65535 {
 		port = uint16(o.DestinationPort)
 	}
-	src, srcFound, srcExternal := p.resolveEndpoint(o.SourceID, 0, dataSource, now, st)
-	dst, dstFound, dstExternal := p.resolveEndpoint(o.DestinationID, port, dataSource, now, st)
+	src, srcFound, srcExternal := p.resolveEndpoint(o.SourceID, 0, "", dataSource, now, st)
+	dst, dstFound, dstExternal := p.resolveEndpoint(o.DestinationID, port, o.DestinationName, dataSource, now, st)
 	if !srcFound && !dstFound {
 		return
 	}
@@ -184,8 +184,8 @@ func (p *coordimapProcessor) processObservation(rec entity.Record, dataSource st
 // source; anything else comes back as it is. A bare ip takes port, when not
 // 0, as its port (the record's destination port). The order is:
 // external_mappings for ip:port, then for ip; then the address index for
-// ip:port, then for ip.
-func (p *coordimapProcessor) resolveEndpoint(raw string, port uint16, dataSource string, now time.Time, st *stats) (id string, found, external bool) {
+// ip:port, then for ip, where an announcer named name (when not empty) wins.
+func (p *coordimapProcessor) resolveEndpoint(raw string, port uint16, name, dataSource string, now time.Time, st *stats) (id string, found, external bool) {
 	ap, ok := parseAddress(raw)
 	if !ok {
 		return raw, false, false
@@ -199,12 +199,12 @@ func (p *coordimapProcessor) resolveEndpoint(raw string, port uint16, dataSource
 		return id, true, true
 	}
 	if ap.Port() != 0 {
-		if o, ok := p.index.lookup(ap, now); ok {
+		if o, ok := p.index.lookup(ap, name, now); ok {
 			st.endpointsByIndex++
 			return o.id, true, o.dataSource != dataSource
 		}
 	}
-	if o, ok := p.index.lookup(netip.AddrPortFrom(ap.Addr(), 0), now); ok {
+	if o, ok := p.index.lookup(netip.AddrPortFrom(ap.Addr(), 0), name, now); ok {
 		st.endpointsByIndex++
 		return o.id, true, o.dataSource != dataSource
 	}

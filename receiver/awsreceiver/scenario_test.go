@@ -136,6 +136,7 @@ func TestScenarioIssue17(t *testing.T) {
 	fcfg.AccessKeyID, fcfg.SecretAccessKey = "AKIDFAKEFAKEFAKE", "fake-secret"
 	fcfg.EC2Endpoint, fcfg.RDSEndpoint = aws.url, aws.url
 	fcfg.ResolveMaxAge = 100 * 365 * 24 * time.Hour // the recorded flows are from 2025
+	fcfg.MaxAge = 0                                 // and their objects are dated 2026-11-22
 	fcfg.CollectionInterval = time.Hour
 	fcfg.DataSourceID = "aws-flows"
 	flows, err := ffac.CreateLogs(ctx, receivertest.NewNopSettings(ffac.Type()), fcfg, proc)

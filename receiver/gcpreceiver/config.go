@@ -19,7 +19,6 @@ const (
 )
 
 var (
-	errMissingProjectID   = errors.New("project_id: must not be empty")
 	errCollectionInterval = errors.New("collection_interval: must be positive")
 	errEmptyRegion        = errors.New("regions: names must not be empty")
 	errMaxConcurrency     = errors.New("max_concurrency: must be at least 1")
@@ -101,11 +100,8 @@ func createDefaultConfig() component.Config {
 // Validate reports every problem of the configuration at once.
 func (cfg *Config) Validate() error {
 	var errs []error
-	switch {
-	case cfg.ProjectID == "":
-		errs = append(errs, errMissingProjectID)
-	case !gcpapi.IsProjectID(cfg.ProjectID):
-		errs = append(errs, fmt.Errorf("project_id: %q is not a project ID (6 to 30 lowercase letters, digits and hyphens; the number goes in scope_id)", cfg.ProjectID))
+	if err := gcpapi.ValidateProjectID(cfg.ProjectID); err != nil {
+		errs = append(errs, err)
 	}
 	errs = append(errs, cfg.Auth.Validate()...)
 	seen := map[string]bool{}

@@ -11,6 +11,7 @@ import (
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/gcpapi"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
+	"github.com/coordimap/otelcol-coordimap/internal/mapping"
 )
 
 // Element types, as coordimap-agent's pkg/domain/gcp where it had them.
@@ -37,6 +38,7 @@ const (
 	TypePrincipalDomain  = "gcp.iam_principal_domain"
 	TypePrincipalPublic  = "gcp.iam_principal_public"
 	TypeWorkloadPool     = "gcp.workload_identity_pool"
+	TypeNodeGroup        = "gcp.node_group"
 	// New: the agent did not crawl these.
 	TypeFirewall         = "gcp.firewall"
 	TypeRoute            = "gcp.route"
@@ -71,6 +73,9 @@ type builder struct {
 	// roles are the predefined roles the bindings name, read once and
 	// kept (roles.get).
 	roles map[string]any
+	// clusters maps a GKE cluster (<location>-<name>) to the UID of its
+	// Kubernetes cluster (external_mappings).
+	clusters *mapping.Table
 }
 
 func (b *builder) id(location, typ, name string) string {
@@ -297,6 +302,7 @@ func (b *builder) instanceEntities() []entity.Entity {
 		for _, sa := range in.ServiceAccounts {
 			links = append(links, b.serviceAccountLink(sa.Email)...)
 		}
+		links = append(links, b.nodeLink(in)...)
 		e := b.ent(TypeVM, zone, in.Name, computeStatus(in.Status), redactInstance(in), links...)
 		e.NativeIDs = map[string]any{"host.id": in.Id}
 		e.Description["host.type"] = last(in.MachineType)
@@ -305,6 +311,25 @@ func (b *builder) instanceEntities() []entity.Entity {
 	}
 	return out
 }
+
+// nodeLink is a GKE node's VM → its Kubernetes node (named after the VM),
+// when external_mappings maps the VM's cluster (the labels GKE sets); the
+// coordimap_kubernetes receiver lists the same edge from the node.
+func (b *builder) nodeLink(in *compute.Instance) []entity.Link {
+	name, loc := in.Labels["goog-k8s-cluster-name"], in.Labels["goog-k8s-cluster-location"]
+	if b.clusters == nil || name == "" || loc == "" {
+		return nil
+	}
+	uid, ok := b.clusters.Lookup(loc + "-" + name)
+	if !ok {
+		return nil
+	}
+	return []entity.Link{{Type: entity.RelParentChild, Direction: entity.Outgoing, External: true,
+		Target: entity.Ref{Type: typeKubernetesNode, InternalID: internalid.Kubernetes(uid, "", typeKubernetesNode, in.Name)}}}
+}
+
+// typeKubernetesNode is the coordimap_kubernetes receiver's node type.
+const typeKubernetesNode = "kubernetes.node"
 
 // redactInstance drops the metadata values (startup scripts, keys): only
 // their keys are emitted.
@@ -330,6 +355,21 @@ func (b *builder) serviceAccountLink(email string) []entity.Link {
 		return nil
 	}
 	return []entity.Link{child(TypeServiceAccount, b.id("", TypeServiceAccount, email))}
+}
+
+// nodeGroupEntities are the sole-tenant node groups.
+func (b *builder) nodeGroupEntities() []entity.Entity {
+	var out []entity.Entity
+	for _, g := range b.inv.nodeGroups {
+		zone := last(g.Zone)
+		if !b.keep(zone) {
+			continue
+		}
+		e := b.ent(TypeNodeGroup, zone, g.Name, computeStatus(g.Status), g, b.locationParent(zone))
+		e.Description["size"] = g.Size
+		out = append(out, e)
+	}
+	return out
 }
 
 func (b *builder) diskEntities() []entity.Entity {

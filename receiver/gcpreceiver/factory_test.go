@@ -1,6 +1,7 @@
 package gcpreceiver
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,4 +15,12 @@ func TestFactory(t *testing.T) {
 	assert.Equal(t, defaultMaxConcurrency, cfg.MaxConcurrency)
 	cfg.ProjectID = "shop-prod-1"
 	crawltest.CheckShutdownWithoutStart(t, NewFactory(), cfg)
+}
+
+// A credentials file that cannot be read fails Start, before the collector
+// runs.
+func TestStartWithoutCredentials(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.ProjectID, cfg.CredentialsFile = "shop-prod-1", filepath.Join(t.TempDir(), "missing.json")
+	assert.ErrorContains(t, crawltest.StartError(t, NewFactory(), cfg), "credentials_file")
 }

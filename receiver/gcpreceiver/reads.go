@@ -33,6 +33,7 @@ type inventory struct {
 	routes          []*compute.Route
 	routers         []*compute.Router
 	instances       []*compute.Instance
+	nodeGroups      []*compute.NodeGroup
 	disks           []*compute.Disk
 	templates       []*compute.InstanceTemplate
 	groups          []*compute.InstanceGroup
@@ -145,6 +146,15 @@ var reads = []read{
 			return c.compute.Instances.AggregatedList(c.project).Pages(ctx, func(p *compute.InstanceAggregatedList) error {
 				for _, k := range sortedKeys(p.Items) {
 					inv.instances = append(inv.instances, p.Items[k].Instances...)
+				}
+				return nil
+			})
+		}},
+	{unit: "node_groups", api: "compute", call: "nodeGroups.aggregatedList", permissions: []string{"compute.nodeGroups.list"}, phase: 1,
+		do: func(ctx context.Context, c *client, inv *inventory) error {
+			return c.compute.NodeGroups.AggregatedList(c.project).Pages(ctx, func(p *compute.NodeGroupAggregatedList) error {
+				for _, k := range sortedKeys(p.Items) {
+					inv.nodeGroups = append(inv.nodeGroups, p.Items[k].NodeGroups...)
 				}
 				return nil
 			})

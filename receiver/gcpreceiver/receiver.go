@@ -16,6 +16,7 @@ import (
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/mapping"
 )
 
 const (
@@ -49,6 +50,7 @@ var units = []unit{
 	{"routes", []string{"routes"}, (*builder).routeEntities},
 	{"routers", []string{"routers"}, (*builder).routerEntities},
 	{"instances", []string{"instances"}, (*builder).instanceEntities},
+	{"node_groups", []string{"node_groups"}, (*builder).nodeGroupEntities},
 	{"disks", []string{"disks"}, (*builder).diskEntities},
 	{"instance_templates", []string{"instance_templates"}, (*builder).templateEntities},
 	{"instance_groups", []string{"instance_groups", "instance_group_managers", "instance_group_members"}, func(b *builder) []entity.Entity {
@@ -84,6 +86,7 @@ type gcpReceiver struct {
 
 	dataSourceID string
 	regions      map[string]bool
+	clusters     *mapping.Table
 
 	bg crawl.Background
 
@@ -110,6 +113,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *gcpRec
 	if r.dataSourceID == "" {
 		r.dataSourceID = set.ID.String()
 	}
+	r.clusters, _ = mapping.Parse(cfg.ExternalMappings) // validated
 	if len(cfg.Regions) > 0 {
 		r.regions = map[string]bool{}
 		for _, reg := range cfg.Regions {
@@ -214,7 +218,7 @@ func (r *gcpReceiver) crawl(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 
-	b := &builder{scope: scope, project: r.cfg.ProjectID, inv: inv, regions: r.regions, interval: r.cfg.CollectionInterval, roles: r.roles}
+	b := &builder{scope: scope, project: r.cfg.ProjectID, inv: inv, regions: r.regions, interval: r.cfg.CollectionInterval, roles: r.roles, clusters: r.clusters}
 	batch := entity.NewBatch(r.source(scope))
 	emitted := entity.Set{}
 	cur := map[string]entity.Set{}

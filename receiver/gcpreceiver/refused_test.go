@@ -2,13 +2,18 @@ package gcpreceiver
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
+	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/gcpapi"
+	"github.com/coordimap/otelcol-coordimap/internal/gcpfake"
 )
 
 // A read Google refuses (a permission missing, an API not enabled) is
@@ -16,15 +21,15 @@ import (
 // emitted last time stays (no deletes); the rest is emitted; the loop
 // waits the whole interval (a partial failure).
 func TestRefusedReads(t *testing.T) {
-	f := newFakeAPI(t, apiRoot)
+	f := gcpfake.New(t, apiRoot, "")
 	r, sink := crawler(t, f)
 	require.NoError(t, r.crawl(context.Background()))
 	first, _ := kinds(sink.AllLogs()[0])
 	require.Equal(t, 2, first[TypeCloudSQL])
 	require.Equal(t, 1, first[TypeRedis])
 
-	f.set(f.denied, "sqladmin", true)
-	f.set(f.disabled, "redis", true)
+	f.SetDenied("sqladmin", true)
+	f.SetDisabled("redis", true)
 	err := r.crawl(context.Background())
 	require.Error(t, err)
 	assert.True(t, crawl.IsPartial(err), "the rest was emitted: %v", err)
@@ -39,8 +44,8 @@ func TestRefusedReads(t *testing.T) {
 	assert.Len(t, r.seen["cloud_sql"], 2)
 
 	// Granted and enabled again: everything is back, nothing deleted.
-	f.set(f.denied, "sqladmin", false)
-	f.set(f.disabled, "redis", false)
+	f.SetDenied("sqladmin", false)
+	f.SetDisabled("redis", false)
 	require.NoError(t, r.crawl(context.Background()))
 	_, deletes = kinds(sink.AllLogs()[2])
 	assert.Empty(t, deletes)
@@ -49,8 +54,8 @@ func TestRefusedReads(t *testing.T) {
 // Without scope_id, a refused project read fails the crawl: no scope, no
 // IDs. With scope_id, it is one more refused read.
 func TestProjectRefused(t *testing.T) {
-	f := newFakeAPI(t, apiRoot)
-	f.set(f.denied, "cloudresourcemanager", true)
+	f := gcpfake.New(t, apiRoot, "")
+	f.SetDenied("cloudresourcemanager", true)
 	r, sink := crawler(t, f)
 	err := r.crawl(context.Background())
 	require.Error(t, err)
@@ -67,14 +72,29 @@ func TestProjectRefused(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
-	f := newFakeAPI(t, apiRoot)
+	f := gcpfake.New(t, apiRoot, "")
 	r, _ := crawler(t, f)
-	f.set(f.disabled, "pubsub", true)
+	f.SetDisabled("pubsub", true)
 	_, err := r.client.pubsub.Projects.Topics.List(r.client.parent()).Do()
 	assert.Equal(t, gcpapi.APIDisabled, gcpapi.Classify(err))
-	f.set(f.denied, "iam", true)
+	f.SetDenied("iam", true)
 	_, err = r.client.iam.Projects.ServiceAccounts.List(r.client.parent()).Do()
 	assert.Equal(t, gcpapi.PermissionDenied, gcpapi.Classify(err))
 	_, err = r.client.sql.Instances.Get(testProject, "nope").Do()
 	assert.Equal(t, gcpapi.NotFound, gcpapi.Classify(err))
+}
+
+// A scope_id that differs from the project number is used, and warned
+// about once.
+func TestScopeIDDiffers(t *testing.T) {
+	f := gcpfake.New(t, apiRoot, "")
+	r, sink := crawler(t, f, func(c *Config) { c.ScopeID = "999" })
+	core, logs := observer.New(zap.WarnLevel)
+	r.set.Logger = zap.New(core)
+	require.NoError(t, r.crawl(context.Background()))
+	require.NoError(t, r.crawl(context.Background()))
+	assert.Equal(t, 1, logs.FilterMessageSnippet("scope_id differs from the project number").Len())
+	for _, rec := range crawltest.Records(sink.AllLogs()[0]) {
+		assert.True(t, strings.HasPrefix(rec.InternalID(), "999-"), rec.InternalID())
+	}
 }

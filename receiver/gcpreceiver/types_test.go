@@ -9,6 +9,7 @@ import (
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/gcpfake"
 )
 
 // Every element type with the IDs the recorded project gives, in the
@@ -16,7 +17,7 @@ import (
 // (and its fixes: node pools hold their cluster, Cloud Run its region,
 // regional disks and groups their region).
 func TestTypes(t *testing.T) {
-	f := newFakeAPI(t, apiRoot)
+	f := gcpfake.New(t, apiRoot, "")
 	r, sink := crawler(t, f)
 	require.NoError(t, r.crawl(context.Background()))
 	got := map[string][]string{}
@@ -41,6 +42,7 @@ func TestTypes(t *testing.T) {
 		{TypeCloudNAT, []string{s + "-europe-west3-gcp.cloud_nat-shop-router/shop-nat"}},
 		{TypeVM, []string{s + "-europe-west3-a-gcp.vm_instance-web-1", s + "-europe-west3-a-gcp.vm_instance-web-2",
 			s + "-europe-west3-b-gcp.vm_instance-gke-shop-gke-default-pool-9f3a-x1", s + "-us-central1-a-gcp.vm_instance-db-proxy"}},
+		{TypeNodeGroup, []string{s + "-europe-west3-b-gcp.node_group-sole-tenant"}},
 		{TypeDisk, []string{s + "-europe-west3-gcp.disk-shared-data", s + "-europe-west3-a-gcp.disk-web-1", s + "-europe-west3-a-gcp.disk-web-2", s + "-us-central1-a-gcp.disk-db-proxy"}},
 		{TypeInstanceTemplate, []string{s + "--gcp.instance_template-web-template", s + "-europe-west3-gcp.instance_template-batch-template"}},
 		{TypeInstanceGroup, []string{s + "-europe-west3-gcp.instance_group-web-mig", s + "-europe-west3-a-gcp.instance_group-web-unmanaged",
@@ -90,12 +92,12 @@ func TestTypes(t *testing.T) {
 // bindingID recomputes a binding ID the way the agent's
 // buildIAMBindingInternalID did, without internalid (sha256sum of the key).
 func bindingID(scope, resource, role, members, cond string) string {
-	return scope + "--gcp.iam_binding-" + sha256hex(resource+"|"+role+"|"+members+"|"+cond)
+	return scope + "--gcp.iam_binding-" + gcpfake.SHA256Hex(resource+"|"+role+"|"+members+"|"+cond)
 }
 
 func TestLinks(t *testing.T) {
-	f := newFakeAPI(t, apiRoot)
-	r, sink := crawler(t, f)
+	f := gcpfake.New(t, apiRoot, "")
+	r, sink := crawler(t, f, func(c *Config) { c.ExternalMappings = []string{"europe-west3-shop-gke@uid-k8s"} })
 	require.NoError(t, r.crawl(context.Background()))
 	const s = "123456789012"
 	edges := map[string]bool{}
@@ -129,6 +131,8 @@ func TestLinks(t *testing.T) {
 		s + "-europe-west3-gcp.cloud_run-api → " + s + "--gcp.service_account-app-sa@shop-prod-1.iam.gserviceaccount.com",
 		s + "--gcp.pubsub_topic-orders → " + s + "--gcp.pubsub_subscription-orders-worker",
 		s + "-europe-west3-gcp.router-shop-router → " + s + "-europe-west3-gcp.cloud_nat-shop-router/shop-nat",
+		// The GKE node's VM → its Kubernetes node, through external_mappings.
+		s + "-europe-west3-b-gcp.vm_instance-gke-shop-gke-default-pool-9f3a-x1 → uid-k8s--kubernetes.node-gke-shop-gke-default-pool-9f3a-x1",
 	} {
 		assert.True(t, edges[e], e)
 	}

@@ -54,6 +54,7 @@ type converter struct {
 	// is its prometheus.endpoint.
 	rules        []*yaml.Node
 	promEndpoint string
+	gcpProject   string
 }
 
 // Convert turns a parsed legacy configuration into an otelcol-coordimap
@@ -155,7 +156,12 @@ func (c *converter) assemble(apiKey string) *omap {
 	ml.set("spike_limit_percentage", 20)
 	proc := &omap{}
 	if len(c.rules) > 0 {
-		proc.sub("prometheus").set("endpoint", c.promEndpoint)
+		if c.promEndpoint != "" {
+			proc.sub("prometheus").set("endpoint", c.promEndpoint)
+		}
+		if c.gcpProject != "" {
+			proc.sub("gcp_monitoring").set("project_id", c.gcpProject)
+		}
 		proc.set("metric_rules", &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: c.rules})
 	}
 	procs.set(processorID, proc)

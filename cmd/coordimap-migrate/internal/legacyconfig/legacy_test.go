@@ -179,37 +179,48 @@ func contains(list []string, v string) bool {
 func TestKeptSourcesAndRules(t *testing.T) {
 	res := convertFile(t, "testdata/legacy/seed_metric_rules.yaml", Options{})
 	cfg := string(res.Config)
-	assert.Equal(t, 1, res.Converted)
-	assert.Equal(t, 1, res.Skipped)
+	assert.Equal(t, 2, res.Converted)
+	assert.Equal(t, 0, res.Skipped)
 	assert.False(t, res.Complete())
-	// The Kubernetes rules move into the processor, with their data source.
+	// The rules move into the processor, with their data source.
 	assert.Contains(t, cfg, "    metric_rules:\n      - id: k8s-high-5xx\n")
 	assert.Contains(t, cfg, "        data_source: kube-prod\n")
+	assert.Contains(t, cfg, "        data_source: gcp-prod\n")
 	assert.Contains(t, cfg, "      endpoint: ${env:COORDIMAP_PROMETHEUS_ENDPOINT}\n", "no metrics_prometheus_host in the seed")
-	assert.Contains(t, cfg, "# gcp-prod (gcp), line 26: the coordimap_gcp receiver is not in this distribution yet")
-	assert.Equal(t, 1, strings.Count(cfg, "id: cloudsql-high-cpu"), "a kept data source's rules are kept with it, once")
-	var rules []string
+	assert.Contains(t, cfg, "    gcp_monitoring:\n      project_id: your-project-id\n")
+	assert.Equal(t, 1, strings.Count(cfg, "id: cloudsql-high-cpu"), "each rule once")
 	for _, f := range res.Findings {
-		if f.Severity == NotMapped && strings.HasPrefix(f.Setting, "metric rule") {
-			rules = append(rules, f.Format("x.yaml"))
-		}
+		assert.False(t, f.Severity == NotMapped && strings.HasPrefix(f.Setting, "metric rule"), f.Format("x.yaml"))
 	}
-	assert.Equal(t, []string{
-		`x.yaml:34: not mapped: gcp-prod (gcp): metric rule "cloudsql-high-cpu": its data source is not converted; kept in a comment at the end`,
-	}, rules)
 }
 
-func TestOnlyGCPKeepsAPipeline(t *testing.T) {
+// The README's gcp sample becomes coordimap_gcp and, for gcp_flows,
+// coordimap_gcp_flow_logs with its cursor in file_storage.
+func TestGCPBecomesTwoReceivers(t *testing.T) {
 	res := convertFile(t, "testdata/legacy/seed_gcp.yaml", Options{})
-	assert.Equal(t, 0, res.Converted)
-	assert.Contains(t, string(res.Config), "receivers: [otlp]")
-	assert.Contains(t, string(res.Config), "endpoint: 127.0.0.1:4317")
+	assert.Equal(t, 1, res.Converted)
+	cfg := string(res.Config)
+	assert.Contains(t, cfg, "receivers: [coordimap_gcp/gcp_id_123, coordimap_gcp_flow_logs/gcp_id_123]")
+	assert.Contains(t, cfg, "    storage: file_storage")
 	var gcp []string
 	for _, f := range res.Findings {
 		gcp = append(gcp, f.Severity.String()+" "+f.Setting)
 	}
-	assert.Contains(t, gcp, "not mapped ")
 	assert.Contains(t, gcp, "invalid scope_id", "the README's quoted placeholder")
+	assert.Contains(t, gcp, "invalid include_regions", "the README's placeholder is no region")
+}
+
+// A data source that cannot be converted (gcp without project_id) leaves
+// no receiver: OTLP on loopback keeps the pipeline valid.
+func TestNothingConvertedKeepsAPipeline(t *testing.T) {
+	f, err := Parse([]byte("coordimap:\n  data_sources:\n    - type: gcp\n      id: g\n      config:\n        - name: scope_id\n          value: \"1\"\n"))
+	require.NoError(t, err)
+	res, err := Convert(f, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.Converted)
+	assert.Contains(t, string(res.Config), "receivers: [otlp]")
+	assert.Contains(t, string(res.Config), "endpoint: 127.0.0.1:4317")
+	assert.Contains(t, string(res.Config), "project_id is missing")
 }
 
 func TestConvertWithoutSources(t *testing.T) {

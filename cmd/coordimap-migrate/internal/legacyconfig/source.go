@@ -26,7 +26,18 @@ type source struct {
 	// promHost is the Prometheus server of the data source's metric rules
 	// (metrics_prometheus_host, else prometheus_host, as the agent chose).
 	promHost *Setting
+	// extra are further receivers the data source becomes (a gcp data
+	// source with gcp_flows: coordimap_gcp_flow_logs too).
+	extra []extraReceiver
 }
+
+type extraReceiver struct {
+	typ string
+	cfg *omap
+}
+
+// also adds a receiver of type typ next to the data source's own.
+func (s *source) also(typ string, cfg *omap) { s.extra = append(s.extra, extraReceiver{typ, cfg}) }
 
 // dropped are legacy settings that have no key in the collector, per
 // type, with the reason and the severity of their loss.
@@ -68,8 +79,10 @@ func (c *converter) source(ds *DataSource) bool {
 		typ, drops = "coordimap_aws_flow_logs", s.awsFlowLogs()
 	case TypeFlows:
 		typ, drops = "coordimap_flows", s.flows()
-	case TypeGCP, TypeGCPFlowLogs:
-		drops = s.gcp()
+	case TypeGCP:
+		typ, drops = "coordimap_gcp", s.gcp()
+	case TypeGCPFlowLogs:
+		typ, drops = "coordimap_gcp_flow_logs", s.gcp()
 	}
 	for _, st := range ds.Settings {
 		if s.used[st.Name] || st.Line != s.byName[st.Name].Line {
@@ -96,6 +109,11 @@ func (c *converter) source(ds *DataSource) bool {
 	id := c.componentID(typ, ds)
 	c.receivers.setc(id, s.cfg, fmt.Sprintf("%s, line %d", ds.Label(), ds.Line))
 	c.order = append(c.order, id)
+	for _, x := range s.extra {
+		xid := c.componentID(x.typ, ds)
+		c.receivers.setc(xid, x.cfg, fmt.Sprintf("%s, line %d", ds.Label(), ds.Line))
+		c.order = append(c.order, xid)
+	}
 	return true
 }
 
@@ -276,13 +294,14 @@ func (s *source) metricRules(keepApart bool) {
 	if ds.Type != TypeKubernetes && ds.Type != TypeGCP {
 		s.c.rep.add(Invalid, ds, ds.MetricRules.Line, "metric_rules", "the agent refused metric_rules on a %s data source (kubernetes and gcp only)", ds.Type)
 	}
-	convert := keepApart && ds.Type == TypeKubernetes && ds.ID != ""
+	ruled := ds.Type == TypeKubernetes || ds.Type == TypeGCP
+	convert := keepApart && ruled && ds.ID != ""
 	why := "its data source is not converted"
 	switch {
-	case keepApart && ds.Type == TypeKubernetes:
+	case keepApart && ruled:
 		why = "the data source has no id for the rules' data_source"
 	case keepApart:
-		why = "only the rules of kubernetes data sources are converted"
+		why = "only the rules of kubernetes and gcp data sources are converted"
 	}
 	for i, rule := range ds.MetricRules.Content {
 		id := fmt.Sprintf("metric_rules[%d]", i)
@@ -307,7 +326,32 @@ func (s *source) metricRules(keepApart bool) {
 		}
 		return
 	}
+	if ds.Type == TypeGCP {
+		s.gcpMonitoringProject()
+		return
+	}
 	s.prometheusEndpoint()
+}
+
+// gcpMonitoringProject sets the processor's gcp_monitoring.project_id from
+// the gcp data source's project_id (the agent listed that project's time
+// series); the processor reads one project.
+func (s *source) gcpMonitoringProject() {
+	c := s.c
+	st := s.byName["project_id"]
+	if st == nil || st.Value == "" {
+		s.c.rep.add(Invalid, s.ds, s.ds.MetricRules.Line, "project_id",
+			"missing: gcp_monitoring rules need the project; set processors.coordimap.gcp_monitoring.project_id")
+		return
+	}
+	v := s.plain(st, true)
+	switch {
+	case c.gcpProject == "":
+		c.gcpProject = v
+		s.note(st, "also processors.coordimap.gcp_monitoring.project_id (metric rules; credentials from Application Default Credentials)")
+	case c.gcpProject != v:
+		s.invalid(st, "the coordimap processor reads one Cloud Monitoring project; %s is kept, this one is not used", c.gcpProject)
+	}
 }
 
 // ruleForProcessor is a legacy rule with data_source set; the agent's

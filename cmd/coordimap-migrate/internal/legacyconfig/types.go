@@ -3,6 +3,7 @@ package legacyconfig
 import (
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -531,40 +532,93 @@ func validInterface(name string) bool {
 	return !strings.ContainsAny(name, "/: \t\n")
 }
 
-// gcp reports what the agent made of a GCP data source; the collector
-// has no GCP receiver yet, so it is kept in a comment.
+// gcpRegion is the shape of GCP region names.
+var gcpRegion = regexp.MustCompile(`^[a-z]+(-[a-z]+)+[0-9]+$`)
+
+// gcp converts a GCP data source into coordimap_gcp and, with gcp_flows,
+// a coordimap_gcp_flow_logs next to it; the README's gcp_flow_logs type
+// (which the agent refused) into coordimap_gcp_flow_logs alone.
 func (s *source) gcp() map[string]dropped {
 	ds := s.ds
-	if ds.Type == TypeGCPFlowLogs {
-		s.c.rep.add(Invalid, ds, ds.Line, "type", "the agent had no gcp_flow_logs type (it ran GCP flow logs as gcp_flows of a gcp data source) and refused it")
-		s.fail(NotMapped, ds.Line, "the coordimap_gcp_flow_logs receiver is not in this distribution yet")
-	} else {
-		s.fail(NotMapped, ds.Line, "the coordimap_gcp receiver is not in this distribution yet")
+	flows := ds.Type == TypeGCPFlowLogs
+	if flows {
+		s.c.rep.add(Invalid, ds, ds.Line, "type", "the agent had no gcp_flow_logs type (it ran GCP flow logs as gcp_flows of a gcp data source) and refused it; converted to coordimap_gcp_flow_logs")
 	}
-	if st := s.get("gcp_flows"); st != nil && strings.TrimSpace(st.Value) != "true" {
-		s.invalid(st, "%q: the agent turned flow logs on whatever the value (only the setting's presence counted); remove it to turn them off", st.Value)
+	if st := s.get("gcp_flows"); st != nil {
+		if strings.TrimSpace(st.Value) != "true" {
+			s.invalid(st, "%q: the agent turned flow logs on whatever the value (only the setting's presence counted); converted so, remove it to turn them off", st.Value)
+		}
+		if !flows {
+			s.note(st, "flow logs are their own receiver: coordimap_gcp_flow_logs next to coordimap_gcp, its cursor in file_storage; grant logging.logEntries.list (deploy/gcp/coordimap-flow-logs-role.yaml)")
+		}
+		flows = true
 	}
-	if st := s.get("in_cloud"); st != nil {
-		s.agentBool(st)
-	}
-	if st := s.get("project_id"); st == nil || st.Value == "" {
-		s.c.rep.add(Invalid, ds, cmpOr(lineOf(st), ds.Line), "project_id", "missing: the agent refused to start without it")
-	}
-	if st := s.get("external_mappings"); st != nil {
-		s.mappings(st)
-	}
-	if st := s.get("crawl_interval"); st != nil {
-		if _, failed := agentInterval(st.Value, agentDefaultInterval); failed {
-			s.invalid(st, "%q: the agent's crawler did not start with it", st.Value)
-		} else if want, ok := intendedInterval(st.Value); ok {
-			if agent, _ := agentInterval(st.Value, agentDefaultInterval); agent != want {
-				s.invalid(st, "%q: the agent crawled every %s", st.Value, formatDuration(agent))
+	switch st := s.get("project_id"); {
+	case st == nil || st.Value == "":
+		s.fail(Invalid, cmpOr(lineOf(st), ds.Line), "project_id is missing: the agent refused to start without it, and the receiver needs it")
+	default:
+		v := st.Value
+		if _, ref := refName(v); !ref {
+			// The agent lowercased it.
+			if low := strings.ToLower(v); low != v {
+				s.note(st, "%q: the agent lowercased it; converted as %q", v, low)
+				v = low
 			}
 		}
+		s.cfg.set("project_id", s.plain(&Setting{Name: st.Name, Value: v, Line: st.Line}, true))
 	}
-	s.scope(true, "the project number")
-	for _, k := range []string{"credentials_file", "include_regions"} {
-		s.get(k)
+	s.scope(true, "the project number (Resource Manager)")
+	if st := s.get("credentials_file"); st != nil && st.Value != "" {
+		s.cfg.set("credentials_file", s.plain(st, false))
 	}
-	return nil
+	if st := s.get("in_cloud"); st != nil && s.agentBool(st) {
+		if s.cfg.get("credentials_file") != nil {
+			s.note(st, "the agent used the metadata server's token and the credentials file together; the receiver uses credentials_file (unset it for Application Default Credentials)")
+		} else {
+			s.note(st, "dropped: without credentials_file the receiver uses Application Default Credentials, which take the metadata server's (GCE, GKE workload identity)")
+		}
+	}
+	if st := s.get("external_mappings"); st != nil {
+		if m := s.mappings(st); len(m) > 0 {
+			s.cfg.set("external_mappings", m)
+		}
+	}
+	if st := s.get("include_regions"); st != nil && !(ds.Type == TypeGCPFlowLogs) {
+		var regions []string
+		for _, r := range strings.Split(st.Value, ",") {
+			r = strings.TrimSpace(r)
+			switch {
+			case r == "":
+			case !gcpRegion.MatchString(r):
+				s.invalid(st, "%q is not a GCP region name (e.g. europe-west3); not converted", r)
+			case !slices.Contains(regions, r):
+				regions = append(regions, r)
+			}
+		}
+		if len(regions) > 0 {
+			s.cfg.set("regions", regions)
+			s.note(st, "regions now also restricts the regional and zonal resources (the agent filtered only the region and zone elements)")
+		}
+	}
+	s.interval("collection_interval", agentDefaultInterval, agentDefaultInterval)
+	if flows {
+		fl := &omap{}
+		for _, k := range []string{"data_source_id", "project_id", "scope_id", "credentials_file", "external_mappings", "collection_interval"} {
+			if v := s.cfg.get(k); v != nil {
+				fl.set(k, v)
+			}
+		}
+		fl.set("storage", storageID)
+		s.c.needStorage = true
+		if ds.Type == TypeGCPFlowLogs {
+			s.cfg = fl
+		} else {
+			s.also("coordimap_gcp_flow_logs", fl)
+		}
+	}
+	drops := map[string]dropped{}
+	if ds.Type == TypeGCPFlowLogs {
+		drops["include_regions"] = dropped{Note, "dropped: flow logs are read for the whole project"}
+	}
+	return drops
 }

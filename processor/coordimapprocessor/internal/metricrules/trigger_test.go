@@ -113,10 +113,8 @@ func TestTriggerHashEqualsAgent(t *testing.T) {
 				ref.Filter = tc.rule.Filter
 				ref.Metadata = map[string]string{"metric_type": tc.rule.MetricType}
 			}
-			var ids []string
 			for _, h := range hits {
-				ref.Targets = append(ref.Targets, agentTarget{h.InternalID, h.Value, h.Labels, h.ResourceLabels})
-				ids = append(ids, h.InternalID)
+				ref.Targets = append(ref.Targets, agentTarget(h))
 			}
 			want, err := json.Marshal(ref)
 			require.NoError(t, err)

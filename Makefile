@@ -45,17 +45,20 @@ $(MCP_BINARY): $(GO_SOURCES)
 # coordimap-migrate: the coordimap-agent configuration converter.
 MIGRATE        := $(BUILD_DIR)/coordimap-migrate
 LEGACY         ?=
+OUT            :=# set on the command line only (an OUT in the environment is ignored)
 .PHONY: migrate
 build: $(MIGRATE)
 
 $(MIGRATE): $(GO_SOURCES)
 	@$(GO) build -o $(MIGRATE) ./cmd/coordimap-migrate
 
-## migrate: print the otelcol-coordimap config for a coordimap-agent one (LEGACY=config.yaml);
-## the report goes to stderr; an incomplete result (exit 1) still prints
+## migrate: print the otelcol-coordimap config for a coordimap-agent one (LEGACY=config.yaml;
+## OUT=otelcol.yaml writes it there atomically instead); the report goes to stderr; an
+## incomplete result (the command's exit 1) still prints and make succeeds; a legacy file
+## that cannot be converted writes nothing and fails
 migrate: $(MIGRATE)
-	@test -n "$(LEGACY)" || { echo "usage: make migrate LEGACY=path/to/coordimap-agent/config.yaml" >&2; exit 2; }
-	@$(MIGRATE) $(LEGACY) || [ $$? -eq 1 ]
+	@test -n "$(LEGACY)" || { echo "usage: make migrate LEGACY=path/to/coordimap-agent/config.yaml [OUT=otelcol.yaml]" >&2; exit 2; }
+	@$(MIGRATE) $(if $(OUT),-o "$(OUT)") "$(LEGACY)" || { rc=$$?; [ $$rc -eq 1 ] || exit $$rc; }
 
 ## run: build and run the collector on the default config
 run: build

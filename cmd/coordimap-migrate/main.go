@@ -59,7 +59,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	path := fs.Arg(0)
 	data, err := readInput(path, stdin)
 	if err != nil {
-		fmt.Fprintf(stderr, "coordimap-migrate: %v\n", err)
+		fmt.Fprintf(stderr, "coordimap-migrate: reading the legacy file: %v; nothing written\n", err)
 		return exitBadInput
 	}
 	name := path
@@ -92,7 +92,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if *out != "" {
 		if err := writeAtomic(*out, res.Config); err != nil {
-			fmt.Fprintf(stderr, "coordimap-migrate: %v\n", err)
+			fmt.Fprintf(stderr, "coordimap-migrate: %v; nothing written\n", err)
 			return exitBadInput
 		}
 	} else if _, err := stdout.Write(res.Config); err != nil {

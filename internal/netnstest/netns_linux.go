@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/coordimap/otelcol-coordimap/internal/testneed"
 )
 
 // Pair is two network namespaces joined by a veth pair. A serves, B
@@ -49,10 +51,7 @@ type Host struct {
 // failure under CI=true.
 func Unavailable(tb testing.TB, err error) {
 	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("required under CI=true: %v", err)
-	}
-	tb.Skipf("unavailable (run as root with iproute2, or set CI=true to fail): %v", err)
+	testneed.Unavailable(tb, "A network namespace pair", "run as root with iproute2", err)
 }
 
 // New creates the namespaces and the veth pair, or ends the test when it

@@ -27,7 +27,7 @@ const (
 	// their templates.
 	envLiteral = "env-LITERAL-db-password"
 	argLiteral = "--token=ARG-LITERAL-token"
-	gsaEmail       = "api@my-project-id.iam.gserviceaccount.com"
+	gsaEmail   = "api@my-project-id.iam.gserviceaccount.com"
 )
 
 // No controller runs against the test server: everything a controller

@@ -322,6 +322,48 @@ service:
   pipelines:
     logs: {receivers: [coordimap_postgres], processors: [coordimap], exporters: [coordimap]}
 `, "no-at-sign"},
+		"misspelled resolver": {`
+receivers:
+  coordimap_postgres:
+    endpoint: 127.0.0.1:5432
+processors:
+  coordimap:
+    prometheus: {endpoint: "http://127.0.0.1:9090"}
+    metric_rules:
+      - id: pods-hot
+        provider: prometheus
+        mode: custom
+        data_source: coordimap_postgres
+        custom: {query: "up"}
+        threshold: {value: 1}
+        target: {resolver: kubernetes_pods, namespace_label: namespace, name_label: pod}
+exporters:
+  coordimap:
+    graph_file: /tmp/g.json
+service:
+  pipelines:
+    logs: {receivers: [coordimap_postgres], processors: [coordimap], exporters: [coordimap]}
+`, `metric_rules[0] (id "pods-hot"): target.resolver: unknown resolver "kubernetes_pods"`},
+		"misspelled template": {`
+receivers:
+  coordimap_postgres:
+    endpoint: 127.0.0.1:5432
+processors:
+  coordimap:
+    prometheus: {endpoint: "http://127.0.0.1:9090"}
+    metric_rules:
+      - id: oom
+        provider: prometheus
+        mode: predefined
+        data_source: coordimap_postgres
+        predefined: {name: kubernetes_pod_oom_event}
+exporters:
+  coordimap:
+    graph_file: /tmp/g.json
+service:
+  pipelines:
+    logs: {receivers: [coordimap_postgres], processors: [coordimap], exporters: [coordimap]}
+`, `metric_rules[0] (id "oom"): predefined.name: unknown prometheus template "kubernetes_pod_oom_event"`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 // rowsPerInsert is how many rows one multi-row INSERT carries: per-row
 // statement overhead dominates SQLite's (and PostgreSQL's round trips')
 // cost of a bulk write.
-const rowsPerInsert = 64
+const rowsPerInsert = 256
 
 // multiInsert writes rows of one shape with multi-row INSERTs:
 // `head VALUES (…),(…) tail`.

@@ -48,7 +48,23 @@ func nodeTerms(st *NodeState, group string) []string {
 		addTermValues(add, st.Attributes[k])
 	}
 	parts(st.ID)
-	return slices.Sorted(maps.Keys(set))
+	return dropPrefixes(slices.Sorted(maps.Keys(set)))
+}
+
+// dropPrefixes leaves out of sorted terms each one that is a prefix of
+// another: a word matches a node when it is a prefix of one of its terms,
+// so such a term matches nothing the longer one does not (the scope ID
+// before an ID, "web" before "web-1"), and costs an index row.
+func dropPrefixes(sorted []string) []string {
+	out := sorted[:0]
+	for i, t := range sorted {
+		// In sorted order, the terms t is a prefix of follow it at once.
+		if i+1 < len(sorted) && strings.HasPrefix(sorted[i+1], t) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 func addTermValues(add func(string), v any) {

@@ -74,7 +74,8 @@ $(FERRETDB):
 test: build $(FERRETDB)
 	COORDIMAP_COLLECTOR_BIN=$(CURDIR)/$(BINARY) COORDIMAP_MCP_BIN=$(CURDIR)/$(MCP_BINARY) COORDIMAP_FERRETDB=$(FERRETDB) \
 		$(GO) test $(TESTFLAGS) -count=1 ./...
-	cd $(KUBE_TEST_MODULE) && $(GO) test $(TESTFLAGS) -count=1 -timeout 20m ./...
+	cd $(KUBE_TEST_MODULE) && COORDIMAP_COLLECTOR_BIN=$(CURDIR)/$(BINARY) \
+		$(GO) test $(TESTFLAGS) -count=1 -timeout 20m ./...
 
 # The Kubernetes receiver's tests against a real kube-apiserver live in a
 # module of their own, so the main go.mod does not depend on k8s.io/kubernetes

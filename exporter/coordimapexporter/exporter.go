@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/coordimap/otelcol-coordimap/internal/graphstore"
+	"github.com/coordimap/otelcol-coordimap/internal/loopback"
 )
 
 // apiExporter converts entity records into Coordimap requests and posts
@@ -60,6 +62,10 @@ func (e *apiExporter) start(ctx context.Context, host component.Host) error {
 	client, err := e.cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), e.settings.TelemetrySettings)
 	if err != nil {
 		return fmt.Errorf("coordimap exporter: http client: %w", err)
+	}
+	if u, err := url.Parse(e.cfg.ClientConfig.Endpoint); err == nil && u.Scheme == "http" && !loopback.Is(u.Hostname()) {
+		e.logger.Warn("The endpoint is plain HTTP: the api_key and the whole graph cross the network in clear; use https",
+			zap.String("endpoint", u.Redacted()))
 	}
 	e.sender = &sender{
 		client:    client,

@@ -21,7 +21,9 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 )
@@ -122,20 +124,23 @@ func TestRetriesThrottlingAndServerErrors(t *testing.T) {
 		reply{code: 429, retryAfter: "0", body: "slow down"},
 		reply{code: 502, body: "bad gateway"},
 		reply{code: 200, body: `{"status":{"http_code":500,"message":"db busy"}}`},
+		// A proxy or captive portal answering 200 with its own page.
+		reply{code: 200, body: "<html>proxy login</html>"},
 		ok200)
 	exp := startExporter(t, apiConfig(api.URL), componenttest.NewNopHost())
 	require.NoError(t, exp.ConsumeLogs(context.Background(), fixtureLogs(t)))
 	require.NoError(t, exp.Shutdown(context.Background()))
-	// 3 failed attempts of the first partition, then all three partitions
-	assert.Len(t, api.received(), 6)
+	// Each try sends all three partitions: the first fails all three
+	// (429, 502, API 500), the second fails the first (the proxy's page),
+	// the third succeeds.
+	assert.Len(t, api.received(), 9)
 }
 
 func TestPermanentErrors(t *testing.T) {
 	for name, rep := range map[string]reply{
-		"bad request":      {code: 400, body: `{"status":{"http_code":400,"message":"bad"}}`},
-		"unauthorized":     {code: 401, body: "no"},
-		"api says 403":     {code: 200, body: `{"status":{"http_code":403,"error_code":"E1","message":"wrong key"}}`},
-		"not the API json": {code: 200, body: "<html>proxy</html>"},
+		"bad request":  {code: 400, body: `{"status":{"http_code":400,"message":"bad"}}`},
+		"unauthorized": {code: 401, body: "no"},
+		"api says 403": {code: 200, body: `{"status":{"http_code":403,"error_code":"E1","message":"wrong key"}}`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			api := newFakeAPI(t, rep)
@@ -278,4 +283,25 @@ func TestSecretsNeverLeave(t *testing.T) {
 		assert.NotContains(t, b, apiKey)
 	}
 	assert.False(t, strings.Contains(err.Error(), apiKey))
+}
+
+// An api_key sent over plain HTTP to another machine is warned about at
+// start; to this machine (a local relay, the tests) it is not.
+func TestStartWarnsOfPlainHTTP(t *testing.T) {
+	for endpoint, warned := range map[string]int{
+		"http://127.0.0.1:8080/ingest":       0,
+		"https://api.coordimap.com/x":        0,
+		"http://collector.example.com/x":     1,
+		"http://user:pw@10.0.0.5:8080/infra": 1,
+	} {
+		core, logs := observer.New(zap.WarnLevel)
+		set := exportertest.NewNopSettings(Type)
+		set.Logger = zap.New(core)
+		e := newAPIExporter(apiConfig(endpoint), set)
+		require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+		assert.Equal(t, warned, logs.FilterMessageSnippet("cross the network in clear").Len(), endpoint)
+		for _, l := range logs.All() {
+			assert.NotContains(t, l.ContextMap()["endpoint"], "pw", "credentials in the URL are redacted")
+		}
+	}
 }

@@ -135,6 +135,9 @@ func TestGraphFileSurvivesRestartAndIsWrittenOnShutdown(t *testing.T) {
 	require.NoError(t, exp.Shutdown(context.Background()))
 	first := readGraph(t, path)
 	require.Len(t, first.Nodes, 4)
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the graph file holds the whole topology")
 
 	exp = startExporter(t, cfg, componenttest.NewNopHost())
 	b := entity.NewBatch(entity.Source{ScopeID: "7710", DataSourceType: "postgres", DataSourceID: "pg-main"})

@@ -33,8 +33,9 @@ type sender struct {
 
 // send posts one body. It returns nil only for HTTP 200 with
 // status.http_code 200; 429 and 503 are throttled retries (Retry-After
-// honoured), other 5xx and transport errors are retried, and everything else
-// is permanent.
+// honoured), other 5xx, transport errors and a 200 whose body is not the
+// API's JSON (a proxy's page) are retried, and everything else is
+// permanent.
 func (s *sender) send(ctx context.Context, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint, bytes.NewReader(body))
 	if err != nil {
@@ -67,7 +68,9 @@ func (s *sender) send(ctx context.Context, body []byte) error {
 	}
 	var ar apiResponse
 	if err := json.Unmarshal(raw, &ar); err != nil {
-		return consumererror.NewPermanent(fmt.Errorf("post to %s: response is not the API's JSON: %w: %s", s.endpoint, err, snippet(raw)))
+		// A proxy or captive portal between us and the API answers 200
+		// with its own page: the API never saw the batch, so retry.
+		return fmt.Errorf("post to %s: response is not the API's JSON (a proxy in between?): %w: %s", s.endpoint, err, snippet(raw))
 	}
 	if ar.Status.HTTPCode != http.StatusOK {
 		err := fmt.Errorf("post to %s: API status %d %s: %s", s.endpoint, ar.Status.HTTPCode, ar.Status.ErrorCode, ar.Status.Message)

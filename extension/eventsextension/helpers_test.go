@@ -94,6 +94,12 @@ type running struct {
 // stops with the test (or with stop).
 func startPublisher(t testing.TB, h *host, c *kfake.Cluster, edit func(*Config)) *running {
 	t.Helper()
+	return startPublisherNamed(t, h, c, "", edit)
+}
+
+// startPublisherNamed starts one with its own cursor name.
+func startPublisherNamed(t testing.TB, h *host, c *kfake.Cluster, name string, edit func(*Config)) *running {
+	t.Helper()
 	f := NewFactory()
 	cfg := f.CreateDefaultConfig().(*Config)
 	cfg.Brokers = c.ListenAddrs()
@@ -106,7 +112,7 @@ func startPublisher(t testing.TB, h *host, c *kfake.Cluster, edit func(*Config))
 	require.NoError(t, cfg.Validate())
 	set := extensiontest.NewNopSettings(f.Type())
 	set.Logger = zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
-	set.ID = component.NewID(f.Type()) // the cursor's name: the same after a restart
+	set.ID = component.NewIDWithName(f.Type(), name) // the cursor's name: the same after a restart
 	ext, err := f.Create(context.Background(), set, cfg)
 	require.NoError(t, err)
 	r := &running{p: ext.(*publisher)}

@@ -220,36 +220,49 @@ func (p *publisher) publish(ctx context.Context, notify <-chan struct{}, poll <-
 			}
 		}
 	}
-	readPos := cursor
+	// The feed is read one batch ahead, in its own goroutine, while the
+	// batch before is encoded and produced.
+	readCtx, stopReading := context.WithCancel(ctx)
+	batches := make(chan readBatch, 1)
+	var reading sync.WaitGroup
+	reading.Add(1)
+	go func() {
+		defer reading.Done()
+		p.read(readCtx, cursor, batches, notify, poll)
+	}()
+	defer func() {
+		stopReading()
+		reading.Wait()
+	}()
 	for {
+		var in <-chan readBatch
 		if len(queue) < inFlight {
-			changes, err := p.store.ChangesSince(ctx, readPos, p.cfg.BatchSize)
+			in = batches
+		}
+		var acked <-chan struct{}
+		if len(queue) > 0 {
+			acked = queue[0].done
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case b := <-in:
+			if b.err != nil {
+				settle()
+				return b.err
+			}
+			if err := p.checkGap(ctx, b.after, b.changes[0].Seq); err != nil {
+				settle()
+				return err
+			}
+			f, err := p.sendChanges(ctx, b.changes)
 			if err != nil {
 				settle()
 				return err
 			}
-			if len(changes) > 0 {
-				if err := p.checkGap(ctx, readPos, changes[0].Seq); err != nil {
-					settle()
-					return err
-				}
-				f, err := p.sendChanges(ctx, changes)
-				if err != nil {
-					settle()
-					return err
-				}
-				queue = append(queue, f)
-				readPos = f.last
-				continue
-			}
-		}
-		if len(queue) > 0 {
+			queue = append(queue, f)
+		case <-acked:
 			f := queue[0]
-			select {
-			case <-f.done:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
 			queue = queue[1:]
 			if f.err != nil {
 				settle()
@@ -263,14 +276,44 @@ func (p *publisher) publish(ctx context.Context, notify <-chan struct{}, poll <-
 			if p.onCommit != nil {
 				p.onCommit(f.last)
 			}
+		}
+	}
+}
+
+// readBatch is one read of the feed: the changes after seq after.
+type readBatch struct {
+	after   int64
+	changes []graphstore.Change
+	err     error
+}
+
+// read reads the feed from pos into out, waiting for writes when it is
+// caught up, until ctx ends or a read fails.
+func (p *publisher) read(ctx context.Context, pos int64, out chan<- readBatch, notify <-chan struct{}, poll <-chan time.Time) {
+	for {
+		changes, err := p.store.ChangesSince(ctx, pos, p.cfg.BatchSize)
+		if err != nil {
+			select {
+			case out <- readBatch{err: err}:
+			case <-ctx.Done():
+			}
+			return
+		}
+		if len(changes) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-notify:
+			case <-poll:
+			}
 			continue
 		}
 		select {
+		case out <- readBatch{after: pos, changes: changes}:
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-notify:
-		case <-poll:
+			return
 		}
+		pos = changes[len(changes)-1].Seq
 	}
 }
 
@@ -406,7 +449,7 @@ func (p *publisher) snapshot(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	f := newFlight(pos)
+	var states []graphstore.PublishedState
 	recs := make([]*kgo.Record, 0, len(nodes)+len(edges))
 	for _, n := range nodes {
 		ev := event{Type: EntityCreated, Seq: pos, Time: n.LastSeen, ScopeID: n.ScopeID, ID: n.ID, EntityType: n.Type,
@@ -418,7 +461,7 @@ func (p *publisher) snapshot(ctx context.Context) (int64, error) {
 			}
 			if raw, err := json.Marshal(full); err == nil {
 				ev.After = raw
-				f.states = append(f.states, graphstore.PublishedState{ScopeID: n.ScopeID, ID: n.ID, Hash: full.Hash, Data: string(raw)})
+				states = append(states, graphstore.PublishedState{ScopeID: n.ScopeID, ID: n.ID, Hash: full.Hash, Data: string(raw)})
 			}
 		}
 		r, err := p.record(&ev)
@@ -436,19 +479,23 @@ func (p *publisher) snapshot(ctx context.Context) (int64, error) {
 		}
 		recs = append(recs, r)
 	}
-	p.produce(ctx, f, recs)
-	select {
-	case <-f.done:
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
-	if f.err != nil {
-		return 0, fmt.Errorf("snapshot: %w", p.deliveryError(f.err))
+	// In batches, each acknowledged within delivery_timeout.
+	for start := 0; start < len(recs) || start == 0; start += p.cfg.BatchSize {
+		part := newFlight(pos)
+		p.produce(ctx, part, recs[start:min(start+p.cfg.BatchSize, len(recs))])
+		select {
+		case <-part.done:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+		if part.err != nil {
+			return 0, fmt.Errorf("snapshot: %w", p.deliveryError(part.err))
+		}
 	}
 	if err := p.store.ResetCursor(ctx, p.name); err != nil {
 		return 0, err
 	}
-	if err := p.store.SetCursor(ctx, p.name, pos, f.states); err != nil {
+	if err := p.store.SetCursor(ctx, p.name, pos, states); err != nil {
 		return 0, err
 	}
 	p.ok()

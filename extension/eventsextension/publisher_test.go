@@ -182,3 +182,30 @@ func TestGapPublishesASnapshot(t *testing.T) {
 	}
 	assert.Len(t, snapshot, 11, "the collector and the 10 pods, at their latest state")
 }
+
+// TestInitialSnapshot: a new publisher first sends the live graph (in
+// batches of batch_size), marked snapshot, then the changes after it.
+func TestInitialSnapshot(t *testing.T) {
+	c := newCluster(t)
+	g, h := startGraph(t, t.TempDir(), nil)
+	before := writeVersions(t, g, 250, 0, 2) // 250 entities, updated once
+	r := startPublisher(t, h, c, func(cfg *Config) { cfg.BatchSize = 100 })
+	r.waitCursor(t, before)
+	last := writeVersions(t, g, 250, 2, 3)
+	r.waitCursor(t, last)
+
+	msgs := consume(t, c, 251+250) // the collector and 250 pods, then 250 updates
+	snap, changes := map[string]int{}, map[string]int{}
+	for _, m := range msgs {
+		if m.ev.Snapshot {
+			snap[m.key]++
+			assert.Equal(t, before, m.ev.Seq, "a snapshot event's seq is the feed's end")
+			continue
+		}
+		changes[m.key]++
+		assert.Equal(t, EntityUpdated, m.ev.Type)
+		assert.Greater(t, m.ev.Seq, before)
+	}
+	assert.Len(t, snap, 251)
+	assert.Len(t, changes, 250)
+}

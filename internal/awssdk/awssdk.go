@@ -9,11 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -78,6 +80,11 @@ func (c Credentials) Load(ctx context.Context, region, stsEndpoint string) (aws.
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}
+	// One transport for every client of this configuration, so that
+	// CloseIdle drops all their kept-alive connections at shutdown.
+	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		cfg.HTTPClient = sharedClient(bc)
+	}
 	if c.AssumeRoleARN != "" {
 		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) {
 			if stsEndpoint != "" {
@@ -93,6 +100,31 @@ func (c Credentials) Load(ctx context.Context, region, stsEndpoint string) (aws.
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
 	return cfg, nil
+}
+
+// sharedClient is the SDK's client as configured (its transport: timeouts,
+// TLS 1.2, pool sizes, AWS_CA_BUNDLE) in a plain client that, like the
+// SDK's, does not follow redirects. The SDK leaves a client that is not its
+// BuildableClient as it is, so every service client built from the
+// configuration shares this one transport (a BuildableClient gives each a
+// copy).
+func sharedClient(bc *awshttp.BuildableClient) *http.Client {
+	return &http.Client{
+		Transport: bc.GetTransport(),
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// CloseIdle closes the idle kept-alive connections of the clients of a
+// configuration Load made (c is its HTTPClient, or a wrapper of it that
+// has CloseIdleConnections): a receiver's Shutdown leaves no connection,
+// and no goroutine of its, behind.
+func CloseIdle(c aws.HTTPClient) {
+	if ic, ok := c.(interface{ CloseIdleConnections() }); ok {
+		ic.CloseIdleConnections()
+	}
 }
 
 // regionName is the shape of AWS region names: us-east-1, us-gov-west-1,

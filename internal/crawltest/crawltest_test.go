@@ -155,6 +155,29 @@ func TestGoldenCheck(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "fake.yaml")
 	require.NoError(t, golden.WriteLogsToFile(file, g.Normalize(fakeBatch())))
 	g.Check(t, file, fakeBatch())
+
+	// Every mutation of the batch must be seen, the record kinds included
+	// (CompareLogs alone ignores event names).
+	record := func(ld plog.Logs, i int) plog.LogRecord {
+		return ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(i)
+	}
+	for name, mutate := range map[string]func(plog.Logs){
+		"body value":  func(ld plog.Logs) { record(ld, 0).Body().Map().PutInt("tables", 4) },
+		"record kind": func(ld plog.Logs) { record(ld, 1).SetEventName(entity.EventState) },
+		"resource attribute": func(ld plog.Logs) {
+			ld.ResourceLogs().At(0).Resource().Attributes().PutStr(entity.AttrScopeID, "s2")
+		},
+		"record removed": func(ld plog.Logs) {
+			ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
+				return entity.View(lr).Kind() == entity.KindDelete
+			})
+		},
+	} {
+		ld := fakeBatch()
+		mutate(ld)
+		assert.Error(t, g.compare(file, g.Normalize(ld)), name)
+	}
+	assert.NoError(t, g.compare(file, g.Normalize(fakeBatch())), "the unmutated batch still matches")
 }
 
 func TestBenchCrawl(t *testing.T) {

@@ -1,7 +1,9 @@
 package crawltest
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -9,7 +11,6 @@ import (
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -46,15 +47,32 @@ func (g Golden) Check(t *testing.T, file string, ld plog.Logs) {
 		require.NoError(t, golden.WriteLogsToFile(file, actual))
 		return
 	}
+	require.NoError(t, g.compare(file, actual))
+}
+
+// compare reports how the normalized batch actual differs from the golden
+// file: what CompareLogs sees, then the record kinds (event names), which
+// it does not.
+func (Golden) compare(file string, actual plog.Logs) error {
 	expected, err := golden.ReadLogs(file)
-	require.NoError(t, err)
-	require.NoError(t, plogtest.CompareLogs(expected, actual,
-		plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()))
-	exp, act := Records(expected), Records(actual)
-	require.Len(t, act, len(exp))
-	for i := range exp {
-		assert.Equal(t, exp[i].Kind(), act[i].Kind(), "record %d (%s)", i, act[i].InternalID())
+	if err != nil {
+		return err
 	}
+	if err := plogtest.CompareLogs(expected, actual,
+		plogtest.IgnoreTimestamp(), plogtest.IgnoreObservedTimestamp()); err != nil {
+		return err
+	}
+	exp, act := Records(expected), Records(actual)
+	if len(act) != len(exp) {
+		return fmt.Errorf("%d records, the golden file has %d", len(act), len(exp))
+	}
+	var errs []error
+	for i := range exp {
+		if exp[i].Kind() != act[i].Kind() {
+			errs = append(errs, fmt.Errorf("record %d (%s): kind %v, the golden file has %v", i, act[i].InternalID(), act[i].Kind(), exp[i].Kind()))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Normalize is a copy of ld as a golden file holds it: timestamps zeroed,

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configtls"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 func TestLoadTLS(t *testing.T) {
@@ -30,4 +32,15 @@ func TestLoadTLS(t *testing.T) {
 	cfg.CAFile = "/nonexistent/ca.pem"
 	_, err = LoadTLS(ctx, cfg, "db.internal")
 	assert.ErrorContains(t, err, "tls: ")
+}
+
+func TestWarnPlaintext(t *testing.T) {
+	for host, local := range map[string]bool{"127.0.0.1": true, "/var/run/postgresql": true, "10.0.0.5": false, "db.internal": false} {
+		core, logs := observer.New(zap.WarnLevel)
+		insecure := configtls.NewDefaultClientConfig()
+		insecure.Insecure = true
+		WarnPlaintext(zap.New(core), insecure, host)
+		WarnPlaintext(zap.New(core), configtls.NewDefaultClientConfig(), host)
+		assert.Equal(t, map[bool]int{true: 0, false: 1}[local], logs.FilterMessageSnippet("in clear").Len(), host)
+	}
 }

@@ -128,13 +128,14 @@ receivers:
   coordimap_aws_flow_logs:
     bucket: flow-logs
     region: eu-west-1
-    endpoint: %[2]s
+    endpoints:
+      s3: %[2]s
+      ec2: %[1]s
+      rds: %[1]s
     access_key_id: ${env:E2E_AWS_KEY}
     secret_access_key: ${env:E2E_AWS_SECRET}
-    ec2_endpoint: %[1]s
-    rds_endpoint: %[1]s
     resolve_max_age: 876000h
-    max_age: 0s
+    max_age: 0s # the objects' keys are dated 2026-11-22, whatever today is
     collection_interval: 1h
     data_source_id: aws-flows
 processors:

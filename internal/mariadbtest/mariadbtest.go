@@ -32,6 +32,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/coordimap/otelcol-coordimap/internal/testcert"
+
+	"github.com/coordimap/otelcol-coordimap/internal/testneed"
 )
 
 // Programs, as Debian installs them.
@@ -99,10 +101,7 @@ func (s *Server) Exec(ctx context.Context, db, script string) error {
 // Unavailable ends the test: skip on a developer machine, fail under CI.
 func Unavailable(tb testing.TB, err error) {
 	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("MariaDB is required under CI=true: %v", err)
-	}
-	tb.Skipf("MariaDB not available (install mariadb-server or set CI=true to fail): %v", err)
+	testneed.Unavailable(tb, "MariaDB", "install mariadb-server", err)
 }
 
 // Start initialises and starts a server in a new directory; the caller stops

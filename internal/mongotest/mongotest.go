@@ -30,6 +30,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coordimap/otelcol-coordimap/internal/testneed"
 )
 
 // Version is the FerretDB release the harness runs.
@@ -103,10 +105,7 @@ func (s *Server) URI() string {
 // Unavailable ends the test: skip on a developer machine, fail under CI.
 func Unavailable(tb testing.TB, err error) {
 	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("FerretDB is required under CI=true: %v", err)
-	}
-	tb.Skipf("FerretDB not available (run internal/mongotest/build-ferretdb.sh, or set CI=true to fail): %v", err)
+	testneed.Unavailable(tb, "FerretDB", "run internal/mongotest/build-ferretdb.sh", err)
 }
 
 // Binary finds the FerretDB binary: $COORDIMAP_FERRETDB, else

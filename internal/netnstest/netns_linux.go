@@ -2,7 +2,6 @@ package netnstest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -10,14 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/coordimap/otelcol-coordimap/internal/netns"
+	"github.com/coordimap/otelcol-coordimap/internal/testneed"
 )
 
 // Pair is two network namespaces joined by a veth pair. A serves, B
@@ -49,10 +47,7 @@ type Host struct {
 // failure under CI=true.
 func Unavailable(tb testing.TB, err error) {
 	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("required under CI=true: %v", err)
-	}
-	tb.Skipf("unavailable (run as root with iproute2, or set CI=true to fail): %v", err)
+	testneed.Unavailable(tb, "A network namespace pair", "run as root with iproute2", err)
 }
 
 // New creates the namespaces and the veth pair, or ends the test when it
@@ -100,43 +95,18 @@ func New(tb testing.TB) *Pair {
 		run("-n", h.Name, "link", "set", h.Dev, "up")
 		run("-n", h.Name, "link", "set", "lo", "up")
 		h.Path = filepath.Join("/run/netns", h.Name)
-		var st syscall.Stat_t
-		if err := syscall.Stat(h.Path, &st); err != nil {
+		ino, err := netns.Inode(h.Path)
+		if err != nil {
 			tb.Fatalf("stat %s: %v", h.Path, err)
 		}
-		h.Netns = uint32(st.Ino)
+		h.Netns = ino
 	}
 	return p
 }
 
 // Do runs fn on a thread switched into the namespace of h; sockets fn
 // creates stay in that namespace.
-func (h Host) Do(fn func() error) error {
-	runtime.LockOSThread()
-	orig, err := os.Open("/proc/thread-self/ns/net")
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer orig.Close()
-	target, err := os.Open(h.Path)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("setns %s: %w", h.Path, err)
-	}
-	fnErr := fn()
-	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-		// The thread stays locked: the runtime ends it with its goroutine.
-		return errors.Join(fnErr, fmt.Errorf("restoring the network namespace: %w", err))
-	}
-	runtime.UnlockOSThread()
-	return fnErr
-}
+func (h Host) Do(fn func() error) error { return netns.Do(h.Path, fn) }
 
 // Command is a command run in the namespace of h, through `ip netns exec`
 // (which executes it in place: the command's pid is the process's).

@@ -33,6 +33,11 @@ func AppendValue(b []byte, v pcommon.Value) []byte {
 		return appendSlice(b, v.Slice(), AppendValue)
 	case pcommon.ValueTypeBytes:
 		raw := v.Bytes().AsRaw()
+		if len(raw) == 0 {
+			// pdata keeps no difference between empty and nil bytes;
+			// encoding/json writes AsRaw's nil as null.
+			return append(b, "null"...)
+		}
 		b = append(b, '"')
 		b = base64.StdEncoding.AppendEncode(b, raw)
 		return append(b, '"')

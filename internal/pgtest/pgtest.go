@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/coordimap/otelcol-coordimap/internal/testneed"
 )
 
 // BinDir is where Debian installs PostgreSQL 15's server programs.
@@ -40,10 +42,7 @@ func (s *Server) DSN(db string) string {
 // Unavailable ends the test: skip on a developer machine, fail under CI.
 func Unavailable(tb testing.TB, err error) {
 	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("PostgreSQL is required under CI=true: %v", err)
-	}
-	tb.Skipf("PostgreSQL not available (install postgresql-15 or set CI=true to fail): %v", err)
+	testneed.Unavailable(tb, "PostgreSQL", "install postgresql-15", err)
 }
 
 // Start initialises and starts a server in a new directory; the caller stops

@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/coordimap/otelcol-coordimap/internal/testneed"
 )
 
 // Binary is the Prometheus server program.
@@ -34,10 +36,7 @@ type Server struct {
 // Unavailable ends the test: skip on a developer machine, fail under CI.
 func Unavailable(tb testing.TB, err error) {
 	tb.Helper()
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("Prometheus is required under CI=true: %v", err)
-	}
-	tb.Skipf("Prometheus not available (apt-get install prometheus, or set CI=true to fail): %v", err)
+	testneed.Unavailable(tb, "Prometheus", "apt-get install prometheus", err)
 }
 
 // Start runs Prometheus scraping target (host:port, path /metrics) every

@@ -225,6 +225,11 @@ func (r *ruleRunner) send(ctx context.Context, at time.Time, outs []metricrules.
 		}
 		e := o.Entity
 		e.Partition = triggerPartition
+		// A trigger's ID names its minute, so every firing is a new element:
+		// its report interval lets a local graph expire it after three
+		// evaluation intervals (its history stays in the change feed)
+		// instead of keeping one node per rule and minute for ever.
+		e.ReportInterval = r.interval
 		if err := b.AddState(at, e); err != nil {
 			r.set.Logger.Warn("metric trigger not built", zap.String("rule", o.Rule.ID), zap.Error(err))
 		}

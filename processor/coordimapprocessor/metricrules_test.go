@@ -108,6 +108,7 @@ func TestMetricRulesAgainstPrometheus(t *testing.T) {
 	rec := entity.View(trig.ScopeLogs().At(0).LogRecords().At(0))
 	assert.Equal(t, "coordimap.metric_trigger", rec.Type())
 	assert.Equal(t, "Deployment unavailable", rec.Name())
+	assert.Equal(t, time.Hour, rec.ReportInterval(), "a local graph expires a trigger after three evaluation intervals")
 	assert.True(t, strings.HasPrefix(rec.InternalID(), "metric-trigger:coordimap_kubernetes:unavailable:"), rec.InternalID())
 	assert.True(t, strings.HasSuffix(rec.InternalID(), ":uid-shop-kubernetes.deployment-broken"), rec.InternalID())
 	assert.Contains(t, string(rec.AppendBodyJSON(nil)), `"targets":[{"internal_id":"uid-shop-kubernetes.deployment-broken","value":2,"labels":{"deployment":"broken","namespace":"shop"}}]`)

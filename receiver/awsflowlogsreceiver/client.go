@@ -49,15 +49,15 @@ func newClient(ctx context.Context, cfg *Config) (*client, error) {
 		// Flow-log objects carry no checksum; the SDK would log that on
 		// every GetObject to stderr.
 		o.DisableLogOutputChecksumValidationSkipped = true
-		if cfg.Endpoint != "" {
-			o.BaseEndpoint = aws.String(cfg.Endpoint)
+		if ep := cfg.endpoints().S3; ep != "" {
+			o.BaseEndpoint = aws.String(ep)
 			o.UsePathStyle = true
 		}
 	})
 	return &client{
 		s3: s3Client, bucket: cfg.Bucket, awsCfg: awsCfg,
-		ec2Endpoint: cfg.EC2Endpoint, ec2ByRegion: map[string]*ec2.Client{},
-		rdsEndpoint: cfg.RDSEndpoint, rdsByRegion: map[string]*rds.Client{},
+		ec2Endpoint: cfg.endpoints().EC2, ec2ByRegion: map[string]*ec2.Client{},
+		rdsEndpoint: cfg.endpoints().RDS, rdsByRegion: map[string]*rds.Client{},
 	}, nil
 }
 

@@ -3,7 +3,6 @@ package awsflowlogsreceiver
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -27,6 +26,9 @@ var (
 	errEndpoint           = errors.New("endpoint: must be an http or https URL")
 	errEC2Endpoint        = errors.New("ec2_endpoint: must be an http or https URL")
 	errRDSEndpoint        = errors.New("rds_endpoint: must be an http or https URL")
+	errEndpointConflict   = errors.New("endpoint (deprecated) and endpoints.s3 differ: keep endpoints.s3 only")
+	errEC2Conflict        = errors.New("ec2_endpoint (deprecated) and endpoints.ec2 differ: keep endpoints.ec2 only")
+	errRDSConflict        = errors.New("rds_endpoint (deprecated) and endpoints.rds differ: keep endpoints.rds only")
 )
 
 // Config is what users set for a coordimap_aws_flow_logs receiver.
@@ -46,8 +48,13 @@ type Config struct {
 	// Credentials: the default chain, or a key pair; a role assumed on
 	// top.
 	awssdk.Credentials `mapstructure:",squash"`
-	// Endpoint overrides the S3 endpoint (S3-compatible stores, tests); it
-	// switches to path-style addressing.
+	// Endpoints override the service endpoints (s3: S3-compatible stores,
+	// with path-style addressing; ec2, rds: VPC interface endpoints; tests),
+	// the same map as coordimap_aws's.
+	Endpoints awssdk.Endpoints `mapstructure:"endpoints"`
+	// Endpoint is endpoints.s3.
+	//
+	// Deprecated: use endpoints.s3 (a warning says so at start).
 	Endpoint string `mapstructure:"endpoint"`
 	// ResolveEndpoints resolves the ends of each flow to the AWS
 	// inventory's internal IDs (instance, NAT gateway, network interface)
@@ -65,12 +72,14 @@ type Config struct {
 	// processor, which resolves them to the pods coordimap_kubernetes
 	// announces (or to the instance, which coordimap_aws announces).
 	ResolveSecondaryAddresses bool `mapstructure:"resolve_secondary_addresses"`
-	// EC2Endpoint overrides the EC2 endpoint of every region (tests,
-	// VPC interface endpoints).
+	// EC2Endpoint is endpoints.ec2.
+	//
+	// Deprecated: use endpoints.ec2 (a warning says so at start).
 	EC2Endpoint string `mapstructure:"ec2_endpoint"`
-	// RDSEndpoint overrides the RDS endpoint of every region (tests, VPC
-	// interface endpoints). RDS is asked (DescribeDBInstances) only for a
-	// region whose interfaces include an RDS DB instance's.
+	// RDSEndpoint is endpoints.rds. RDS is asked (DescribeDBInstances)
+	// only for a region whose interfaces include an RDS DB instance's.
+	//
+	// Deprecated: use endpoints.rds (a warning says so at start).
 	RDSEndpoint string `mapstructure:"rds_endpoint"`
 	// CollectionInterval is the time between two listings of the bucket;
 	// the first runs at start.
@@ -120,7 +129,7 @@ func (cfg *Config) Validate() error {
 	switch {
 	case cfg.Region == "":
 		errs = append(errs, errMissingRegion)
-	case cfg.Endpoint == "" && !awssdk.IsRegion(cfg.Region):
+	case cfg.endpoints().S3 == "" && !awssdk.IsRegion(cfg.Region):
 		// An S3-compatible store (endpoint) may name its regions otherwise.
 		errs = append(errs, fmt.Errorf("region: %q is not an AWS region name (e.g. eu-west-1)", cfg.Region))
 	}
@@ -128,14 +137,14 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, cfg.Credentials.Validate()...)
-	if cfg.Endpoint != "" && !isHTTPURL(cfg.Endpoint) {
-		errs = append(errs, errEndpoint)
-	}
-	if cfg.EC2Endpoint != "" && !isHTTPURL(cfg.EC2Endpoint) {
-		errs = append(errs, errEC2Endpoint)
-	}
-	if cfg.RDSEndpoint != "" && !isHTTPURL(cfg.RDSEndpoint) {
-		errs = append(errs, errRDSEndpoint)
+	errs = append(errs, cfg.Endpoints.Validate()...)
+	for _, d := range cfg.deprecatedEndpoints() {
+		switch {
+		case !awssdk.IsHTTPURL(d.value):
+			errs = append(errs, d.invalid)
+		case *d.current != "" && *d.current != d.value:
+			errs = append(errs, d.conflict)
+		}
 	}
 	if cfg.CollectionInterval <= 0 {
 		errs = append(errs, errCollectionInterval)
@@ -154,9 +163,44 @@ func (cfg *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func isHTTPURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+// deprecatedEndpoint is an endpoint key of before endpoints:, set.
+type deprecatedEndpoint struct {
+	// key is the old key, instead its endpoints: entry.
+	key, instead, value string
+	// current is its endpoints: entry.
+	current           *string
+	invalid, conflict error
+}
+
+// deprecatedEndpoints are the old endpoint keys that are set.
+func (cfg *Config) deprecatedEndpoints() []deprecatedEndpoint {
+	var out []deprecatedEndpoint
+	for _, d := range []deprecatedEndpoint{
+		{"endpoint", "endpoints.s3", cfg.Endpoint, &cfg.Endpoints.S3, errEndpoint, errEndpointConflict},
+		{"ec2_endpoint", "endpoints.ec2", cfg.EC2Endpoint, &cfg.Endpoints.EC2, errEC2Endpoint, errEC2Conflict},
+		{"rds_endpoint", "endpoints.rds", cfg.RDSEndpoint, &cfg.Endpoints.RDS, errRDSEndpoint, errRDSConflict},
+	} {
+		if d.value != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// endpoints is endpoints:, completed by the deprecated keys.
+func (cfg *Config) endpoints() awssdk.Endpoints {
+	e := cfg.Endpoints
+	for _, d := range cfg.deprecatedEndpoints() {
+		switch d.instead {
+		case "endpoints.s3":
+			e.S3 = d.value
+		case "endpoints.ec2":
+			e.EC2 = d.value
+		case "endpoints.rds":
+			e.RDS = d.value
+		}
+	}
+	return e
 }
 
 // oldest is the LastModified before which no object is read, as of now;

@@ -57,6 +57,15 @@ func TestLoadConfig(t *testing.T) {
 			},
 		},
 		{
+			id: component.NewIDWithName(typeStr, "endpoints"),
+			want: &Config{
+				Bucket: "my-flow-logs", Region: "fr-par", LogFormat: "default",
+				Endpoints:        awssdk.Endpoints{S3: "https://s3.fr-par.example", EC2: "https://ec2.example.internal", RDS: "https://rds.example.internal"},
+				ResolveEndpoints: true, ResolveMaxAge: defaultResolveMaxAge, ResolveSecondaryAddresses: true,
+				CollectionInterval: defaultCollectionInterval, MaxAge: defaultMaxAge,
+			},
+		},
+		{
 			id: component.NewIDWithName(typeStr, "format_all"),
 			want: &Config{
 				Bucket:                    "my-flow-logs",
@@ -115,6 +124,11 @@ func TestValidate(t *testing.T) {
 		{name: "ec2_endpoint not a URL", modify: func(c *Config) { c.EC2Endpoint = "ec2.internal" }, wantErr: "ec2_endpoint: must be an http or https URL"},
 		{name: "ec2_endpoint https", modify: func(c *Config) { c.EC2Endpoint = "https://vpce-0abc.ec2.us-east-1.vpce.amazonaws.com" }},
 		{name: "rds_endpoint not a URL", modify: func(c *Config) { c.RDSEndpoint = "rds.internal" }, wantErr: "rds_endpoint: must be an http or https URL"},
+		{name: "endpoints map", modify: func(c *Config) { c.Region, c.Endpoints.S3 = "fr-par", "https://s3.fr-par.example" }},
+		{name: "endpoints map not a URL", modify: func(c *Config) { c.Endpoints.EC2 = "ec2.internal" }, wantErr: "endpoints: ec2: must be an http or https URL"},
+		{name: "old and new keys agree", modify: func(c *Config) { c.Endpoint, c.Endpoints.S3 = "https://s3.x", "https://s3.x" }},
+		{name: "old and new keys differ", modify: func(c *Config) { c.EC2Endpoint, c.Endpoints.EC2 = "https://a", "https://b" },
+			wantErr: "ec2_endpoint (deprecated) and endpoints.ec2 differ: keep endpoints.ec2 only"},
 		{name: "resolution off", modify: func(c *Config) { c.ResolveEndpoints = false }},
 		{name: "no resolve age", modify: func(c *Config) { c.ResolveMaxAge = 0 }, wantErr: "resolve_max_age: must be positive"},
 		{name: "any age", modify: func(c *Config) { c.MaxAge = 0 }},

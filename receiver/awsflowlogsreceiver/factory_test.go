@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 func TestFactory(t *testing.T) {
@@ -22,7 +24,7 @@ func TestFactory(t *testing.T) {
 	assert.Equal(t, 5*time.Minute, cfg.CollectionInterval)
 	assert.Equal(t, "default", cfg.LogFormat)
 	assert.True(t, cfg.ResolveEndpoints)
-	assert.Empty(t, cfg.EC2Endpoint)
+	assert.Empty(t, cfg.Endpoints)
 	assert.Nil(t, cfg.Storage)
 
 	_, err := f.CreateMetrics(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
@@ -60,4 +62,22 @@ func TestLifecycleUnreachable(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
 	require.NoError(t, rcv.Shutdown(context.Background()))
+}
+
+// The old endpoint keys still work, with a warning naming the new one.
+func TestDeprecatedEndpointKeysWarn(t *testing.T) {
+	s3 := newFakeS3(t)
+	s3.put(t, keyPrefix+"a_20261122T1000Z.log.gz", "default.log", false)
+	cfg := testConfig("")
+	cfg.Endpoints.S3, cfg.Endpoint = "", s3.url
+	core, logs := observer.New(zap.WarnLevel)
+	set := receivertest.NewNopSettings(typeStr)
+	set.Logger = zap.New(core)
+	sink := new(consumertest.LogsSink)
+	r := newReceiver(cfg, set, sink)
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	firstBatch(t, r, sink) // read through the old key
+	warned := logs.FilterMessageSnippet("Deprecated setting").All()
+	require.Len(t, warned, 1)
+	assert.Equal(t, map[string]any{"setting": "endpoint", "instead": "endpoints.s3"}, warned[0].ContextMap())
 }

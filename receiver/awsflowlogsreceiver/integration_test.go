@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/goleak"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
@@ -92,7 +93,7 @@ func testConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Bucket = testBucket
 	cfg.Region = "us-east-1"
-	cfg.Endpoint = endpoint
+	cfg.Endpoints.S3 = endpoint
 	cfg.AccessKeyID = "AKIDFAKEFAKEFAKE"
 	cfg.SecretAccessKey = "fake-secret"
 	cfg.CollectionInterval = time.Hour // only the crawl at start
@@ -105,8 +106,8 @@ func testConfig(endpoint string) *Config {
 // resolving turns endpoint resolution on, against the fake EC2 API.
 func resolving(cfg *Config, ec2 *fakeEC2) *Config {
 	cfg.ResolveEndpoints = true
-	cfg.EC2Endpoint = ec2.url
-	cfg.RDSEndpoint = ec2.url // the fake answers RDS's Query API too
+	cfg.Endpoints.EC2 = ec2.url
+	cfg.Endpoints.RDS = ec2.url // the fake answers RDS's Query API too
 	// The recorded flows are from 2025: resolve their addresses anyway.
 	cfg.ResolveMaxAge = 100 * 365 * 24 * time.Hour
 	return cfg
@@ -292,4 +293,19 @@ func TestCorruptObjectGivenUp(t *testing.T) {
 	assert.EqualValues(t, 1, r.skipped)
 	assert.Contains(t, r.cp.Done, keyPrefix+"a_bad.log.gz")
 	assert.False(t, r.cp.Horizon.IsZero(), "the horizon moved")
+}
+
+// Shutdown leaves no connection behind while the servers are still up (in
+// a collector they are AWS, and stay): the SDK's kept-alive connections are
+// closed, with their goroutines.
+func TestShutdownClosesConnections(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	s3 := newFakeS3(t)
+	s3.put(t, keyPrefix+"a_20261122T1000Z.log.gz", "default.log", false)
+	r, sink := startReceiver(t, testConfig(s3.url), componenttest.NewNopHost(), "close")
+	firstBatch(t, r, sink) // shuts the receiver down
+	// The fake S3 server is still running: only its listener and the
+	// goroutines serving a connection that is still open may be left.
+	goleak.VerifyNone(t, before, goleak.IgnoreTopFunction("net/http.(*conn).serve"),
+		goleak.IgnoreAnyFunction("net/http/httptest.(*Server).goServe.func1"))
 }

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/coordimap/otelcol-coordimap/internal/awsnet"
+	"github.com/coordimap/otelcol-coordimap/internal/awssdk"
 	"github.com/coordimap/otelcol-coordimap/internal/crawl"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/storagehost"
@@ -102,6 +103,10 @@ func (r *flowLogsReceiver) Start(ctx context.Context, host component.Host) error
 		r.set.Logger.Warn("No storage configured: the checkpoint is kept in memory and a restart reads every object within max_age (or since start_from) again",
 			zap.String("bucket", r.cfg.Bucket), zap.String("prefix", r.cfg.Prefix), zap.Duration("max_age", r.cfg.MaxAge))
 	}
+	for _, d := range r.cfg.deprecatedEndpoints() {
+		r.set.Logger.Warn("Deprecated setting: use endpoints: instead (the same map as coordimap_aws's)",
+			zap.String("setting", d.key), zap.String("instead", d.instead))
+	}
 	cp, err := r.store.load(ctx)
 	if err != nil {
 		_ = r.store.close(ctx)
@@ -131,6 +136,7 @@ func (r *flowLogsReceiver) Shutdown(ctx context.Context) error {
 	if !r.bg.Stop() {
 		return nil
 	}
+	awssdk.CloseIdle(r.client.awsCfg.HTTPClient)
 	cctx, cancel := context.WithTimeout(ctx, closeTimeout)
 	defer cancel()
 	err := r.store.close(cctx)

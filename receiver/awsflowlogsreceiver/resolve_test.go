@@ -126,7 +126,7 @@ func TestResolveCallCounts(t *testing.T) {
 
 	// resolve_endpoints: false.
 	off := testConfig(s3.url)
-	off.EC2Endpoint = ec2.url
+	off.Endpoints.EC2 = ec2.url
 	r, sink = startReceiver(t, off, componenttest.NewNopHost(), "off")
 	logs := firstBatch(t, r, sink)
 	ec2.requireCalls(t, map[string]int{useast1Page1: 2, useast1Page2: 2, euwest1Page1: 1, euwest1DBs: 1})

@@ -119,6 +119,12 @@ func (c limitedClient) Do(r *http.Request) (*http.Response, error) {
 	return c.next.Do(r)
 }
 
+// CloseIdleConnections closes the wrapped client's idle connections.
+func (c limitedClient) CloseIdleConnections() { awssdk.CloseIdle(c.next) }
+
+// close drops the kept-alive connections of every service client.
+func (c *client) close() { awssdk.CloseIdle(c.cfg.HTTPClient) }
+
 // regional returns the client of one service for region, built on first
 // use and kept: clients are cheap to keep and safe for concurrent use.
 func regional[T any](c *client, cache map[string]T, region string, build func() T) T {

@@ -3,7 +3,6 @@ package awsreceiver
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -27,23 +26,9 @@ var (
 	errRequestsPerSecond  = errors.New("requests_per_second: must not be negative")
 )
 
-// Endpoints override the service endpoints (AWS-compatible clouds, tests).
-type Endpoints struct {
-	EC2 string `mapstructure:"ec2"`
-	STS string `mapstructure:"sts"`
-	// S3 switches to path-style addressing.
-	S3  string `mapstructure:"s3"`
-	RDS string `mapstructure:"rds"`
-	// ELB is Elastic Load Balancing (v2: application, network and gateway
-	// load balancers).
-	ELB         string `mapstructure:"elb"`
-	AutoScaling string `mapstructure:"autoscaling"`
-	Lambda      string `mapstructure:"lambda"`
-	EKS         string `mapstructure:"eks"`
-	ECR         string `mapstructure:"ecr"`
-	// IAM is used with policy_config; requests are signed for iamRegion.
-	IAM string `mapstructure:"iam"`
-}
+// Endpoints override the service endpoints; the flow-log receiver takes
+// the same map.
+type Endpoints = awssdk.Endpoints
 
 // Config is what users set for a coordimap_aws receiver.
 type Config struct {
@@ -110,15 +95,8 @@ func (cfg *Config) Validate() error {
 		seen[r] = true
 	}
 	errs = append(errs, cfg.Credentials.Validate()...)
-	for _, ep := range []struct{ name, url string }{{"ec2", cfg.Endpoints.EC2}, {"sts", cfg.Endpoints.STS}, {"s3", cfg.Endpoints.S3}, {"rds", cfg.Endpoints.RDS}, {"elb", cfg.Endpoints.ELB}, {"autoscaling", cfg.Endpoints.AutoScaling}, {"lambda", cfg.Endpoints.Lambda}, {"eks", cfg.Endpoints.EKS}, {"ecr", cfg.Endpoints.ECR}, {"iam", cfg.Endpoints.IAM}} {
-		name, e := ep.name, ep.url
-		if e == "" {
-			continue
-		}
-		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("endpoints: %s: must be an http or https URL", name))
-		}
-	}
+	errs = append(errs, cfg.Endpoints.Validate()...)
+
 	if cfg.CollectionInterval <= 0 {
 		errs = append(errs, errCollectionInterval)
 	}

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/goleak"
 
 	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 )
@@ -112,4 +113,19 @@ func TestDeletesAndFailingRegion(t *testing.T) {
 	require.Len(t, sink.AllLogs(), 2)
 	assert.Equal(t, 41+1+2, sink.AllLogs()[1].LogRecordCount(), "41 deletes, the owner, the 2 buckets")
 	assert.NotContains(t, r.seen, "eu-west-1")
+}
+
+// Shutdown leaves no connection behind while the API is still up (in a
+// collector it is AWS, and stays): the SDK's kept-alive connections of
+// every service client are closed, with their goroutines.
+func TestShutdownClosesConnections(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	api := newFakeAPI(t)
+	sink := new(consumertest.LogsSink)
+	r := newReceiver(testConfig(api.url), receivertest.NewNopSettings(typeStr), sink)
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	require.Eventually(t, func() bool { return sink.LogRecordCount() > 0 }, 60*time.Second, 10*time.Millisecond)
+	require.NoError(t, r.Shutdown(context.Background()))
+	// Only the fake API's listener may be left.
+	goleak.VerifyNone(t, before, goleak.IgnoreAnyFunction("net/http/httptest.(*Server).goServe.func1"))
 }

@@ -81,6 +81,7 @@ func (r *awsReceiver) Shutdown(context.Context) error {
 	if !r.bg.Stop() {
 		return nil
 	}
+	r.client.close()
 	r.set.Logger.Info("Stopped AWS crawl")
 	return nil
 }

@@ -132,9 +132,9 @@ func TestScenarioIssue17(t *testing.T) {
 	// The flow logs: the crawl at start.
 	ffac := awsflowlogsreceiver.NewFactory()
 	fcfg := ffac.CreateDefaultConfig().(*awsflowlogsreceiver.Config)
-	fcfg.Bucket, fcfg.Region, fcfg.Endpoint = "flow-logs", "eu-west-1", bucket
+	fcfg.Bucket, fcfg.Region, fcfg.Endpoints.S3 = "flow-logs", "eu-west-1", bucket
 	fcfg.AccessKeyID, fcfg.SecretAccessKey = "AKIDFAKEFAKEFAKE", "fake-secret"
-	fcfg.EC2Endpoint, fcfg.RDSEndpoint = aws.url, aws.url
+	fcfg.Endpoints.EC2, fcfg.Endpoints.RDS = aws.url, aws.url
 	fcfg.ResolveMaxAge = 100 * 365 * 24 * time.Hour // the recorded flows are from 2025
 	fcfg.MaxAge = 0                                 // and their objects are dated 2026-11-22
 	fcfg.CollectionInterval = time.Hour

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/coordimap/otelcol-coordimap/bpf"
+	nsutil "github.com/coordimap/otelcol-coordimap/internal/netns"
 )
 
 // Overhead benchmarks. See README.md ("Overhead") for the figures and
@@ -60,7 +61,7 @@ type stormServer struct {
 func newStormServer(tb testing.TB, nsPath string) *stormServer {
 	tb.Helper()
 	s := &stormServer{}
-	require.NoError(tb, inNetns(nsPath, func() error {
+	require.NoError(tb, nsutil.Do(nsPath, func() error {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			return err
@@ -106,7 +107,7 @@ func (s *stormServer) close() {
 // storm makes n connections to s, one after another: socket, connect,
 // read until the server's FIN, close.
 func storm(nsPath string, s *stormServer, n int) error {
-	return inNetns(nsPath, func() error {
+	return nsutil.Do(nsPath, func() error {
 		buf := make([]byte, 1)
 		for range n {
 			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)

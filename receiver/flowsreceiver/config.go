@@ -36,6 +36,7 @@ var (
 	errCollectionInterval = errors.New("collection_interval: must be positive")
 	errMappingsRequired   = errors.New(`external_mappings: required when deployed_at is "kubernetes" (add "*@<cluster uid>")`)
 	errClusterUnresolved  = errors.New(`external_mappings: must resolve the cluster UID for any pod (add "*@<cluster uid>")`)
+	errKubernetesOnly     = errors.New(`node_name, local_pods_only: only used when deployed_at is "kubernetes"`)
 )
 
 // Config is what users set for a coordimap_flows receiver. The original
@@ -61,6 +62,18 @@ type Config struct {
 	ScopeID string `mapstructure:"scope_id"`
 	// DataSourceID defaults to the component ID.
 	DataSourceID string `mapstructure:"data_source_id"`
+	// NodeName is the Kubernetes node the receiver runs on (kubernetes
+	// mode): only its pods are watched. Default: the hostname. Set it from
+	// the downward API (spec.nodeName) where they differ.
+	NodeName string `mapstructure:"node_name"`
+	// LocalPodsOnly watches only this node's pods (kubernetes mode) instead
+	// of every pod of the cluster: each node's watch then carries its own
+	// pods only, and a remote pod's end stays an address that a coordimap
+	// processor resolves from coordimap_kubernetes' announcements (pods
+	// and services announce their IPs), which needs the node collectors to
+	// send to a gateway running that receiver. Off by default, so a
+	// DaemonSet alone resolves pods across nodes.
+	LocalPodsOnly bool `mapstructure:"local_pods_only"`
 }
 
 var (
@@ -91,6 +104,9 @@ func (cfg *Config) Validate() error {
 	table, err := mapping.Parse(cfg.ExternalMappings)
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if cfg.DeployedAt != DeployedAtKubernetes && (cfg.NodeName != "" || cfg.LocalPodsOnly) {
+		errs = append(errs, errKubernetesOnly)
 	}
 	if cfg.DeployedAt == DeployedAtKubernetes && err == nil {
 		uid, ok := table.Lookup(clusterKey)

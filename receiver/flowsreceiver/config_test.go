@@ -39,8 +39,12 @@ func TestLoadConfig(t *testing.T) {
 			id: component.NewIDWithName(typeStr, "kubernetes"),
 			want: &Config{
 				DeployedAt: "kubernetes", InterfaceName: "all", CollectionInterval: 30 * time.Second,
-				ExternalMappings: mapping.Entries{"*@" + clusterUID}, DataSourceID: "flows-prod",
+				ExternalMappings: mapping.Entries{"*@" + clusterUID}, DataSourceID: "flows-prod", NodeName: "node-1",
 			},
+		},
+		{
+			id:      component.NewIDWithName(typeStr, "server_node_name"),
+			wantErr: `node_name, local_pods_only: only used when deployed_at is "kubernetes"`,
 		},
 		{
 			id: component.NewIDWithName(typeStr, "legacy_mappings"),
@@ -90,6 +94,7 @@ func TestValidate(t *testing.T) {
 		{name: "empty device", modify: func(c *Config) { c.InterfaceName = "" }, wantErr: `interface_name: must be "all" or a network device name`},
 		{name: "device too long", modify: func(c *Config) { c.InterfaceName = "a234567890123456" }, wantErr: `interface_name: must be "all" or a network device name`},
 		{name: "device with slash", modify: func(c *Config) { c.InterfaceName = "eth0/1" }, wantErr: `interface_name: must be "all" or a network device name`},
+		{name: "local pods in server mode", modify: func(c *Config) { c.LocalPodsOnly = true }, wantErr: `node_name, local_pods_only: only used when deployed_at is "kubernetes"`},
 		{name: "zero interval", modify: func(c *Config) { c.CollectionInterval = 0 }, wantErr: "collection_interval: must be positive"},
 		{name: "server mappings are optional", modify: func(c *Config) { c.ExternalMappings = mapping.Entries{"10.0.0.5@x"} }},
 		{

@@ -29,6 +29,7 @@ import (
 	"github.com/coordimap/otelcol-coordimap/internal/crawltest"
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
+	nsutil "github.com/coordimap/otelcol-coordimap/internal/netns"
 	"github.com/coordimap/otelcol-coordimap/internal/netnstest"
 )
 
@@ -358,7 +359,7 @@ func dropIngress(t *testing.T, h netnsHost) (restore func()) {
 	})
 	require.NoError(t, err)
 	var l link.Link
-	err = inNetns(h.Path, func() error {
+	err = nsutil.Do(h.Path, func() error {
 		iface, err := net.InterfaceByName(h.Dev)
 		if err != nil {
 			return err

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/coordimap/otelcol-coordimap/bpf"
+	nsutil "github.com/coordimap/otelcol-coordimap/internal/netns"
 )
 
 // Linux capability numbers (linux/capability.h).
@@ -351,13 +351,11 @@ func resolveInterface(name, nsPath string) (ifindex, netns uint32, err error) {
 	if nsPath == "" {
 		nsPath = "/proc/self/ns/net"
 	}
-	var st unix.Stat_t
-	if err := unix.Stat(nsPath, &st); err != nil {
+	if netns, err = nsutil.Inode(nsPath); err != nil {
 		return 0, 0, err
 	}
-	netns = uint32(st.Ino)
 	var iface *net.Interface
-	err = inNetns(nsPath, func() error {
+	err = nsutil.Do(nsPath, func() error {
 		var err error
 		iface, err = net.InterfaceByName(name)
 		return err
@@ -366,33 +364,4 @@ func resolveInterface(name, nsPath string) (ifindex, netns uint32, err error) {
 		return 0, 0, fmt.Errorf("no device %q in the network namespace: %w", name, err)
 	}
 	return uint32(iface.Index), netns, nil
-}
-
-// inNetns runs fn on a thread switched to the network namespace at path.
-// The thread is switched back; if that fails it is left locked, so that the
-// runtime discards it rather than reuse it in the wrong namespace.
-func inNetns(path string, fn func() error) error {
-	runtime.LockOSThread()
-	orig, err := os.Open("/proc/thread-self/ns/net")
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer orig.Close()
-	target, err := os.Open(path)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("setns %s: %w", path, err)
-	}
-	fnErr := fn()
-	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-		return errors.Join(fnErr, fmt.Errorf("restoring the network namespace: %w", err))
-	}
-	runtime.UnlockOSThread()
-	return fnErr
 }

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -32,6 +33,7 @@ const (
 const (
 	indexIP        = "ip"
 	indexContainer = "container"
+	indexUID       = "uid"
 )
 
 // kubeClient is the Kubernetes API client the receiver watches pods and
@@ -53,38 +55,56 @@ func newKubeClient() (kubeClient, error) {
 	return kubernetes.NewForConfig(cfg)
 }
 
-// kubeView resolves flow addresses to pods and services from a watch of the
-// cluster's pods and services (shared informers: one list, then watch
-// events; nothing is asked per address).
+// kubeView resolves flow addresses to pods and services from watches
+// (shared informers: one list, then watch events; nothing is asked per
+// address): the pods of this node (a field selector on spec.nodeName), or
+// of the whole cluster unless local_pods_only, and the cluster's
+// services.
 type kubeView struct {
 	client kubeClient
 	scope  string
 	procs  *procCache
 	logger *zap.Logger
 
-	factory  informers.SharedInformerFactory
-	pods     cache.SharedIndexInformer
-	services cache.SharedIndexInformer
+	podFactory, svcFactory informers.SharedInformerFactory
+	pods                   cache.SharedIndexInformer
+	services               cache.SharedIndexInformer
 
 	scopeChecked bool
 }
 
-func newKubeView(client kubeClient, scope string, procs *procCache, logger *zap.Logger) *kubeView {
-	f := informers.NewSharedInformerFactoryWithOptions(client, 0)
-	pods := f.Core().V1().Pods().Informer()
-	services := f.Core().V1().Services().Informer()
+// kubeWatch says which pods a kubeView watches: node's, or every pod when
+// node is "".
+type kubeWatch struct{ node string }
+
+func newKubeView(client kubeClient, scope string, procs *procCache, logger *zap.Logger, w kubeWatch) *kubeView {
+	var podOpts []informers.SharedInformerOption
+	if w.node != "" {
+		selector := fields.OneTermEqualSelector("spec.nodeName", w.node).String()
+		podOpts = append(podOpts, informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = selector }))
+	}
+	pf := informers.NewSharedInformerFactoryWithOptions(client, 0, podOpts...)
+	sf := informers.NewSharedInformerFactoryWithOptions(client, 0)
+	pods := pf.Core().V1().Pods().Informer()
+	services := sf.Core().V1().Services().Informer()
 	// Keep only what resolution needs: a large cluster's pods are big.
 	_ = pods.SetTransform(trimPod)
 	_ = services.SetTransform(trimService)
-	_ = pods.AddIndexers(cache.Indexers{indexIP: podIPs, indexContainer: podContainers})
+	_ = pods.AddIndexers(cache.Indexers{indexIP: podIPs, indexContainer: podContainers, indexUID: podUID})
 	_ = services.AddIndexers(cache.Indexers{indexIP: serviceIPs})
-	return &kubeView{client: client, scope: scope, procs: procs, logger: logger, factory: f, pods: pods, services: services}
+	return &kubeView{client: client, scope: scope, procs: procs, logger: logger, podFactory: pf, svcFactory: sf, pods: pods, services: services}
 }
 
 // start runs the informers until ctx ends; stop waits for them.
-func (v *kubeView) start(ctx context.Context) { v.factory.Start(ctx.Done()) }
+func (v *kubeView) start(ctx context.Context) {
+	v.podFactory.Start(ctx.Done())
+	v.svcFactory.Start(ctx.Done())
+}
 
-func (v *kubeView) stop() { v.factory.Shutdown() }
+func (v *kubeView) stop() {
+	v.podFactory.Shutdown()
+	v.svcFactory.Shutdown()
+}
 
 // synced reports whether the first list of pods and services is in; on the
 // first time it also checks the configured cluster UID against the API's.
@@ -119,15 +139,17 @@ func (v *kubeView) checkScope() {
 }
 
 // resolve gives the edge of a kernel entry: each end is a pod (the local
-// one by its container first, then by IP), a service (the server end, by
-// ClusterIP), or else the address.
+// one by its container first, then by the pod UID of its cgroup, then by
+// IP), a service (the server end, by
+// ClusterIP), or else the address (a pod of another node when only this
+// node's pods are watched: the processor's address index resolves it).
 func (v *kubeView) resolve(e *flowEntry) edgeKey {
 	info := v.procs.info(e.pid, e.comm, e.key.cgroup)
 	k := edgeKey{
 		side: e.key.side, client: e.key.client, server: e.key.server, port: e.key.port,
 		process: path.Base(info.program()), container: info.cg.container,
 	}
-	local := v.podOfContainer(info.cg.container)
+	local := or(v.podOfContainer(info.cg.container), v.podOfUID(info.cg.pod))
 	if e.key.side == sideClient {
 		if local.id == "" {
 			local = v.podOfIP(e.key.client)
@@ -160,6 +182,15 @@ func (v *kubeView) podOfContainer(id string) endpoint {
 		return endpoint{}
 	}
 	return v.one(v.pods, indexContainer, id, typePod)
+}
+
+// podOfUID finds the pod of a cgroup path's pod UID: a container that
+// started since the pod's status was last updated has no ID there yet.
+func (v *kubeView) podOfUID(uid string) endpoint {
+	if uid == "" {
+		return endpoint{}
+	}
+	return v.one(v.pods, indexUID, uid, typePod)
 }
 
 func (v *kubeView) podOfIP(a netip.Addr) endpoint {
@@ -209,6 +240,14 @@ func podIPs(obj any) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+func podUID(obj any) ([]string, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok || p.UID == "" {
+		return nil, nil
+	}
+	return []string{string(p.UID)}, nil
 }
 
 // podContainers indexes the pod's container IDs without the runtime prefix

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,13 +19,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // The resolver is tested against client-go's fake clientset: a real
 // kube-apiserver harness for the repository is another issue's work. The
 // informers, indexes and transforms are the real ones; only the API server
 // is simulated.
+
+const web2UID = "7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
 
 const apiContainer = "3f2a9c1b7d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
 
@@ -50,6 +55,8 @@ func clusterObjects() []runtime.Object {
 	api := pod("shop", "api-1", corev1.PodRunning, "10.244.1.5")
 	api.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "api", ContainerID: "containerd://" + apiContainer}}
 	proxy := pod("kube-system", "kube-proxy-n1", corev1.PodRunning, "10.0.0.10")
+	web2 := pod("shop", "web-2", corev1.PodRunning, "10.244.1.9")
+	web2.UID = web2UID
 	proxy.Spec.HostNetwork = true
 	return []runtime.Object{
 		kubeSystem(clusterUID),
@@ -57,7 +64,7 @@ func clusterObjects() []runtime.Object {
 		pod("shop", "db-0", corev1.PodRunning, "10.244.2.7"),
 		proxy,
 		pod("shop", "job-1", corev1.PodSucceeded, "10.244.1.9"), // finished: its IP went to web-2
-		pod("shop", "web-2", corev1.PodRunning, "10.244.1.9"),
+		web2,
 		pod("shop", "twin-a", corev1.PodRunning, "10.244.4.4"), // two pods claim one IP
 		pod("shop", "twin-b", corev1.PodRunning, "10.244.4.4"),
 		pod("shop", "dual-0", corev1.PodRunning, "10.244.3.3", "fd00::3"),
@@ -81,13 +88,25 @@ func fakeProc(t *testing.T) procFS {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "comm"), []byte("api-server\n"), 0o644))
 	cg := "0::/kubepods.slice/kubepods-pod1.slice/cri-containerd-" + apiContainer + ".scope\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "cgroup"), []byte(cg), 0o644))
+	// 4343 runs in a container of web-2 that its status does not list yet.
+	dir = filepath.Join(root, "4343")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "comm"), []byte("web\n"), 0o644))
+	cg = "0::/kubepods/besteffort/pod" + web2UID + "/" + strings.Repeat("b", 64) + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cgroup"), []byte(cg), 0o644))
 	return procFS{root: root}
 }
 
 // startView starts a resolver over a fake cluster and waits for its caches.
 func startView(t *testing.T, client *fake.Clientset, logger *zap.Logger) *kubeView {
 	t.Helper()
-	v := newKubeView(client, clusterUID, newProcCache(fakeProc(t), t.TempDir()), logger)
+	return startViewOf(t, client, logger, kubeWatch{})
+}
+
+// startViewOf starts a resolver that watches w.
+func startViewOf(t *testing.T, client *fake.Clientset, logger *zap.Logger, w kubeWatch) *kubeView {
+	t.Helper()
+	v := newKubeView(client, clusterUID, newProcCache(fakeProc(t), t.TempDir()), logger, w)
 	ctx, cancel := context.WithCancel(context.Background())
 	v.start(ctx)
 	t.Cleanup(func() {
@@ -130,6 +149,8 @@ func TestKubeResolve(t *testing.T) {
 			addr("192.0.2.8"), pods("shop", "db-0")},
 		{"local end by its container, whatever its address", flow(sideClient, "10.0.0.10", "10.244.2.7", 5432, 4242),
 			pods("shop", "api-1"), pods("shop", "db-0")},
+		{"local end by its pod UID, before its container is in the status", flow(sideClient, "10.0.0.10", "10.244.2.7", 5432, 4343),
+			pods("shop", "web-2"), pods("shop", "db-0")},
 		{"host-network pods are not found by IP", flow(sideClient, "10.0.0.10", "10.244.2.7", 5432, 0),
 			addr("10.0.0.10"), pods("shop", "db-0")},
 		{"a finished pod's IP belongs to the running one", flow(sideClient, "10.244.1.9", "10.244.2.7", 5432, 0),
@@ -205,4 +226,39 @@ func TestTrimPod(t *testing.T) {
 	ips, err := podIPs(tp)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"10.244.1.5"}, ips)
+}
+
+// On a node (a DaemonSet) the receiver lists and watches only that node's
+// pods (a field selector the API server applies), and every service; a
+// remote pod's address is left to the processor.
+func TestKubeViewWatchesThisNode(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // after the view stops
+	client := fake.NewClientset(clusterObjects()...)
+	var mu sync.Mutex
+	selectors := map[string]string{}
+	record := func(verb, resource, selector string) {
+		mu.Lock()
+		defer mu.Unlock()
+		selectors[verb+" "+resource] = selector
+	}
+	client.PrependReactor("list", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		record("list", a.GetResource().Resource, a.(k8stesting.ListAction).GetListRestrictions().Fields.String())
+		return false, nil, nil
+	})
+	client.PrependWatchReactor("*", func(a k8stesting.Action) (bool, watch.Interface, error) {
+		record("watch", a.GetResource().Resource, a.(k8stesting.WatchAction).GetWatchRestrictions().Fields.String())
+		return false, nil, nil
+	})
+	startViewOf(t, client, zap.NewNop(), kubeWatch{node: "node-1"})
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(selectors) == 4
+	}, 10*time.Second, 10*time.Millisecond, "list and watch of pods and services")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[string]string{
+		"list pods": "spec.nodeName=node-1", "watch pods": "spec.nodeName=node-1",
+		"list services": "", "watch services": "",
+	}, selectors)
 }

@@ -1,10 +1,10 @@
 package flowsreceiver
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
+
+	nsutil "github.com/coordimap/otelcol-coordimap/internal/netns"
 )
 
 // procInfo is what the receiver knows of the process of a socket.
@@ -102,14 +102,7 @@ func (c *procCache) remembered(kernelComm string, cgroup uint64) procInfo {
 // one (stable while the namespace lives), else its inode number.
 func (c *procCache) netnsName(inode uint32) string {
 	if c.netnsNames == nil {
-		c.netnsNames = map[uint32]string{}
-		entries, _ := os.ReadDir(c.netnsDir)
-		for _, e := range entries {
-			var st syscall.Stat_t
-			if syscall.Stat(filepath.Join(c.netnsDir, e.Name()), &st) == nil {
-				c.netnsNames[uint32(st.Ino)] = e.Name()
-			}
-		}
+		c.netnsNames = nsutil.Names(c.netnsDir)
 	}
 	if name, ok := c.netnsNames[inode]; ok {
 		return name

@@ -160,7 +160,14 @@ func (r *flowsReceiver) setup() error {
 		r.set.Logger.Warn("Cannot read the listening sockets that existed before start; their connections are attributed to the host", zap.Error(err))
 	}
 	if client != nil {
-		r.kube = newKubeView(client, r.scope, r.procs, r.set.Logger)
+		w := kubeWatch{}
+		if r.cfg.LocalPodsOnly {
+			w.node = r.cfg.NodeName
+			if w.node == "" {
+				w.node = r.host.name
+			}
+		}
+		r.kube = newKubeView(client, r.scope, r.procs, r.set.Logger, w)
 	}
 	fields := []zap.Field{
 		zap.String("deployed_at", r.cfg.DeployedAt), zap.String("interface_name", r.cfg.InterfaceName),

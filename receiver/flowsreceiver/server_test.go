@@ -126,3 +126,19 @@ func TestServerViewPodProcess(t *testing.T) {
 	assert.True(t, e.Links[1].External)
 	assert.Equal(t, entity.Incoming, e.Links[1].Direction)
 }
+
+// A process that exited keeps its identity: the executable path and cgroup
+// last read for its cgroup and command.
+func TestProcCacheRemembersExited(t *testing.T) {
+	fs := fakeProcs(t, map[uint32][3]string{
+		10: {"nginx", "0::/system.slice/nginx.service", "/usr/sbin/nginx"},
+	})
+	c := newProcCache(fs, t.TempDir())
+	alive := c.info(10, "nginx", 77)
+	assert.Equal(t, procInfo{comm: "nginx", exe: "/usr/sbin/nginx", cg: cgroupInfo{unit: "nginx.service"}}, alive)
+	require.NoError(t, os.RemoveAll(filepath.Join(fs.root, "10")))
+	c.reset()
+	assert.Equal(t, alive, c.info(10, "nginx", 77), "gone: remembered")
+	assert.Equal(t, alive, c.info(0, "nginx", 77), "no pid (a listener found before start)")
+	assert.Equal(t, procInfo{comm: "worker", cg: alive.cg}, c.info(11, "worker", 77), "another command of the cgroup: its unit, not its path")
+}

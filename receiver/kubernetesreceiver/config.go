@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/coordimap/otelcol-coordimap/internal/configstrict"
 	"github.com/coordimap/otelcol-coordimap/internal/mapping"
 )
 
@@ -76,6 +78,8 @@ type Config struct {
 	// service account → GCP service account) here; links they do not
 	// resolve are left to the coordimap processor.
 	ExternalMappings mapping.Entries `mapstructure:"external_mappings"`
+	// Prometheus is where Istio and Retina flows are read (flows.go).
+	Prometheus PrometheusConfig `mapstructure:"prometheus"`
 }
 
 var (
@@ -84,10 +88,13 @@ var (
 )
 
 func createDefaultConfig() component.Config {
+	prom := confighttp.NewDefaultClientConfig()
+	prom.Timeout = 10 * time.Second
 	return &Config{
 		AuthType:        AuthServiceAccount,
 		ReportInterval:  defaultReportInterval,
 		RedactEnvValues: true,
+		Prometheus:      PrometheusConfig{ClientConfig: prom, Interval: defaultFlowsInterval},
 	}
 }
 
@@ -114,7 +121,17 @@ func (cfg *Config) Validate() error {
 	if _, err := mapping.Parse(cfg.ExternalMappings); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, cfg.Prometheus.validate()...)
 	return errors.Join(errs...)
+}
+
+// Unmarshal rejects unknown keys (see internal/configstrict; prometheus
+// squashes confighttp's client config), then decodes.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	if err := configstrict.Check(conf, cfg); err != nil {
+		return err
+	}
+	return conf.Unmarshal(cfg)
 }
 
 func checkNames(key string, names []string, errEmpty error, valid *regexp.Regexp) []error {

@@ -84,6 +84,9 @@ func TestLoadConfig(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
+			if tt.want.Prometheus.Interval == 0 {
+				tt.want.Prometheus = createDefaultConfig().(*Config).Prometheus
+			}
 			assert.Equal(t, tt.want, cfg)
 		})
 	}

@@ -444,6 +444,7 @@ func (g *graph) objectEntity(k entityKey, o *object) entity.Entity {
 		Version:        o.obj.Labels[labelVersion],
 		Partition:      partition(k),
 		Links:          g.objectLinks(k, o),
+		Addresses:      o.obj.addresses,
 		ReportInterval: g.reportInterval,
 	}
 	switch {

@@ -53,6 +53,7 @@ type k8sReceiver struct {
 	maxRecords   int
 
 	restConfig *rest.Config
+	host       component.Host
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 
@@ -132,6 +133,7 @@ func (r *k8sReceiver) Start(_ context.Context, host component.Host) error {
 		return fmt.Errorf("%s: %w", r.set.ID, err)
 	}
 	r.client = client
+	r.host = host
 	r.health.Start(host)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -203,6 +205,18 @@ func (r *k8sReceiver) run(ctx context.Context) {
 	r.graph = newGraph(r.scopeID, r.mappings, r.cfg.ReportInterval)
 	r.mu.Unlock()
 	r.source = r.makeSource()
+	if r.cfg.Prometheus.enabled() {
+		f, err := newFlowReader(ctx, &r.cfg.Prometheus, r.host, r.set.TelemetrySettings, r.scopeID)
+		if err != nil {
+			r.report(err)
+		} else {
+			r.wg.Add(1)
+			go func() {
+				defer r.wg.Done()
+				r.flowsLoop(ctx, f)
+			}()
+		}
+	}
 	if !r.retry(ctx, func(context.Context) error { return r.reconcile(logCtx) }) {
 		return
 	}

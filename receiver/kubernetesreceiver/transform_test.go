@@ -266,3 +266,35 @@ func TestTransformRedactsEnvValues(t *testing.T) {
 	assert.NotContains(t, string(ko.body), pw)
 	assert.Contains(t, string(ko.body), `"valueFrom":{"secretKeyRef":{"key":"k","name":"db"}}`)
 }
+
+// Pods and services announce the IPs they answer on, so flows seen by other
+// sources (eBPF on another node, VPC flow logs) resolve to them.
+func TestTransformAddresses(t *testing.T) {
+	pods := typedByName("pods")
+	running := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "shop"},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.1.0.7",
+			PodIPs: []corev1.PodIP{{IP: "10.1.0.7"}, {IP: "fd00::7"}}}}
+	assert.Equal(t, []string{"10.1.0.7", "fd00::7"}, transform(t, pods, running, false, false).addresses)
+
+	onlyPodIP := running.DeepCopy()
+	onlyPodIP.Status.PodIPs = nil
+	assert.Equal(t, []string{"10.1.0.7"}, transform(t, pods, onlyPodIP, false, false).addresses)
+
+	hostNet := running.DeepCopy()
+	hostNet.Spec.HostNetwork = true
+	assert.Empty(t, transform(t, pods, hostNet, false, false).addresses, "a host-network pod shares its node's IP")
+
+	done := running.DeepCopy()
+	done.Status.Phase = corev1.PodSucceeded
+	assert.Empty(t, transform(t, pods, done, false, false).addresses, "a finished pod's IP is free for reuse")
+
+	pending := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "new"}}
+	assert.Empty(t, transform(t, pods, pending, false, false).addresses)
+
+	svcs := typedByName("services")
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "api"},
+		Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.10", ClusterIPs: []string{"10.96.0.10"}}}
+	assert.Equal(t, []string{"10.96.0.10"}, transform(t, svcs, svc, false, false).addresses)
+	headless := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "db"}, Spec: corev1.ServiceSpec{ClusterIP: "None", ClusterIPs: []string{"None"}}}
+	assert.Empty(t, transform(t, svcs, headless, false, false).addresses)
+}

@@ -93,7 +93,7 @@ func BenchmarkCrawl5kTables(b *testing.B) {
 	r := newDirectReceiver(b, cfg)
 	require.NoError(b, r.crawl(context.Background())) // connect and discover outside the timing
 	crawltest.BenchCrawl(b, r.crawl)
-	b.ReportMetric(float64(len(r.seen[benchSchema])), "entities/op")
+	b.ReportMetric(float64(len(r.parts.Seen(benchSchema))), "entities/op")
 }
 
 // TestConstantQueries: a crawl sends the same number of statements to the

@@ -57,8 +57,8 @@ type mariaReceiver struct {
 	server  *serverInfo
 	queries queries
 	scopeID string
-	// seen holds, per schema, what the last successful crawl emitted.
-	seen map[string]entity.Set
+	// parts emits the schemas and remembers what each emitted.
+	parts crawl.Partitions
 	// missing holds the configured databases last found missing, so that
 	// each is logged once.
 	missing map[string]bool
@@ -78,7 +78,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *mariaR
 		mapping:      cfg.Mapping(),
 		scopeID:      cfg.ScopeID,
 		filter:       newSchemaFilter(cfg.Databases),
-		seen:         map[string]entity.Set{},
+		parts:        crawl.Partitions{Kind: "schema", Source: "MariaDB/MySQL", Next: next, Logger: set.Logger},
 		health:       crawl.Health{Source: "MariaDB/MySQL", ID: set.ID, Endpoint: cfg.Endpoint, Logger: set.Logger, Classify: errorClass},
 		missing:      map[string]bool{},
 	}
@@ -136,6 +136,7 @@ func (r *mariaReceiver) driverConfig(ctx context.Context) (*mysql.Config, error)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.set.ID, err)
 	}
+	dbsource.WarnPlaintext(r.set.Logger, r.cfg.TLS, r.host)
 	mc.TLS = tlsCfg
 	return mc, nil
 }
@@ -214,13 +215,7 @@ func (r *mariaReceiver) crawl(ctx context.Context) error {
 	var errs []error
 	// Schemas that are gone (dropped, or no longer visible): delete what
 	// they had.
-	for _, schema := range slices.Sorted(maps.Keys(r.seen)) {
-		if m.bySchema[schema] == nil {
-			if err := r.emitGone(ctx, schema, now); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
+	errs = append(errs, r.parts.GoneExcept(ctx, r.source(), now, slices.Collect(maps.Keys(m.bySchema)))...)
 	for _, sm := range m.schemas {
 		if err := r.crawlSchema(ctx, cr, sm, bySchema[sm.Name], now); err != nil {
 			errs = append(errs, err)
@@ -377,46 +372,14 @@ func (r *mariaReceiver) source() entity.Source {
 // since the last successful crawl, the state of everything found, and the
 // schema's clients.
 func (r *mariaReceiver) crawlSchema(ctx context.Context, cr *crawler, sm *schemaModel, clients []entity.Observation, now time.Time) error {
-	keys := cr.keys(sm)
-	batch := entity.NewBatch(r.source())
-	// Deletes go first, so that an object that changed type (a view
-	// replaced by a table of the same name) ends with its new state.
-	deletes := batch.AddDeletes(now, r.seen[sm.Name], keys)
-	states := 0
-	if err := cr.entities(sm, func(e entity.Entity) error {
-		states++
-		if err := batch.AddState(now, e); err != nil {
-			return fmt.Errorf("schema %q: %s %q: %w", sm.Name, e.Type, e.InternalID, err)
-		}
-		return nil
-	}); err != nil {
+	states, deletes, err := r.parts.Emit(ctx, r.source(), now, crawl.Partition{
+		Name: sm.Name, Keys: cr.keys(sm), Observations: clients,
+		Entities: func(yield func(entity.Entity) error) error { return cr.entities(sm, yield) },
+	})
+	if err != nil {
 		return err
 	}
-	for _, o := range clients {
-		if err := batch.AddObservation(now, o); err != nil {
-			return fmt.Errorf("schema %q: client %s: %w", sm.Name, o.SourceID, err)
-		}
-	}
-	if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
-		// Keep the previous set so the deletes are sent again next time.
-		return fmt.Errorf("schema %q: next consumer: %w", sm.Name, err)
-	}
-	r.seen[sm.Name] = keys
 	r.set.Logger.Debug("Crawled schema", zap.String("schema", sm.Name),
 		zap.Int("entities", states), zap.Int("deletes", deletes), zap.Int("clients", len(clients)))
-	return nil
-}
-
-// emitGone deletes everything a schema that is no longer crawled had.
-func (r *mariaReceiver) emitGone(ctx context.Context, schema string, now time.Time) error {
-	batch := entity.NewBatch(r.source())
-	batch.AddDeletes(now, r.seen[schema], nil)
-	if batch.Len() > 0 {
-		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
-			return fmt.Errorf("schema %q (gone): next consumer: %w", schema, err)
-		}
-	}
-	r.set.Logger.Info("Schema no longer crawled", zap.String("schema", schema))
-	delete(r.seen, schema)
 	return nil
 }

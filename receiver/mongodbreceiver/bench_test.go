@@ -93,7 +93,7 @@ func benchCrawl(b *testing.B, cfg *Config) {
 	for _, n := range cmds() {
 		total += n
 	}
-	b.ReportMetric(float64(len(r.seen[benchDB])), "entities/op")
+	b.ReportMetric(float64(len(r.parts.Seen(benchDB))), "entities/op")
 	b.ReportMetric(float64(total)/float64(b.N), "commands/op")
 }
 

@@ -44,9 +44,9 @@ func TestGolden(t *testing.T) {
 	}
 	// What the receiver remembers for deletes is exactly what it emitted.
 	require.NoError(t, r.Rcv.Shutdown(context.Background()))
-	seen := r.Rcv.(*mongoReceiver).seen
+	parts := &r.Rcv.(*mongoReceiver).parts
 	for _, ld := range batches {
-		assert.Equal(t, crawltest.States(ld), seen[batchDatabase(ld)])
+		assert.Equal(t, crawltest.States(ld), parts.Seen(batchDatabase(ld)))
 	}
 	// FerretDB has neither $sample nor $currentOp: the receiver fell back
 	// to find and currentOp, and says nothing about clients (empty inprog).
@@ -274,8 +274,8 @@ func TestCommandsPerCrawl(t *testing.T) {
 	require.NoError(t, r.crawl(ctx))
 	got := cmds()
 	collections := 0
-	for _, keys := range r.seen {
-		for k := range keys {
+	for _, db := range r.parts.Names() {
+		for k := range r.parts.Seen(db) {
 			if k.Type == typeCollection {
 				collections++
 			}

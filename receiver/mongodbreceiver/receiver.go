@@ -50,8 +50,8 @@ type mongoReceiver struct {
 	conn   connSettings
 	client *client
 	mongos bool
-	// seen holds, per database, what the last successful crawl emitted.
-	seen         map[string]entity.Set
+	// parts emits the databases and remembers what each emitted.
+	parts        crawl.Partitions
 	scopeID      string
 	scopeChecked bool
 	health       crawl.Health
@@ -68,7 +68,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *mongoR
 		next:          next,
 		dataSourceID:  cfg.DataSource(set.ID),
 		scopeID:       cfg.ScopeID,
-		seen:          map[string]entity.Set{},
+		parts:         crawl.Partitions{Kind: "database", Source: "MongoDB", Next: next, Logger: set.Logger},
 		health:        crawl.Health{Source: "MongoDB", ID: set.ID, Logger: set.Logger, Classify: errorClass},
 		selectTimeout: serverSelectionTimeout,
 	}
@@ -201,18 +201,7 @@ func (r *mongoReceiver) crawl(ctx context.Context) error {
 	var errs []error
 	// Databases that are gone (dropped, or no longer listed): delete what
 	// they had.
-	gone := make([]string, 0)
-	for db := range r.seen {
-		if !slices.Contains(dbs, db) {
-			gone = append(gone, db)
-		}
-	}
-	slices.Sort(gone)
-	for _, db := range gone {
-		if err := r.emitGone(ctx, db, now); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs = append(errs, r.parts.GoneExcept(ctx, r.source(), now, dbs)...)
 	for _, db := range dbs {
 		if err := r.crawlDatabase(ctx, db, now, flows[db]); err != nil {
 			errs = append(errs, err)
@@ -450,26 +439,12 @@ func (r *mongoReceiver) crawlDatabase(ctx context.Context, db string, now time.T
 		return err
 	}
 	cr := r.crawler(db)
-	keys := cr.keys(cat)
-	batch := entity.NewBatch(r.source())
-	// Deletes go first, so that an object that changed kind (a view
-	// replaced by a collection of the same name) ends with its new state.
-	deletes := batch.AddDeletes(now, r.seen[db], keys)
-	states := 0
-	if err := cr.entities(cat, func(e entity.Entity) error {
-		states++
-		if err := batch.AddState(now, e); err != nil {
-			return fmt.Errorf("database %q: %s %q: %w", db, e.Type, e.InternalID, err)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
 	dbID := internalid.MongoDatabase(r.scopeID, db)
 	_, port, _ := r.conn.firstHost()
 	destPort, _ := strconv.ParseInt(port, 10, 64)
+	obs := make([]entity.Observation, 0, len(flows))
 	for _, f := range flows {
-		if err := batch.AddObservation(now, entity.Observation{
+		obs = append(obs, entity.Observation{
 			Type:            entity.RelGenericFlow,
 			External:        entity.ExternalSource,
 			SourceID:        f.Address,
@@ -478,31 +453,17 @@ func (r *mongoReceiver) crawlDatabase(ctx context.Context, db string, now time.T
 			Partition:       cr.partition(),
 			Connections:     f.Connections,
 			LastSeen:        now,
-		}); err != nil {
-			return fmt.Errorf("database %q: client %s: %w", db, f.Address, err)
-		}
+		})
 	}
-	if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
-		// Keep the previous set so the deletes are sent again next time.
-		return fmt.Errorf("database %q: next consumer: %w", db, err)
+	states, deletes, err := r.parts.Emit(ctx, r.source(), now, crawl.Partition{
+		Name: db, Keys: cr.keys(cat), Observations: obs,
+		Entities: func(yield func(entity.Entity) error) error { return cr.entities(cat, yield) },
+	})
+	if err != nil {
+		return err
 	}
-	r.seen[db] = keys
 	r.set.Logger.Debug("Crawled MongoDB database", zap.String("database", db),
 		zap.Int("entities", states), zap.Int("deletes", deletes), zap.Int("clients", len(flows)),
 		zap.Duration("duration", time.Since(start)))
-	return nil
-}
-
-// emitGone deletes everything a database that is no longer crawled had.
-func (r *mongoReceiver) emitGone(ctx context.Context, db string, now time.Time) error {
-	batch := entity.NewBatch(r.source())
-	batch.AddDeletes(now, r.seen[db], nil)
-	if batch.Len() > 0 {
-		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
-			return fmt.Errorf("database %q (gone): next consumer: %w", db, err)
-		}
-	}
-	r.set.Logger.Info("MongoDB database no longer crawled", zap.String("database", db))
-	delete(r.seen, db)
 	return nil
 }

@@ -86,5 +86,5 @@ func BenchmarkCrawl10kTables(b *testing.B) {
 	defer r.closeClients()
 	require.NoError(b, r.crawl(context.Background())) // connect and prepare outside the timing
 	crawltest.BenchCrawl(b, r.crawl)
-	b.ReportMetric(float64(len(r.seen[benchDB])), "entities/op")
+	b.ReportMetric(float64(len(r.parts.Seen(benchDB))), "entities/op")
 }

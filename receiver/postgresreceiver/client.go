@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/coordimap/otelcol-coordimap/internal/loopback"
 )
 
 // applicationName marks the receiver's own sessions in pg_stat_activity so
@@ -252,6 +255,11 @@ func (c *client) connect(ctx context.Context) error {
 	}
 	c.reap()
 	conn, err := pgx.ConnectConfig(ctx, c.cfg)
+	if err != nil && plaintextOnLoopback(c.cfg, err) {
+		plain := c.cfg.Copy()
+		plain.TLSConfig = nil
+		conn, err = pgx.ConnectConfig(ctx, plain)
+	}
 	if err != nil {
 		return &connectError{endpoint: fmt.Sprintf("%s:%d", c.cfg.Host, c.cfg.Port), user: c.cfg.User, database: c.cfg.Database, err: err}
 	}
@@ -406,4 +414,14 @@ func collectInto[T any](dst *[]T, scan func(pgx.CollectableRow, *T) error) func(
 		})
 		return err
 	}
+}
+
+// plaintextOnLoopback tells whether a connection that failed because the
+// server offers no TLS at all may be made again without TLS: only to a
+// server on this machine (127.0.0.1, ::1, localhost, a Unix socket), where
+// nothing crosses the network, so `make run` works against a local
+// PostgreSQL set up without certificates. A certificate that fails
+// verification is never retried in clear, on any host.
+func plaintextOnLoopback(cfg *pgx.ConnConfig, err error) bool {
+	return cfg.TLSConfig != nil && loopback.Is(cfg.Host) && strings.Contains(err.Error(), "server refused TLS connection")
 }

@@ -53,3 +53,17 @@ func TestStartBadTLSFile(t *testing.T) {
 	cfg.TLS.CAFile = "/nonexistent/ca.pem"
 	require.ErrorContains(t, crawltest.StartError(t, NewFactory(), cfg), "tls")
 }
+
+// TLS off to a server that is not on this machine is warned about at
+// start: the password would cross the network in clear.
+func TestStartWarnsOfPlaintextToRemoteServer(t *testing.T) {
+	for endpoint, warned := range map[string]int{"127.0.0.1:1": 0, "192.0.2.1:5432": 1} {
+		cfg := createDefaultConfig().(*Config)
+		cfg.Username = "coordimap"
+		cfg.Endpoint = endpoint
+		cfg.TLS.Insecure = true
+		r := start(t, "plaintext", cfg)
+		assert.Equal(t, warned, r.Logs.FilterMessageSnippet("cross the network in clear").Len(), endpoint)
+		require.NoError(t, r.Rcv.Shutdown(context.Background()))
+	}
+}

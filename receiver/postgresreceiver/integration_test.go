@@ -40,9 +40,9 @@ func TestGolden(t *testing.T) {
 	}
 	// What the receiver remembers for deletes is exactly what it emitted.
 	require.NoError(t, r.Rcv.Shutdown(context.Background()))
-	seen := r.Rcv.(*pgReceiver).seen
+	parts := &r.Rcv.(*pgReceiver).parts
 	for _, ld := range batches {
-		assert.Equal(t, crawltest.States(ld), seen[batchDatabase(ld)])
+		assert.Equal(t, crawltest.States(ld), parts.Seen(batchDatabase(ld)))
 	}
 	// The configured scope differs from the server's: warned once.
 	assert.Equal(t, 1, r.Logs.FilterMessageSnippet("differs from the server's system_identifier").Len())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,8 +46,8 @@ type pgReceiver struct {
 	// Everything below belongs to the crawl loop goroutine once started.
 	connCfg *pgx.ConnConfig
 	clients map[string]*client
-	// seen holds, per database, what the last successful crawl emitted.
-	seen         map[string]entity.Set
+	// parts emits the databases and remembers what each emitted.
+	parts        crawl.Partitions
 	scopeID      string
 	scopeChecked bool
 	health       crawl.Health
@@ -67,7 +66,7 @@ func newReceiver(cfg *Config, set receiver.Settings, next consumer.Logs) *pgRece
 		mapping:      cfg.Mapping(),
 		scopeID:      cfg.ScopeID,
 		clients:      map[string]*client{},
-		seen:         map[string]entity.Set{},
+		parts:        crawl.Partitions{Kind: "database", Source: "PostgreSQL", Next: next, Logger: set.Logger},
 		health:       crawl.Health{Source: "PostgreSQL", ID: set.ID, Endpoint: cfg.Endpoint, Logger: set.Logger, Classify: errorClass},
 	}
 }
@@ -118,6 +117,7 @@ func (r *pgReceiver) connConfig(ctx context.Context) (*pgx.ConnConfig, error) {
 	if cc.TLSConfig, err = dbsource.LoadTLS(ctx, r.cfg.TLS, r.host); err != nil {
 		return nil, fmt.Errorf("%s: %w", r.set.ID, err)
 	}
+	dbsource.WarnPlaintext(r.set.Logger, r.cfg.TLS, r.host)
 	return cc, nil
 }
 
@@ -210,13 +210,7 @@ func (r *pgReceiver) crawl(ctx context.Context) error {
 
 	// Databases that are gone (dropped, or no longer allowed): delete what
 	// they had.
-	for db := range r.seen {
-		if !slices.Contains(dbs, db) {
-			if err := r.emitGone(ctx, db, now); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
+	errs = append(errs, r.parts.GoneExcept(ctx, r.source(), now, dbs)...)
 
 	for _, db := range dbs {
 		if err := r.crawlDatabase(ctx, db, now, clients[db]); err != nil {
@@ -299,26 +293,10 @@ func (r *pgReceiver) crawlDatabase(ctx context.Context, db string, now time.Time
 		return err
 	}
 	cr := r.crawler(db)
-	keys := cr.keys(cat)
-	batch := entity.NewBatch(r.source())
-	// Deletes go first, so that an object that changed type (a view
-	// replaced by a table of the same name) ends with its new state.
-	deletes := batch.AddDeletes(now, r.seen[db], keys)
-	// States are streamed into the batch: each entity's maps are garbage
-	// as soon as they are converted.
-	states := 0
-	if err := cr.entities(cat, func(e entity.Entity) error {
-		states++
-		if err := batch.AddState(now, e); err != nil {
-			return fmt.Errorf("database %q: %s %q: %w", db, e.Type, e.InternalID, err)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
 	dbID := internalid.PostgresDatabase(r.scopeID, db)
+	obs := make([]entity.Observation, 0, len(clients))
 	for _, c := range clients {
-		if err := batch.AddObservation(now, entity.Observation{
+		obs = append(obs, entity.Observation{
 			Type:            entity.RelGenericFlow,
 			External:        entity.ExternalSource,
 			SourceID:        c.Address,
@@ -327,31 +305,17 @@ func (r *pgReceiver) crawlDatabase(ctx context.Context, db string, now time.Time
 			Partition:       cr.partition(""),
 			Connections:     c.Sessions,
 			LastSeen:        now,
-		}); err != nil {
-			return fmt.Errorf("database %q: client %s: %w", db, c.Address, err)
-		}
+		})
 	}
-	if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
-		// Keep the previous set so the deletes are sent again next time.
-		return fmt.Errorf("database %q: next consumer: %w", db, err)
+	states, deletes, err := r.parts.Emit(ctx, r.source(), now, crawl.Partition{
+		Name: db, Keys: cr.keys(cat), Observations: obs,
+		Entities: func(yield func(entity.Entity) error) error { return cr.entities(cat, yield) },
+	})
+	if err != nil {
+		return err
 	}
-	r.seen[db] = keys
 	r.set.Logger.Debug("Crawled PostgreSQL database", zap.String("database", db),
 		zap.Int("entities", states), zap.Int("deletes", deletes), zap.Int("clients", len(clients)),
 		zap.Duration("duration", time.Since(start)))
-	return nil
-}
-
-// emitGone deletes everything a database that is no longer crawled had.
-func (r *pgReceiver) emitGone(ctx context.Context, db string, now time.Time) error {
-	batch := entity.NewBatch(r.source())
-	batch.AddDeletes(now, r.seen[db], nil)
-	if batch.Len() > 0 {
-		if err := r.next.ConsumeLogs(ctx, batch.Logs()); err != nil {
-			return fmt.Errorf("database %q (gone): next consumer: %w", db, err)
-		}
-	}
-	r.set.Logger.Info("PostgreSQL database no longer crawled", zap.String("database", db))
-	delete(r.seen, db)
 	return nil
 }

@@ -2,6 +2,8 @@ package postgresreceiver
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -99,4 +102,40 @@ func TestTLS(t *testing.T) {
 			}, 10*time.Second, 20*time.Millisecond, "session encrypted: %v", tt.wantSSL)
 		})
 	}
+}
+
+// TLS is the default, but a server on this machine that offers no TLS is
+// still crawled (the default config against a local PostgreSQL set up
+// without certificates); one that offers TLS with a certificate that does
+// not verify is not retried in clear (the "unknown CA" case of TestTLS).
+func TestLoopbackServerWithoutTLS(t *testing.T) {
+	s, err := pgtest.Start() // its own server: the shared one may have ssl on
+	if err != nil {
+		pgtest.Unavailable(t, err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	cfg := testConfig(s)
+	cfg.TLS.Insecure = false
+	cfg.ScopeID = "s1"
+	r := start(t, "loopback_plain", cfg)
+	ld := r.WaitBatches(t, 1)[0]
+	assert.Equal(t, "s1", entity.ReadSource(ld.ResourceLogs().At(0).Resource()).ScopeID)
+}
+
+func TestPlaintextOnlyOnLoopback(t *testing.T) {
+	refused := errors.New("failed to connect to `user=postgres database=`: server refused TLS connection")
+	withTLS := func(host string) *pgx.ConnConfig {
+		cc, err := pgx.ParseConfig("sslmode=disable")
+		require.NoError(t, err)
+		cc.Host, cc.TLSConfig = host, &tls.Config{ServerName: host}
+		return cc
+	}
+	assert.True(t, plaintextOnLoopback(withTLS("127.0.0.1"), refused))
+	assert.True(t, plaintextOnLoopback(withTLS("/var/run/postgresql"), refused))
+	assert.False(t, plaintextOnLoopback(withTLS("db.example.com"), refused), "never in clear across the network")
+	assert.False(t, plaintextOnLoopback(withTLS("10.0.0.5"), refused))
+	assert.False(t, plaintextOnLoopback(withTLS("127.0.0.1"), errors.New("tls: failed to verify certificate")), "a bad certificate is an error")
+	noTLS := withTLS("127.0.0.1")
+	noTLS.TLSConfig = nil
+	assert.False(t, plaintextOnLoopback(noTLS, refused))
 }

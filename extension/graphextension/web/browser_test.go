@@ -25,6 +25,8 @@ import (
 
 	"github.com/coordimap/otelcol-coordimap/extension/graphextension"
 	"github.com/coordimap/otelcol-coordimap/internal/graphstore"
+
+	"github.com/coordimap/otelcol-coordimap/internal/testneed"
 )
 
 // chromiumPath finds the browser: $COORDIMAP_CHROMIUM, else Debian's
@@ -40,10 +42,7 @@ func chromiumPath(tb testing.TB) string {
 			return p
 		}
 	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatal("no Chromium (apt-get install chromium, or set COORDIMAP_CHROMIUM): the map's browser test cannot run")
-	}
-	tb.Skip("no Chromium on PATH (apt-get install chromium); skipped outside CI")
+	testneed.Unavailable(tb, "Chromium (for the map's browser test)", "apt-get install chromium, or set COORDIMAP_CHROMIUM", nil)
 	return ""
 }
 

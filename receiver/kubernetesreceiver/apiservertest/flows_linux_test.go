@@ -79,8 +79,13 @@ func TestFlowsKubernetesMode(t *testing.T) {
 	const ns = "flows"
 	_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	runningPod(t, c, ns, "server-0", p.A.Addr)
-	runningPod(t, c, ns, "client-0", p.B.Addr)
+	// The two namespaces are pods of this node; a pod of another node has
+	// the unassigned address: the receiver does not watch it, so its
+	// address stays an address (the processor's index resolves it).
+	const node = "node-1"
+	runningPod(t, c, ns, "server-0", node, p.A.Addr)
+	runningPod(t, c, ns, "client-0", node, p.B.Addr)
+	runningPod(t, c, ns, "remote-0", "node-2", p.Unassigned)
 	svc, err := c.CoreV1().Services(ns).Create(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "backend"},
 		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: flowPort}}},
@@ -99,6 +104,8 @@ func TestFlowsKubernetesMode(t *testing.T) {
 	cfg := f.CreateDefaultConfig().(*flowsreceiver.Config)
 	cfg.DeployedAt = flowsreceiver.DeployedAtKubernetes
 	cfg.ExternalMappings = []string{"*@" + uid}
+	cfg.NodeName = node
+	cfg.LocalPodsOnly = true // the pod of another node stays an address
 	cfg.CollectionInterval = 100 * time.Millisecond
 	require.NoError(t, cfg.Validate())
 	core, logs := observer.New(zapcore.InfoLevel)
@@ -131,6 +138,11 @@ func TestFlowsKubernetesMode(t *testing.T) {
 		_ = conn.Close()
 		t.Fatal("the ClusterIP answered")
 	}
+	remote := netip.AddrPortFrom(p.Unassigned, flowPort).String()
+	if conn, err := p.B.Dial(remote, 200*time.Millisecond); err == nil {
+		_ = conn.Close()
+		t.Fatal("the unassigned address answered")
+	}
 
 	podID := func(name string) string { return internalid.Kubernetes(uid, ns, "kubernetes.pod", name) }
 	serverPod, clientPod := podID("server-0"), podID("client-0")
@@ -143,6 +155,7 @@ func TestFlowsKubernetesMode(t *testing.T) {
 		edge(clientPod, serverPod, flowPort, "server"):       {connections: flowConns},
 		edge(clientPod, serverPod, flowClosedPort, "client"): {failed: 1},
 		edge(clientPod, svcID, flowPort, "client"):           {failed: 1},
+		clientPod + " → " + remote + " client":               {failed: 1},
 	}
 	got := waitEdges(t, sink, p.Subnet, nil, func(got map[string]flowTotals) bool {
 		for k, w := range want {
@@ -159,14 +172,20 @@ func TestFlowsKubernetesMode(t *testing.T) {
 		g := got[k]
 		assert.Equal(t, w.connections, g.connections, k)
 		assert.Equal(t, w.failed, g.failed, k)
+		if strings.Contains(k, remote) {
+			assert.Equal(t, entity.ExternalSource, g.external, "%s: only the client pod is the kubernetes data source's", k)
+			continue
+		}
 		assert.Equal(t, entity.ExternalBothSides, g.external, "%s: pods and services belong to the kubernetes data source", k)
 	}
-	// Every flow of the subnet resolved: no edge from or to an address, and
-	// addresses are rendered as IPv4.
+	// Every flow of the subnet but the remote pod's resolved: no other edge
+	// from or to an address, and addresses are rendered as IPv4.
 	for k, g := range got {
 		assert.Contains(t, []string{p.B.Addr.String()}, g.client, k)
-		assert.Contains(t, []string{p.A.Addr.String(), svcIP.String()}, g.server, k)
-		assert.NotContains(t, k, p.Subnet+".", "unresolved end")
+		assert.Contains(t, []string{p.A.Addr.String(), svcIP.String(), p.Unassigned.String()}, g.server, k)
+		if !strings.Contains(k, remote) {
+			assert.NotContains(t, k, p.Subnet+".", "unresolved end")
+		}
 	}
 	assert.Zero(t, logs.FilterMessageSnippet("differs").Len(), "the cluster UID is kube-system's")
 
@@ -212,13 +231,14 @@ func requireFlows(t *testing.T) {
 }
 
 // runningPod creates a pod and gives it, as a kubelet would, the Running
-// phase and addr as its IP (no controllers or kubelet run).
-func runningPod(t *testing.T, c kubernetes.Interface, ns, name string, addr netip.Addr) {
+// phase and addr as its IP, on node (no scheduler, controllers or kubelet
+// run).
+func runningPod(t *testing.T, c kubernetes.Interface, ns, name, node string, addr netip.Addr) {
 	t.Helper()
 	ctx := context.Background()
 	pod, err := c.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.invalid/app:1"}}},
+		Spec:       corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "app", Image: "registry.invalid/app:1"}}},
 	}, metav1.CreateOptions{})
 	require.NoError(t, err)
 	pod.Status.Phase = corev1.PodRunning

@@ -50,6 +50,11 @@ type converter struct {
 	// kept are comment blocks: data sources not converted, metric rules.
 	kept        []string
 	needStorage bool
+	// rules are the metric rules moved into the processor; promEndpoint
+	// is its prometheus.endpoint.
+	rules        []*yaml.Node
+	promEndpoint string
+	gcpProject   string
 }
 
 // Convert turns a parsed legacy configuration into an otelcol-coordimap
@@ -149,7 +154,17 @@ func (c *converter) assemble(apiKey string) *omap {
 	ml.set("check_interval", "1s")
 	ml.set("limit_percentage", 80)
 	ml.set("spike_limit_percentage", 20)
-	procs.set(processorID, &omap{})
+	proc := &omap{}
+	if len(c.rules) > 0 {
+		if c.promEndpoint != "" {
+			proc.sub("prometheus").set("endpoint", c.promEndpoint)
+		}
+		if c.gcpProject != "" {
+			proc.sub("gcp_monitoring").set("project_id", c.gcpProject)
+		}
+		proc.set("metric_rules", &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: c.rules})
+	}
+	procs.set(processorID, proc)
 
 	exps := root.sub("exporters")
 	exp := exps.sub(exporterID)

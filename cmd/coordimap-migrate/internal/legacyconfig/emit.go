@@ -85,6 +85,8 @@ func valueNode(v any) *yaml.Node {
 	switch v := v.(type) {
 	case *omap:
 		return v.node()
+	case *yaml.Node:
+		return v
 	case string:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
 	case bool:

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/coordimap/otelcol-coordimap/internal/testneed"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden from the current output")
@@ -88,7 +90,7 @@ func checkGolden(t *testing.T, path string, got []byte) {
 func collectorBin(t *testing.T) string {
 	bin := os.Getenv("COORDIMAP_COLLECTOR_BIN")
 	if bin == "" {
-		if os.Getenv("CI") == "true" {
+		if testneed.CI() {
 			t.Fatal("COORDIMAP_COLLECTOR_BIN is not set: run the tests with `make test`")
 		}
 		t.Log("COORDIMAP_COLLECTOR_BIN is not set: the results are not validated by the collector (make test sets it)")

@@ -182,20 +182,16 @@ func TestKeptSourcesAndRules(t *testing.T) {
 	assert.Equal(t, 2, res.Converted)
 	assert.Equal(t, 0, res.Skipped)
 	assert.False(t, res.Complete())
-	assert.Contains(t, cfg, "# metric_rules of kube-prod (kubernetes), line 12")
-	assert.Contains(t, cfg, "#   - id: k8s-high-5xx")
-	assert.Contains(t, cfg, "# metric_rules of gcp-prod (gcp), line 34")
-	assert.Equal(t, 1, strings.Count(cfg, "id: cloudsql-high-cpu"), "a kept data source's rules are kept with it, once")
-	var rules []string
+	// The rules move into the processor, with their data source.
+	assert.Contains(t, cfg, "    metric_rules:\n      - id: k8s-high-5xx\n")
+	assert.Contains(t, cfg, "        data_source: kube-prod\n")
+	assert.Contains(t, cfg, "        data_source: gcp-prod\n")
+	assert.Contains(t, cfg, "      endpoint: ${env:COORDIMAP_PROMETHEUS_ENDPOINT}\n", "no metrics_prometheus_host in the seed")
+	assert.Contains(t, cfg, "    gcp_monitoring:\n      project_id: your-project-id\n")
+	assert.Equal(t, 1, strings.Count(cfg, "id: cloudsql-high-cpu"), "each rule once")
 	for _, f := range res.Findings {
-		if f.Severity == NotMapped && strings.HasPrefix(f.Setting, "metric rule") {
-			rules = append(rules, f.Format("x.yaml"))
-		}
+		assert.False(t, f.Severity == NotMapped && strings.HasPrefix(f.Setting, "metric rule"), f.Format("x.yaml"))
 	}
-	assert.Equal(t, []string{
-		`x.yaml:12: not mapped: kube-prod (kubernetes): metric rule "k8s-high-5xx": the coordimap processor has no metric rules yet; kept in a comment at the end`,
-		`x.yaml:34: not mapped: gcp-prod (gcp): metric rule "cloudsql-high-cpu": the coordimap processor has no metric rules yet; kept in a comment at the end`,
-	}, rules)
 }
 
 // The README's gcp sample becomes coordimap_gcp and, for gcp_flows,
@@ -230,4 +226,42 @@ func TestNothingConvertedKeepsAPipeline(t *testing.T) {
 func TestConvertWithoutSources(t *testing.T) {
 	_, err := Convert(&File{}, Options{})
 	assert.ErrorIs(t, err, errNoSources)
+}
+
+// A rule's own ${label.x} placeholders survive the collector's ${…}
+// expansion: they are written $${label.x}.
+func TestMetricRuleDollarsEscaped(t *testing.T) {
+	f, err := Parse([]byte(`
+coordimap:
+  api_key: ${API_KEY}
+  data_sources:
+    - type: kubernetes
+      id: k
+      config:
+        - name: scope_id
+          value: uid
+        - name: in_cluster
+          value: "true"
+        - name: metrics_prometheus_host
+          value: http://prom:9090
+      metric_rules:
+        - id: by-mapping
+          provider: prometheus
+          mode: custom
+          data_source_id: k
+          custom:
+            query: up
+          threshold: {value: 0}
+          target:
+            resolver: external_mapping
+            mapping_key_template: "svc-${label.instance}"
+`))
+	require.NoError(t, err)
+	res, err := Convert(f, Options{})
+	require.NoError(t, err)
+	cfg := string(res.Config)
+	assert.Contains(t, cfg, `mapping_key_template: "svc-$${label.instance}"`)
+	assert.Contains(t, cfg, "      endpoint: http://prom:9090\n")
+	assert.Contains(t, cfg, "        data_source: k\n")
+	assert.NotContains(t, cfg, "data_source_id: k\n        ", "the agent's own keys are dropped from the rule")
 }

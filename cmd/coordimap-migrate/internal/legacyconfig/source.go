@@ -23,6 +23,9 @@ type source struct {
 	skip     string
 	skipSev  Severity
 	skipLine int
+	// promHost is the Prometheus server of the data source's metric rules
+	// (metrics_prometheus_host, else prometheus_host, as the agent chose).
+	promHost *Setting
 	// extra are further receivers the data source becomes (a gcp data
 	// source with gcp_flows: coordimap_gcp_flow_logs too).
 	extra []extraReceiver
@@ -280,16 +283,25 @@ func (s *source) agentBool(st *Setting) bool {
 	return false
 }
 
-// metricRules reports the rules, which the processor cannot run yet, and
-// keeps them in a comment.
+// metricRules moves a converted Kubernetes data source's rules into the
+// coordimap processor (data_source set to the data source's ID); the rules
+// of a data source that is not converted are kept in a comment with it.
 func (s *source) metricRules(keepApart bool) {
 	ds := s.ds
 	if ds.MetricRules == nil || len(ds.MetricRules.Content) == 0 {
 		return
 	}
-	why := "the coordimap processor has no metric rules yet"
 	if ds.Type != TypeKubernetes && ds.Type != TypeGCP {
 		s.c.rep.add(Invalid, ds, ds.MetricRules.Line, "metric_rules", "the agent refused metric_rules on a %s data source (kubernetes and gcp only)", ds.Type)
+	}
+	ruled := ds.Type == TypeKubernetes || ds.Type == TypeGCP
+	convert := keepApart && ruled && ds.ID != ""
+	why := "its data source is not converted"
+	switch {
+	case keepApart && ruled:
+		why = "the data source has no id for the rules' data_source"
+	case keepApart:
+		why = "only the rules of kubernetes and gcp data sources are converted"
 	}
 	for i, rule := range ds.MetricRules.Content {
 		id := fmt.Sprintf("metric_rules[%d]", i)
@@ -301,10 +313,99 @@ func (s *source) metricRules(keepApart bool) {
 				}
 			}
 		}
-		s.c.rep.add(NotMapped, ds, rule.Line, id, "%s; kept in a comment at the end", why)
+		if !convert || rule.Kind != yaml.MappingNode {
+			s.c.rep.add(NotMapped, ds, rule.Line, id, "%s; kept in a comment at the end", why)
+			continue
+		}
+		s.c.rules = append(s.c.rules, ruleForProcessor(rule, ds.ID))
+		s.c.rep.add(Note, ds, rule.Line, id, "converted to processors.coordimap.metric_rules with data_source: %s", ds.ID)
 	}
-	if keepApart {
-		s.c.keepRules(ds, why+" (metric triggers come back when it has)")
+	if !convert {
+		if keepApart {
+			s.c.keepRules(ds, why)
+		}
+		return
+	}
+	if ds.Type == TypeGCP {
+		s.gcpMonitoringProject()
+		return
+	}
+	s.prometheusEndpoint()
+}
+
+// gcpMonitoringProject sets the processor's gcp_monitoring.project_id from
+// the gcp data source's project_id (the agent listed that project's time
+// series); the processor reads one project.
+func (s *source) gcpMonitoringProject() {
+	c := s.c
+	st := s.byName["project_id"]
+	if st == nil || st.Value == "" {
+		s.c.rep.add(Invalid, s.ds, s.ds.MetricRules.Line, "project_id",
+			"missing: gcp_monitoring rules need the project; set processors.coordimap.gcp_monitoring.project_id")
+		return
+	}
+	v := s.plain(st, true)
+	switch {
+	case c.gcpProject == "":
+		c.gcpProject = v
+		s.note(st, "also processors.coordimap.gcp_monitoring.project_id (metric rules; credentials from Application Default Credentials)")
+	case c.gcpProject != v:
+		s.invalid(st, "the coordimap processor reads one Cloud Monitoring project; %s is kept, this one is not used", c.gcpProject)
+	}
+}
+
+// ruleForProcessor is a legacy rule with data_source set; the agent's
+// data_source_id and data_source_type keys (which it filled in itself) go.
+func ruleForProcessor(rule *yaml.Node, dataSource string) *yaml.Node {
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	src := copyNode(rule)
+	for j := 0; j+1 < len(src.Content); j += 2 {
+		switch src.Content[j].Value {
+		case "data_source_id", "data_source_type", "data_source":
+			continue
+		}
+		out.Content = append(out.Content, src.Content[j], src.Content[j+1])
+	}
+	escapeDollars(out)
+	out.Content = append(out.Content,
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "data_source"},
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: dataSource})
+	return out
+}
+
+// escapeDollars doubles every '$' of n's scalars: the collector expands
+// ${…}, and a mapping_key_template's ${label.x} is the rule's own syntax.
+func escapeDollars(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode {
+		n.Value = literal(n.Value)
+		return
+	}
+	for _, c := range n.Content {
+		escapeDollars(c)
+	}
+}
+
+// prometheusEndpoint sets the processor's prometheus.endpoint from the
+// data source's Prometheus host; the processor has one, so a second data
+// source naming another is a finding.
+func (s *source) prometheusEndpoint() {
+	c := s.c
+	st := s.promHost
+	if st == nil || st.Value == "" {
+		if c.promEndpoint == "" {
+			c.promEndpoint = c.useEnv("COORDIMAP_PROMETHEUS_ENDPOINT", "the Prometheus server of the metric rules (metrics_prometheus_host was not set)", s.ds.MetricRules.Line, false)
+			c.rep.add(Invalid, s.ds, s.ds.MetricRules.Line, "metrics_prometheus_host",
+				"missing: the agent evaluated no rule without it; set COORDIMAP_PROMETHEUS_ENDPOINT to the Prometheus server")
+		}
+		return
+	}
+	v := s.plain(st, true)
+	switch {
+	case c.promEndpoint == "":
+		c.promEndpoint = v
+		s.note(st, "converted to processors.coordimap.prometheus.endpoint")
+	case c.promEndpoint != v:
+		s.invalid(st, "the coordimap processor queries one Prometheus server; %s is kept, this one is not used", c.promEndpoint)
 	}
 }
 

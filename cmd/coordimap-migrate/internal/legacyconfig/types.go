@@ -238,6 +238,42 @@ func slicesContains(list []string, v string) bool {
 	return false
 }
 
+// flowsPrometheus converts prometheus_host (Istio flows) and
+// retina_prometheus (Retina flows) into the receiver's prometheus section,
+// which reads both from one server.
+func (s *source) flowsPrometheus() {
+	istio, retina := s.get("prometheus_host"), s.get("retina_prometheus")
+	if istio != nil && istio.Value == "" {
+		istio = nil
+	}
+	if retina != nil && retina.Value == "" {
+		retina = nil
+	}
+	if istio == nil && retina == nil {
+		return
+	}
+	prom := s.cfg.sub("prometheus")
+	if istio != nil {
+		prom.set("endpoint", s.plain(istio, true))
+		prom.set("istio_flows", true)
+		s.note(istio, "converted to prometheus.endpoint with istio_flows: true")
+	}
+	if retina != nil {
+		switch {
+		case istio == nil:
+			prom.set("endpoint", s.plain(retina, true))
+			prom.set("retina_flows", true)
+			s.note(retina, "converted to prometheus.endpoint with retina_flows: true")
+		case retina.Value == istio.Value:
+			prom.set("retina_flows", true)
+			s.note(retina, "converted to prometheus.retina_flows: true (the same server as prometheus_host)")
+		default:
+			s.c.rep.add(NotMapped, s.ds, retina.Line, retina.Name,
+				"the receiver reads Istio and Retina flows from one Prometheus server (prometheus_host, line %d); Retina flows are not read", istio.Line)
+		}
+	}
+}
+
 func (s *source) kubernetes() map[string]dropped {
 	s.scope(true, "the cluster UID (namespace kube-system)")
 	// The agent took the first of in_cluster: "true" and config_file in
@@ -286,6 +322,15 @@ func (s *source) kubernetes() map[string]dropped {
 			s.cfg.set("external_mappings", m)
 		}
 	}
+	if s.ds.MetricRules != nil && len(s.ds.MetricRules.Content) > 0 {
+		s.promHost = s.get("metrics_prometheus_host")
+	}
+	if s.promHost == nil || s.promHost.Value == "" {
+		if st := s.byName["prometheus_host"]; st != nil && st.Value != "" {
+			s.promHost = st
+		}
+	}
+	s.flowsPrometheus()
 	// The agent crawled everything every crawl_interval; the receiver
 	// sends changes as they happen and everything every report_interval.
 	s.interval("report_interval", agentDefaultInterval, agentDefaultInterval)
@@ -293,9 +338,7 @@ func (s *source) kubernetes() map[string]dropped {
 		"converted to report_interval (a full report as often as the agent crawled); changes are sent as they happen, so it can be raised (default 10m)")
 	return map[string]dropped{
 		"cloud_data_source_id":    {Note, "dropped: the agent read it and never used it"},
-		"prometheus_host":         {NotMapped, "Istio flows from Prometheus are not ported to coordimap_kubernetes yet"},
-		"retina_prometheus":       {NotMapped, "Retina flows from Prometheus are not ported to coordimap_kubernetes yet"},
-		"metrics_prometheus_host": {NotMapped, "it served metric rules, which the coordimap processor does not have yet"},
+		"metrics_prometheus_host": {Note, "no metric_rules here use it; rules now live in the coordimap processor, whose prometheus.endpoint it would be"},
 	}
 }
 

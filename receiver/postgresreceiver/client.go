@@ -2,6 +2,7 @@ package postgresreceiver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"slices"
@@ -305,7 +306,14 @@ type connectError struct {
 }
 
 func (e *connectError) Error() string {
-	return fmt.Sprintf("cannot connect to %s as user %q (database %q): %v", e.endpoint, e.user, e.database, e.err)
+	msg := fmt.Sprintf("cannot connect to %s as user %q (database %q): %v", e.endpoint, e.user, e.database, e.err)
+	var certErr *tls.CertificateVerificationError
+	if errors.As(e.err, &certErr) {
+		// Debian's packages, for one, turn ssl on with a self-signed
+		// ("snakeoil") certificate.
+		msg += "; the server's certificate is not trusted: name its CA in tls.ca_file (PGSSLROOTCERT in the default configuration), or set tls.insecure_skip_verify"
+	}
+	return msg
 }
 
 func (e *connectError) Unwrap() error { return e.err }

@@ -14,7 +14,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/graphstore"
+	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 )
 
 // routes is the extension's HTTP surface.
@@ -418,20 +420,63 @@ func (g *GraphExtension) apiDiff(ctx context.Context, s *graphstore.Store, q que
 }
 
 // writeSelf records the collector itself, so a fresh machine's map is
-// never empty.
-func (g *GraphExtension) writeSelf(ctx context.Context) error {
-	host, _ := os.Hostname()
-	if host == "" {
-		host = "localhost"
-	}
+// never empty; links are its edges (the host it runs on, once known).
+func (g *GraphExtension) writeSelf(ctx context.Context, links []graphstore.Edge) error {
+	host := hostname()
 	version := g.set.BuildInfo.Version
 	data, _ := json.Marshal(map[string]any{"host": host, "version": version, "backend": g.cfg.Backend,
 		"endpoint": g.cfg.ServerConfig.NetAddr.Endpoint})
 	now := time.Now()
 	return g.Write(ctx, graphstore.Batch{Nodes: []graphstore.NodeState{{
-		ScopeID: host, ID: "coordimap.collector:" + host, Type: "coordimap.collector",
+		ScopeID: host, ID: selfID(host), Type: "coordimap.collector",
 		Name: "otelcol-coordimap on " + host, Status: "Green", Version: version,
 		DataSourceID: g.set.ID.String(), DataSourceType: "coordimap", Partition: g.set.ID.String(),
-		Attributes: map[string]any{"host.name": host, "service.version": version}, Data: data, At: now, LinksKnown: true,
+		Attributes: map[string]any{"host.name": host, "service.version": version}, Data: data, At: now,
+		Links: links, LinksKnown: true,
 	}}})
+}
+
+func hostname() string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "localhost"
+	}
+	return host
+}
+
+func selfID(host string) string { return "coordimap.collector:" + host }
+
+// selfLinks is the collector's edge from the host element the eBPF flows
+// receiver (server mode) reports for this machine, once that element is in
+// the store; final is false while it may still appear.
+func (g *GraphExtension) selfLinks(ctx context.Context) (links []graphstore.Edge, final bool) {
+	b, err := os.ReadFile(g.machineIDPath)
+	machine := strings.TrimSpace(string(b))
+	if err != nil || machine == "" {
+		return nil, true // no machine ID: no host element to hang under
+	}
+	host := hostname()
+	hostID := internalid.Host(machine, host)
+	if _, err := g.store.Node(ctx, "", hostID); err != nil {
+		return nil, false
+	}
+	now := time.Now()
+	return []graphstore.Edge{{Source: hostID, Destination: selfID(host), Type: entity.RelParentChild,
+		RelationType: entity.RelationCode(entity.RelParentChild, entity.RelationCodeParentChild),
+		External:     string(entity.ExternalSource), FirstSeen: now, LastSeen: now}}, true
+}
+
+// linkSelf writes the collector's edge to its host once the host is known.
+func (g *GraphExtension) linkSelf(ctx context.Context) {
+	if g.selfLinked {
+		return
+	}
+	links, final := g.selfLinks(ctx)
+	if len(links) > 0 {
+		if err := g.writeSelf(ctx, links); err != nil {
+			g.logger.Warn("Cannot link the collector to its host in the local graph", zap.Error(err))
+			return
+		}
+	}
+	g.selfLinked = final
 }

@@ -35,12 +35,17 @@ type GraphExtension struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	host   component.Host
+	// machineIDPath is /etc/machine-id (a test's file in tests); the
+	// collector's node links to its host's element once selfLinked. Both
+	// are used by Start, then by the maintenance goroutine only.
+	machineIDPath string
+	selfLinked    bool
 }
 
 var _ extension.Extension = (*GraphExtension)(nil)
 
 func newGraphExtension(cfg *Config, set extension.Settings) *GraphExtension {
-	return &GraphExtension{cfg: cfg, set: set, logger: set.Logger}
+	return &GraphExtension{cfg: cfg, set: set, logger: set.Logger, machineIDPath: "/etc/machine-id"}
 }
 
 func (g *GraphExtension) openStore(ctx context.Context) (*graphstore.Store, error) {
@@ -72,9 +77,11 @@ func (g *GraphExtension) Start(ctx context.Context, host component.Host) error {
 	g.store = store
 	g.host = host
 	g.mu.Unlock()
-	if err := g.writeSelf(ctx); err != nil {
+	links, final := g.selfLinks(ctx)
+	if err := g.writeSelf(ctx, links); err != nil {
 		g.logger.Warn("Cannot record the collector in the local graph", zap.Error(err))
 	}
+	g.selfLinked = final
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
@@ -145,6 +152,7 @@ func (g *GraphExtension) maintain(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
+			g.linkSelf(ctx)
 			err := g.store.Maintain(ctx, now)
 			switch {
 			case err != nil && ctx.Err() == nil && err.Error() != lastErr:

@@ -24,6 +24,7 @@ import (
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
 	"github.com/coordimap/otelcol-coordimap/internal/graphstore"
+	"github.com/coordimap/otelcol-coordimap/internal/internalid"
 	"github.com/coordimap/otelcol-coordimap/internal/pgtest"
 )
 
@@ -45,9 +46,47 @@ func startExtension(t *testing.T, edit func(*Config)) *GraphExtension {
 	ext, err := NewFactory().Create(context.Background(), extensiontest.NewNopSettings(Type), cfg)
 	require.NoError(t, err)
 	g := ext.(*GraphExtension)
+	g.machineIDPath = machineIDFile
+	if g.machineIDPath == "" {
+		g.machineIDPath = filepath.Join(t.TempDir(), "no-machine-id") // no host link: counts hold on any machine
+	}
 	require.NoError(t, g.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, g.Shutdown(context.Background())) })
 	return g
+}
+
+// machineIDFile, when set, is the machine ID file the extension
+// startExtension starts reads.
+var machineIDFile string
+
+// The collector's node hangs under this machine's host element (the one
+// the flows receiver reports from the machine ID) once that element is in
+// the store, and only then: no edge to a node that does not exist.
+func TestSelfUnderHost(t *testing.T) {
+	machineIDFile = filepath.Join(t.TempDir(), "machine-id")
+	t.Cleanup(func() { machineIDFile = "" })
+	require.NoError(t, os.WriteFile(machineIDFile, []byte("0123abcd\n"), 0o600))
+	g := startExtension(t, func(c *Config) { c.MaintenanceInterval = 20 * time.Millisecond })
+	ctx := context.Background()
+	self := selfID(hostname())
+	edges := func() []*graphstore.Edge {
+		es, err := g.store.EdgesOf(ctx, []string{self}, graphstore.Both, nil, time.Time{})
+		require.NoError(t, err)
+		return es
+	}
+	time.Sleep(100 * time.Millisecond) // a few maintenance ticks
+	assert.Empty(t, edges(), "no host element yet")
+
+	hostID := internalid.Host("0123abcd", hostname())
+	require.NoError(t, g.Write(ctx, graphstore.Batch{Nodes: []graphstore.NodeState{{
+		ScopeID: "0123abcd", ID: hostID, Type: "coordimap.host", Name: hostname(),
+		DataSourceID: "coordimap_flows", DataSourceType: "flows", At: time.Now(), LinksKnown: true,
+	}}}))
+	require.Eventually(t, func() bool { return len(edges()) == 1 }, 10*time.Second, 20*time.Millisecond)
+	e := edges()[0]
+	assert.Equal(t, hostID, e.Source)
+	assert.Equal(t, self, e.Destination)
+	assert.Equal(t, "parent_child", e.Type)
 }
 
 func get(t *testing.T, g *GraphExtension, path string, code int, out any) {

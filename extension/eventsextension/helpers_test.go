@@ -125,6 +125,15 @@ func startPublisherNamed(t testing.TB, h *host, c *kfake.Cluster, name string, e
 	}
 	require.NoError(t, r.p.Start(context.Background(), h))
 	t.Cleanup(func() { r.stop(t) })
+	// A new publisher starts after a snapshot of the graph as it is: wait
+	// for its position, so the changes a test writes next are published
+	// as changes and not folded into that snapshot.
+	if cfg.InitialSnapshot {
+		require.Eventually(t, func() bool {
+			_, ok, err := r.p.store.Cursor(context.Background(), r.p.name)
+			return err == nil && ok
+		}, waitTimeout, 10*time.Millisecond, "the publisher never took its starting position")
+	}
 	return r
 }
 

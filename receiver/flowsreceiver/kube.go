@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/coordimap/otelcol-coordimap/internal/internalid"
+	"github.com/coordimap/otelcol-coordimap/internal/podaddr"
 )
 
 // Element types of the coordimap_kubernetes receiver the edges point at.
@@ -225,21 +226,10 @@ func (v *kubeView) one(inf cache.SharedIndexInformer, index, value, typ string) 
 // (they share the node's), not finished pods (their IP is free for reuse).
 func podIPs(obj any) ([]string, error) {
 	p, ok := obj.(*corev1.Pod)
-	if !ok || p.Spec.HostNetwork || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+	if !ok {
 		return nil, nil
 	}
-	var out []string
-	for _, ip := range p.Status.PodIPs {
-		if a, err := netip.ParseAddr(ip.IP); err == nil {
-			out = append(out, a.Unmap().String())
-		}
-	}
-	if len(out) == 0 && p.Status.PodIP != "" {
-		if a, err := netip.ParseAddr(p.Status.PodIP); err == nil {
-			out = append(out, a.Unmap().String())
-		}
-	}
-	return out, nil
+	return podaddr.Pod(p), nil
 }
 
 func podUID(obj any) ([]string, error) {
@@ -274,17 +264,7 @@ func serviceIPs(obj any) ([]string, error) {
 	if !ok {
 		return nil, nil
 	}
-	ips := s.Spec.ClusterIPs
-	if len(ips) == 0 && s.Spec.ClusterIP != "" {
-		ips = []string{s.Spec.ClusterIP}
-	}
-	var out []string
-	for _, ip := range ips {
-		if a, err := netip.ParseAddr(ip); err == nil {
-			out = append(out, a.Unmap().String())
-		}
-	}
-	return out, nil
+	return podaddr.Service(s), nil
 }
 
 // trimPod keeps the fields the indexes and IDs read.

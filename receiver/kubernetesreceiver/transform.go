@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
-	"net/netip"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -17,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/coordimap/otelcol-coordimap/internal/entity"
+	"github.com/coordimap/otelcol-coordimap/internal/podaddr"
 )
 
 // lastAppliedAnnotation holds a copy of the whole object as kubectl applied
@@ -189,9 +189,9 @@ func fromTyped(res *resource, obj runtime.Object, p privacy) (*kobject, error) {
 	switch o := obj.(type) {
 	case *corev1.Service:
 		ko.selector = o.Spec.Selector
-		ko.addresses = serviceAddresses(o)
+		ko.addresses = podaddr.Service(o)
 	case *corev1.Pod:
-		ko.addresses = podAddresses(o)
+		ko.addresses = podaddr.Pod(o)
 	case *appsv1.StatefulSet:
 		for _, t := range o.Spec.VolumeClaimTemplates {
 			ko.claimTemplates = append(ko.claimTemplates, t.Name)
@@ -273,40 +273,4 @@ func stripVolatile(obj map[string]any) {
 			}
 		}
 	}
-}
-
-// podAddresses are the IPs a pod holds: none for a host-network pod (it
-// shares its node's) or a finished one (its IP is free for reuse).
-func podAddresses(p *corev1.Pod) []string {
-	if p.Spec.HostNetwork || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-		return nil
-	}
-	ips := make([]string, 0, len(p.Status.PodIPs)+1)
-	for _, ip := range p.Status.PodIPs {
-		ips = append(ips, ip.IP)
-	}
-	if len(ips) == 0 {
-		ips = append(ips, p.Status.PodIP)
-	}
-	return validAddresses(ips)
-}
-
-// serviceAddresses are a service's cluster IPs ("None" for a headless
-// service is not one).
-func serviceAddresses(s *corev1.Service) []string {
-	ips := s.Spec.ClusterIPs
-	if len(ips) == 0 {
-		ips = []string{s.Spec.ClusterIP}
-	}
-	return validAddresses(ips)
-}
-
-func validAddresses(ips []string) []string {
-	var out []string
-	for _, ip := range ips {
-		if a, err := netip.ParseAddr(ip); err == nil && !a.IsUnspecified() {
-			out = append(out, a.Unmap().String())
-		}
-	}
-	return out
 }

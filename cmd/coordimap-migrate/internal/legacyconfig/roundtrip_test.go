@@ -80,10 +80,7 @@ func sameDuration(t *testing.T, want string, got any, msg string) {
 // legacy setting of every data source is found, with its value, at the
 // key it maps to, as the collector itself reads the result.
 func TestRoundTripMixed(t *testing.T) {
-	bin := collectorBin(t)
-	if bin == "" {
-		t.Skip("needs the built collector")
-	}
+	bin := builtCollector(t)
 	data, err := os.ReadFile("testdata/legacy/mixed.yaml")
 	require.NoError(t, err)
 	legacy, err := Parse(data)
@@ -197,10 +194,7 @@ func (ds *DataSource) settingValue(name string) string {
 // Secrets kept inline and text with '$' come out of the collector as the
 // legacy file wrote them: every '$' is escaped, nothing is expanded.
 func TestRoundTripDollarSigns(t *testing.T) {
-	bin := collectorBin(t)
-	if bin == "" {
-		t.Skip("needs the built collector")
-	}
+	bin := builtCollector(t)
 	res := convertFile(t, "testdata/legacy/invalid_values.yaml", Options{KeepSecrets: true})
 	env := envValues(res)
 	cfg := resolved(t, bin, res, env)
@@ -219,10 +213,7 @@ func TestRoundTripDollarSigns(t *testing.T) {
 // The collector's validate is no formality: a result with a broken value
 // is refused, so the golden files' validation can fail.
 func TestValidateRefusesBrokenResult(t *testing.T) {
-	bin := collectorBin(t)
-	if bin == "" {
-		t.Skip("needs the built collector")
-	}
+	bin := builtCollector(t)
 	res := convertFile(t, "testdata/legacy/seed_postgres.yaml", Options{})
 	broken := *res
 	broken.Config = []byte(strings.Replace(string(res.Config), "endpoint: your_db_host:5432", "endpoint: your_db_host", 1))
